@@ -1,0 +1,46 @@
+"""The authorization server."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask import Flask
+from sqlalchemy import text
+
+from authserver.db import Database
+from authserver.extensions import csrf
+from shared.config import Config
+from shared.config import resolve
+from shared.errors import register_json_errors
+from shared.health import health_blueprint
+from shared.logging import configure_logging
+
+
+def create_app(config: Config | Mapping[str, object] | None = None) -> Flask:
+    cfg = resolve(config)
+    configure_logging()
+    app = Flask(__name__, instance_path=str(cfg.instance_path))
+    app.config.update(
+        SECRET_KEY=cfg.secret_key,
+        SESSION_COOKIE_NAME="authserver_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=cfg.session_cookie_secure,
+        PREFERRED_URL_SCHEME="https" if cfg.session_cookie_secure else "http",
+        TESTING=cfg.testing,
+        JSON_SORT_KEYS=False,
+    )
+    database = Database(cfg.database_url)
+    app.extensions["authserver.config"] = cfg
+    app.extensions["authserver.db"] = database
+    app.teardown_appcontext(database.remove)
+    csrf.init_app(app)
+
+    def database_answers() -> bool:
+        with database.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return True
+
+    app.register_blueprint(health_blueprint({"database": database_answers}))
+    register_json_errors(app)
+    return app

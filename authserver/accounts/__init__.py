@@ -1,0 +1,1 @@
+"""People: local accounts, passwords, sign-in and the account page."""

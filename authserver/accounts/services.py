@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from authserver.accounts.models import User
+from authserver.accounts.passwords import MIN_LENGTH
+from authserver.accounts.passwords import hash_password
+from authserver.audit.services import record
+from authserver.errors import InvalidInput
+from authserver.errors import NotFound
+from authserver.extensions import db_session
+from shared.security import new_identifier
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+
+
+def normalize_email(email: str) -> str:
+    email = (email or "").strip().lower()
+    if not EMAIL.match(email) or len(email) > 320:
+        raise InvalidInput(f"invalid email address {email!r}")
+    return email
+
+
+def check_password_policy(password: str) -> None:
+    if not password:
+        raise InvalidInput("the password is empty")
+    if len(password) < MIN_LENGTH:
+        raise InvalidInput(f"the password must have at least {MIN_LENGTH} characters")
+
+
+def new_subject() -> str:
+    return new_identifier(16)
+
+
+def add_user(email: str, password: str | None, *, email_verified: bool = False, name: str | None = None) -> User:
+    email = normalize_email(email)
+    if password is not None:
+        check_password_policy(password)
+    session = db_session()
+    if session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise InvalidInput(f"a user with email {email!r} already exists")
+    user = User(
+        sub=new_subject(),
+        email=email,
+        email_verified=email_verified,
+        name=name,
+        password_hash=hash_password(password) if password is not None else None,
+    )
+    session.add(user)
+    session.flush()
+    record("user.added", user_id=user.id)
+    session.commit()
+    return user
+
+
+def list_users() -> list[User]:
+    return list(db_session().scalars(select(User).order_by(User.id)))
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db_session().scalar(select(User).where(User.email == (email or "").strip().lower()))
+
+
+def disable_user(email: str) -> User:
+    user = find_user_by_email(email)
+    if user is None:
+        raise NotFound(f"no user with email {email!r}")
+    user.disabled = True
+    record("user.disabled", user_id=user.id)
+    db_session().commit()
+    return user
+
+
+def user_as_dict(user: User) -> dict:
+    return {
+        "id": user.id,
+        "sub": user.sub,
+        "email": user.email,
+        "email_verified": user.email_verified,
+        "name": user.name,
+        "disabled": user.disabled,
+        "created_at": user.created_at.isoformat(),
+    }

@@ -1,0 +1,1 @@
+"""Registered client applications: the model, secret handling and registration services."""

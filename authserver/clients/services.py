@@ -1,0 +1,150 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from authserver.audit.services import record
+from authserver.clients.models import Client
+from authserver.clients.redirects import validate_redirect_uri
+from authserver.db import utcnow
+from authserver.errors import InvalidInput
+from authserver.errors import NotFound
+from authserver.extensions import db_session
+from authserver.scopes.services import default_client_scopes
+from authserver.scopes.services import parse_scope
+from authserver.scopes.services import require_known_scopes
+from shared.security import digest
+from shared.security import new_credential
+from shared.security import new_identifier
+
+AUTHORIZATION_CODE = "authorization_code"
+REFRESH_TOKEN = "refresh_token"
+CLIENT_CREDENTIALS = "client_credentials"
+SUPPORTED_GRANT_TYPES = (AUTHORIZATION_CODE, REFRESH_TOKEN, CLIENT_CREDENTIALS)
+AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
+SECRET_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
+
+
+@dataclass(frozen=True)
+class Registration:
+    client: Client
+    client_secret: str | None
+
+
+def register_client(
+    *,
+    name: str,
+    grant_types: list[str] | None = None,
+    redirect_uris: list[str] | None = None,
+    post_logout_redirect_uris: list[str] | None = None,
+    scope: str | None = None,
+    auth_method: str = "client_secret_basic",
+    resource_server: bool = False,
+    owner_id: int | None = None,
+    client_uri: str | None = None,
+    policy_uri: str | None = None,
+    jwks: dict | None = None,
+) -> Registration:
+    name = (name or "").strip()
+    if not name or len(name) > 200:
+        raise InvalidInput("a client needs a name of 1 to 200 characters")
+    redirect_uris = [validate_redirect_uri(uri) for uri in redirect_uris or []]
+    post_logout_redirect_uris = [validate_redirect_uri(uri) for uri in post_logout_redirect_uris or []]
+    grant_types = list(dict.fromkeys(grant_types or []))
+    if not grant_types:
+        grant_types = [AUTHORIZATION_CODE, REFRESH_TOKEN] if redirect_uris else [CLIENT_CREDENTIALS]
+    for grant_type in grant_types:
+        if grant_type not in SUPPORTED_GRANT_TYPES:
+            raise InvalidInput(
+                f"unknown grant type {grant_type!r}: choose from {', '.join(SUPPORTED_GRANT_TYPES)}"
+            )
+    if auth_method not in AUTH_METHODS:
+        raise InvalidInput(f"unknown auth method {auth_method!r}: choose from {', '.join(AUTH_METHODS)}")
+    if AUTHORIZATION_CODE in grant_types and not redirect_uris:
+        raise InvalidInput("the authorization_code grant needs at least one --redirect-uri")
+    if auth_method == "none" and CLIENT_CREDENTIALS in grant_types:
+        raise InvalidInput("a public client (--auth-method none) cannot use client_credentials")
+    if auth_method == "none" and resource_server:
+        raise InvalidInput("a resource server must be a confidential client")
+    if grant_types == [REFRESH_TOKEN]:
+        raise InvalidInput("refresh_token needs another grant type to obtain the first token")
+    scopes = parse_scope(scope)
+    if scopes:
+        require_known_scopes(scopes)
+    else:
+        scopes = default_client_scopes()
+
+    secret = None if auth_method in ("none", "private_key_jwt") else new_credential()
+    client = Client(
+        client_id=new_identifier(),
+        client_secret_digest=digest(secret) if secret else None,
+        name=name,
+        owner_id=owner_id,
+        redirect_uris=redirect_uris,
+        post_logout_redirect_uris=post_logout_redirect_uris,
+        grant_types=grant_types,
+        response_types=["code"] if AUTHORIZATION_CODE in grant_types else [],
+        scopes=scopes,
+        token_endpoint_auth_method=auth_method,
+        jwks=jwks,
+        is_resource_server=resource_server,
+        client_uri=client_uri,
+        policy_uri=policy_uri,
+    )
+    session = db_session()
+    session.add(client)
+    record("client.added", client_id=client.client_id, user_id=owner_id, name=name)
+    session.commit()
+    return Registration(client=client, client_secret=secret)
+
+
+def get_client(client_id: str) -> Client:
+    client = db_session().scalar(select(Client).where(Client.client_id == client_id))
+    if client is None:
+        raise NotFound(f"no client with id {client_id!r}")
+    return client
+
+
+def list_clients(owner_id: int | None = None) -> list[Client]:
+    query = select(Client).order_by(Client.id)
+    if owner_id is not None:
+        query = query.where(Client.owner_id == owner_id)
+    return list(db_session().scalars(query))
+
+
+def rotate_secret(client_id: str) -> Registration:
+    client = get_client(client_id)
+    if client.token_endpoint_auth_method not in SECRET_AUTH_METHODS:
+        raise InvalidInput(f"client {client_id!r} authenticates without a secret ({client.token_endpoint_auth_method})")
+    secret = new_credential()
+    client.client_secret_digest = digest(secret)
+    client.secret_rotated_at = utcnow()
+    record("client.secret_rotated", client_id=client.client_id)
+    db_session().commit()
+    return Registration(client=client, client_secret=secret)
+
+
+def disable_client(client_id: str) -> Client:
+    client = get_client(client_id)
+    client.disabled = True
+    record("client.disabled", client_id=client.client_id)
+    db_session().commit()
+    return client
+
+
+def client_as_dict(client: Client) -> dict:
+    return {
+        "client_id": client.client_id,
+        "name": client.name,
+        "grant_types": client.grant_types,
+        "response_types": client.response_types,
+        "redirect_uris": client.redirect_uris,
+        "post_logout_redirect_uris": client.post_logout_redirect_uris,
+        "scope": " ".join(client.scopes),
+        "token_endpoint_auth_method": client.token_endpoint_auth_method,
+        "resource_server": client.is_resource_server,
+        "disabled": client.disabled,
+        "created_at": client.created_at.isoformat(),
+        "secret_rotated_at": client.secret_rotated_at.isoformat() if client.secret_rotated_at else None,
+    }

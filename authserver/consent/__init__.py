@@ -1,0 +1,1 @@
+"""Remembered consent as data, the consent page and the connected-apps page."""

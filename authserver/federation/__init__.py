@@ -1,0 +1,1 @@
+"""Upstream identity providers: one module per provider type over a shared base."""

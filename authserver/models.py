@@ -1,0 +1,29 @@
+"""Every table, imported in one place for Alembic and for code that needs several."""
+
+from authserver.accounts.models import User
+from authserver.audit.models import AuditEvent
+from authserver.audit.models import UsageRecord
+from authserver.clients.models import Client
+from authserver.consent.models import Consent
+from authserver.db import Base
+from authserver.federation.models import UpstreamIdentity
+from authserver.federation.models import UpstreamProvider
+from authserver.scopes.models import Scope
+from authserver.tokens.models import AuthorizationCode
+from authserver.tokens.models import SigningKey
+from authserver.tokens.models import Token
+
+__all__ = [
+    "AuditEvent",
+    "AuthorizationCode",
+    "Base",
+    "Client",
+    "Consent",
+    "Scope",
+    "SigningKey",
+    "Token",
+    "UpstreamIdentity",
+    "UpstreamProvider",
+    "UsageRecord",
+    "User",
+]

@@ -1,0 +1,1 @@
+"""Scopes and the allowed-scopes policy."""

@@ -1,0 +1,1 @@
+"""Authorization codes, access and refresh tokens (as digests), rotation families, signing keys."""

@@ -1,0 +1,47 @@
+#!/usr/bin/env python
+"""The admin CLI: ``python manage.py --help``."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from authserver.cli import build_cli
+
+cli = build_cli()
+
+
+@cli.command("serve")
+@click.argument("app_name", type=click.Choice(["auth", "resource"]))
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=None, help="5000 for auth, 5001 for resource.")
+def serve(app_name: str, host: str, port: int | None) -> None:
+    """Run an app on the development server (use gunicorn in production)."""
+    if app_name == "auth":
+        from authserver import create_app
+    else:
+        from resource import create_app
+    app = create_app()
+    app.run(host=host, port=port or (5000 if app_name == "auth" else 5001), threaded=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        result = cli.main(args=argv, prog_name="manage.py", standalone_mode=False)
+    except click.ClickException as exc:
+        click.echo(f"error: {exc.format_message()}", err=True)
+        return exc.exit_code
+    except click.Abort:
+        click.echo("error: aborted", err=True)
+        return 1
+    except Exception as exc:  # one line, never a traceback; the log keeps the detail
+        logging.getLogger("manage").debug("command failed", exc_info=True)
+        click.echo(f"error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}", err=True)
+        return 1
+    return result if isinstance(result, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

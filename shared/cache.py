@@ -1,0 +1,118 @@
+"""A small key-value cache: Redis when REDIS_URL is set, process memory otherwise.
+
+Values are strings. Both back ends expire keys and count (for rate limits) atomically.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Protocol
+
+
+class Cache(Protocol):
+    def get(self, key: str) -> str | None: ...
+
+    def set(self, key: str, value: str, ttl: float) -> None: ...
+
+    def delete(self, key: str) -> None: ...
+
+    def incr(self, key: str, amount: int, ttl: float) -> int:
+        """Add ``amount`` to a counter that expires ``ttl`` seconds after it was created."""
+        ...
+
+    def ping(self) -> bool: ...
+
+
+class MemoryCache:
+    def __init__(self, max_entries: int = 100_000):
+        self._data: dict[str, tuple[float, str]] = {}
+        self._lock = threading.Lock()
+        self._max_entries = max_entries
+
+    def get(self, key: str) -> str | None:
+        entry = self._data.get(key)
+        if entry is None:
+            return None
+        expires, value = entry
+        if expires <= time.monotonic():
+            self._data.pop(key, None)
+            return None
+        return value
+
+    def set(self, key: str, value: str, ttl: float) -> None:
+        if ttl <= 0:
+            return
+        with self._lock:
+            if len(self._data) >= self._max_entries:
+                self._evict_expired()
+            self._data[key] = (time.monotonic() + ttl, value)
+
+    def delete(self, key: str) -> None:
+        self._data.pop(key, None)
+
+    def incr(self, key: str, amount: int, ttl: float) -> int:
+        now = time.monotonic()
+        with self._lock:
+            expires, value = self._data.get(key, (0.0, "0"))
+            if expires <= now:
+                expires, value = now + ttl, "0"
+            total = int(value) + amount
+            self._data[key] = (expires, str(total))
+            return total
+
+    def ttl(self, key: str) -> float:
+        entry = self._data.get(key)
+        return max(0.0, entry[0] - time.monotonic()) if entry else 0.0
+
+    def ping(self) -> bool:
+        return True
+
+    def _evict_expired(self) -> None:
+        now = time.monotonic()
+        for key in [k for k, (expires, _) in self._data.items() if expires <= now]:
+            del self._data[key]
+        if len(self._data) >= self._max_entries:
+            self._data.clear()
+
+
+class RedisCache:
+    def __init__(self, url: str, prefix: str):
+        import redis
+
+        self._redis = redis.Redis.from_url(
+            url, decode_responses=True, socket_timeout=1.0, socket_connect_timeout=1.0
+        )
+        self._prefix = prefix
+
+    def get(self, key: str) -> str | None:
+        return self._redis.get(self._prefix + key)
+
+    def set(self, key: str, value: str, ttl: float) -> None:
+        if ttl > 0:
+            self._redis.set(self._prefix + key, value, px=max(1, int(ttl * 1000)))
+
+    def delete(self, key: str) -> None:
+        self._redis.delete(self._prefix + key)
+
+    def incr(self, key: str, amount: int, ttl: float) -> int:
+        full = self._prefix + key
+        pipe = self._redis.pipeline()
+        pipe.incrby(full, amount)
+        pipe.pexpire(full, max(1, int(ttl * 1000)), nx=True)
+        total, _ = pipe.execute()
+        return int(total)
+
+    def ttl(self, key: str) -> float:
+        remaining = self._redis.pttl(self._prefix + key)
+        return max(0.0, remaining / 1000) if remaining and remaining > 0 else 0.0
+
+    def ping(self) -> bool:
+        try:
+            return bool(self._redis.ping())
+        except Exception:
+            return False
+
+
+def make_cache(redis_url: str | None, prefix: str) -> MemoryCache | RedisCache:
+    return RedisCache(redis_url, prefix) if redis_url else MemoryCache()

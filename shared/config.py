@@ -1,0 +1,134 @@
+"""One typed configuration object, read once from the environment.
+
+Every environment variable the product reads is listed here once, with its safe local default.
+Production secrets have no default baked into code: the session key is generated into the
+instance folder on first use, with mode 0600.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_INSTANCE_PATH = PROJECT_ROOT / "instance"
+
+
+class ConfigError(ValueError):
+    """A setting is present but unusable."""
+
+
+@dataclass(frozen=True)
+class Config:
+    instance_path: Path
+    database_url: str
+    issuer: str
+    secret_key: str
+    redis_url: str | None
+    resource_issuer: str
+    resource_client_id: str | None
+    resource_client_secret: str | None
+    resource_cache_ttl: int
+    resource_negative_cache_ttl: int = 2
+    introspection_timeout: float = 3.0
+    access_token_ttl: int = 3600
+    refresh_token_ttl: int = 30 * 24 * 3600
+    authorization_code_ttl: int = 60
+    id_token_ttl: int = 3600
+    # Admin changes (a client disabled, a scope removed) must reach every running process
+    # within one second, so per-process lookups are cached no longer than this.
+    lookup_cache_ttl: float = 1.0
+    chat_backend: str = "demo"
+    embeddings_backend: str = "auto"
+    openai_base_url: str | None = None
+    openai_api_key: str | None = None
+    upstream_timeout: float = 30.0
+    rate_limit_per_minute: int = 600
+    tokens_per_day: int = 1_000_000
+    testing: bool = False
+
+    @property
+    def session_cookie_secure(self) -> bool:
+        return self.issuer.startswith("https://")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        instance_path: Path | None = None,
+        **overrides: object,
+    ) -> Config:
+        env = os.environ if environ is None else environ
+        instance = Path(
+            instance_path or env.get("AUTHSERVER_INSTANCE_PATH") or DEFAULT_INSTANCE_PATH
+        )
+        issuer = env.get("AUTHSERVER_ISSUER", "http://127.0.0.1:5000").rstrip("/")
+        values: dict[str, object] = dict(
+            instance_path=instance,
+            database_url=env.get("AUTHSERVER_DATABASE_URL")
+            or f"sqlite:///{instance / 'authserver.sqlite3'}",
+            issuer=issuer,
+            secret_key=env.get("AUTHSERVER_SECRET_KEY") or "",
+            redis_url=env.get("REDIS_URL") or None,
+            resource_issuer=env.get("RESOURCE_ISSUER", issuer).rstrip("/"),
+            resource_client_id=env.get("RESOURCE_CLIENT_ID") or None,
+            resource_client_secret=env.get("RESOURCE_CLIENT_SECRET") or None,
+            resource_cache_ttl=_int(env, "RESOURCE_CACHE_TTL", 60),
+            access_token_ttl=_int(env, "AUTHSERVER_ACCESS_TOKEN_TTL", 3600),
+            refresh_token_ttl=_int(env, "AUTHSERVER_REFRESH_TOKEN_TTL", 30 * 24 * 3600),
+            chat_backend=env.get("RESOURCE_CHAT_BACKEND", "demo"),
+            embeddings_backend=env.get("RESOURCE_EMBEDDINGS_BACKEND", "auto"),
+            openai_base_url=env.get("RESOURCE_OPENAI_BASE_URL") or None,
+            openai_api_key=env.get("RESOURCE_OPENAI_API_KEY") or None,
+            rate_limit_per_minute=_int(env, "RESOURCE_RATE_LIMIT_PER_MINUTE", 600),
+            tokens_per_day=_int(env, "RESOURCE_TOKENS_PER_DAY", 1_000_000),
+        )
+        values.update(overrides)
+        config = cls(**values)  # type: ignore[arg-type]
+        if not config.secret_key:
+            config = dataclasses.replace(config, secret_key=load_or_create_secret(config.instance_path))
+        return config
+
+    def replace(self, **changes: object) -> Config:
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < 0:
+        raise ConfigError(f"{name} must not be negative")
+    return value
+
+
+def load_or_create_secret(instance_path: Path) -> str:
+    """The session signing key kept in ``instance/secret_key`` (mode 0600), made on first use."""
+    instance_path.mkdir(parents=True, exist_ok=True)
+    path = instance_path / "secret_key"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def resolve(config: Config | Mapping[str, object] | None) -> Config:
+    """What ``create_app(config)`` accepts: a Config, overrides of the environment's, or nothing."""
+    if isinstance(config, Config):
+        return config
+    return Config.from_env(**dict(config or {}))

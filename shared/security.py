@@ -1,0 +1,64 @@
+"""Random credentials, their digests, and encryption of the few secrets we must read back.
+
+Client secrets and tokens are 256-bit values this server generated, so a SHA-256 digest compared
+in constant time is as safe as a password hash and a million times cheaper; argon2 is kept for
+the passwords people choose.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import secrets
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+CREDENTIAL_BYTES = 32
+
+
+def new_credential() -> str:
+    """A 256-bit random value, URL-safe, that never begins with '-' (safe as a CLI argument)."""
+    while True:
+        value = secrets.token_urlsafe(CREDENTIAL_BYTES)
+        if not value.startswith("-"):
+            return value
+
+
+def new_identifier(nbytes: int = 18) -> str:
+    while True:
+        value = secrets.token_urlsafe(nbytes)
+        if not value.startswith("-"):
+            return value
+
+
+def digest(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
+def matches_digest(value: str | None, expected_digest: str | None) -> bool:
+    if not value or not expected_digest:
+        return False
+    return hmac.compare_digest(digest(value), expected_digest)
+
+
+class SecretBox:
+    """AES-256-GCM under a key derived from the server's secret key (HKDF, per purpose)."""
+
+    def __init__(self, secret_key: str, purpose: str):
+        key = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode("utf-8")
+        ).derive(secret_key.encode("utf-8"))
+        self._aead = AESGCM(key)
+
+    def seal(self, plaintext: str) -> str:
+        nonce = os.urandom(12)
+        sealed = self._aead.encrypt(nonce, plaintext.encode("utf-8"), None)
+        return base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
+
+    def open(self, token: str) -> str:
+        raw = base64.urlsafe_b64decode(token.encode("ascii"))
+        return self._aead.decrypt(raw[:12], raw[12:], None).decode("utf-8")
