@@ -56,6 +56,7 @@ def read_stdin_secret(what: str) -> str:
 def build_cli() -> click.Group:
     from authserver.cli.clients import clients
     from authserver.cli.db import db
+    from authserver.cli.demo import demo
     from authserver.cli.scopes import scopes
     from authserver.cli.users import users
 
@@ -63,6 +64,6 @@ def build_cli() -> click.Group:
     def cli() -> None:
         """Administer the authorization server."""
 
-    for group in (db, scopes, clients, users):
+    for group in (db, scopes, clients, users, demo):
         cli.add_command(group)
     return cli

@@ -1,0 +1,33 @@
+# `make run` serves both apps on loopback; `make test` runs the whole suite; `make bench` measures.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test bench install system-deps lint
+
+$(STAMP): setup.cfg pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev,postgres,redis]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+system-deps:
+	@sh scripts/install-system-deps.sh
+
+run: install
+	$(PY) manage.py db upgrade
+	$(PY) manage.py demo --env-file instance/demo.env
+	@sh scripts/run-dev.sh
+
+lint: install
+	$(VENV)/bin/lint-imports
+
+test: install system-deps lint
+	$(PY) -m pytest
+
+bench: install
+	@sh scripts/install-system-deps.sh bench
+	$(PY) benchmarks/run.py

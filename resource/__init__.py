@@ -1,0 +1,45 @@
+"""The resource server: an OpenAI-compatible AI API that trusts the authorization server over HTTP."""
+
+from __future__ import annotations
+
+import importlib.machinery
+import importlib.util
+import sys
+from collections.abc import Mapping
+
+from flask import Flask
+
+from shared.config import Config
+from shared.config import resolve
+from shared.errors import openai_error
+from shared.errors import register_json_errors
+from shared.health import health_blueprint
+from shared.logging import configure_logging
+
+
+def _reexport_stdlib_resource() -> None:
+    """The contract names this package ``resource``, which shadows the standard library's
+    ``resource`` module when the project root is on sys.path; keep ``resource.getrlimit`` and
+    friends working for any library (a WSGI server, a profiler) that imports the original."""
+    spec = importlib.machinery.PathFinder.find_spec("resource", [p for p in sys.path if "lib-dynload" in p])
+    if spec is None:
+        return
+    stdlib = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(stdlib)
+    globals().update({k: v for k, v in vars(stdlib).items() if not k.startswith("__")})
+
+
+_reexport_stdlib_resource()
+
+
+def create_app(config: Config | Mapping[str, object] | None = None) -> Flask:
+    cfg = resolve(config)
+    configure_logging()
+    app = Flask(__name__, instance_path=str(cfg.instance_path))
+    app.config.update(TESTING=cfg.testing)
+    app.extensions["resource.config"] = cfg
+    app.register_blueprint(health_blueprint({}))
+    register_json_errors(app, render=lambda status, name, description: openai_error(
+        description, "invalid_request_error" if status < 500 else "server_error", name, status
+    ))
+    return app

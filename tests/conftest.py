@@ -1,0 +1,97 @@
+"""Fixtures shared by the whole suite.
+
+Storage-touching tests take ``database_url``, which runs them once on SQLite and once on a real
+PostgreSQL server started for the session. Each test gets a fresh, fully migrated database,
+copied from a template migrated once per session.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+
+from authserver import create_app as create_auth_app
+from authserver.migrations import upgrade
+from shared.config import Config
+from tests.support.cli import Cli
+from tests.support.postgres import PostgresServer
+from tests.support.postgres import admin
+
+BACKENDS = ("sqlite", "postgresql")
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    external = os.environ.get("TEST_POSTGRES_URL")
+    if external:
+        yield external.rstrip("/")
+        return
+    server = PostgresServer().start()
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_url) -> str:
+    name = f"template_{uuid.uuid4().hex[:8]}"
+    admin(postgres_url, f"CREATE DATABASE {name}")
+    upgrade(f"{postgres_url}/{name}")
+    return name
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request, tmp_path):
+    if request.param == "sqlite":
+        path = tmp_path / "authserver.sqlite3"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    server = request.getfixturevalue("postgres_url")
+    template = request.getfixturevalue("postgres_template")
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    admin(server, f"CREATE DATABASE {name} TEMPLATE {template}")
+    yield f"{server}/{name}"
+    admin(server, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def config(tmp_path, database_url) -> Config:
+    return Config.from_env(
+        environ={},
+        instance_path=tmp_path / "instance",
+        database_url=database_url,
+        secret_key="test-secret-key-" + uuid.uuid4().hex,
+        testing=True,
+    )
+
+
+@pytest.fixture
+def auth_app(config):
+    app = create_auth_app(config)
+    yield app
+    app.extensions["authserver.db"].dispose()
+
+
+@pytest.fixture
+def cli(monkeypatch, capsys, config) -> Cli:
+    """The admin CLI on the test's database, configured only through the environment."""
+    return Cli(
+        monkeypatch,
+        capsys,
+        {
+            "AUTHSERVER_DATABASE_URL": config.database_url,
+            "AUTHSERVER_INSTANCE_PATH": str(config.instance_path),
+            "AUTHSERVER_SECRET_KEY": config.secret_key,
+        },
+    )
