@@ -1,0 +1,47 @@
+"""Who is signed in: a signed, HttpOnly, SameSite=Lax session cookie holding the user's id.
+
+The session is renewed (cleared and given a new id) at sign-in, so a session fixed before sign-in
+is worth nothing after it.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+
+from flask import g
+from flask import session
+
+from authserver.accounts.models import User
+from authserver.extensions import db_session
+
+
+def current_user() -> User | None:
+    if "current_user" not in g:
+        user = None
+        user_id = session.get("uid")
+        if user_id is not None:
+            user = db_session().get(User, user_id)
+            if user is None or user.disabled:
+                session.clear()
+                user = None
+        g.current_user = user
+    return g.current_user
+
+
+def auth_time() -> int | None:
+    return session.get("auth_time")
+
+
+def login_user(user: User, method: str = "pwd") -> None:
+    session.clear()
+    session["sid"] = secrets.token_urlsafe(16)
+    session["uid"] = user.id
+    session["auth_time"] = int(time.time())
+    session["amr"] = [method]
+    g.current_user = user
+
+
+def logout_user() -> None:
+    session.clear()
+    g.current_user = None
