@@ -1,0 +1,79 @@
+import pytest
+from sqlalchemy import select
+
+from authserver.clients.models import Client
+from authserver.extensions import db_session
+from shared.security import matches_digest
+
+
+def test_confidential_client_gets_a_secret_shown_once_and_stored_hashed(cli, auth_app):
+    created = cli.ok("clients", "add", "--name", "Partner", "--json").json
+    assert created["grant_types"] == ["client_credentials"]
+    assert not created["client_id"].startswith("-")
+    secret = created["client_secret"]
+    shown = cli.ok("clients", "show", created["client_id"], "--json").json
+    assert "client_secret" not in shown
+    with auth_app.app_context():
+        stored = db_session().scalars(select(Client).where(Client.client_id == created["client_id"])).one()
+        assert stored.client_secret_digest != secret
+        assert matches_digest(secret, stored.client_secret_digest)
+
+
+def test_redirect_uri_defaults_grants_to_code_and_refresh(cli):
+    created = cli.ok("clients", "add", "--name", "Web", "--redirect-uri", "https://app.example/cb", "--json").json
+    assert created["grant_types"] == ["authorization_code", "refresh_token"]
+    assert created["response_types"] == ["code"]
+
+
+def test_public_client_has_no_secret(cli):
+    created = cli.ok("clients", "add", "--name", "SPA", "--redirect-uri", "http://127.0.0.1:8000/cb",
+                     "--auth-method", "none", "--json").json
+    assert "client_secret" not in created
+    assert created["token_endpoint_auth_method"] == "none"
+
+
+def test_list_rotate_and_disable(cli):
+    created = cli.ok("clients", "add", "--name", "Partner", "--resource-server", "--json").json
+    listed = cli.ok("clients", "list", "--json").json
+    assert [(row["client_id"], row["name"]) for row in listed] == [(created["client_id"], "Partner")]
+    assert listed[0]["resource_server"] is True
+    rotated = cli.ok("clients", "rotate-secret", created["client_id"], "--json").json
+    assert rotated["client_id"] == created["client_id"]
+    assert rotated["client_secret"] and rotated["client_secret"] != created["client_secret"]
+    cli.ok("clients", "disable", created["client_id"])
+    assert cli.ok("clients", "show", created["client_id"], "--json").json["disabled"] is True
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("clients", "add", "--name", "x", "--redirect-uri", "http://example.com/cb"), "must use https"),
+        (("clients", "add", "--name", "x", "--redirect-uri", "http://localhost:8000/cb"), "must use https"),
+        (("clients", "add", "--name", "x", "--redirect-uri", "https://a.example/cb#frag"), "fragment"),
+        (("clients", "add", "--name", "x", "--redirect-uri", "/relative"), "absolute"),
+        (("clients", "add", "--name", "x", "--grant-type", "password"), "unknown grant type"),
+        (("clients", "add", "--name", "x", "--grant-type", "implicit"), "unknown grant type"),
+        (("clients", "add", "--name", "x", "--scope", "no-such-scope"), "unknown scope"),
+        (("clients", "add", "--name", "x", "--auth-method", "client_secret_jwt"), "unknown auth method"),
+        (("clients", "add", "--name", "x", "--grant-type", "authorization_code"), "needs at least one --redirect-uri"),
+        (("clients", "add", "--name", "x", "--auth-method", "none"), "cannot use client_credentials"),
+        (("clients", "add", "--name", "  "), "needs a name"),
+        (("clients", "show", "nope"), "no client"),
+        (("clients", "rotate-secret", "nope"), "no client"),
+        (("clients", "disable", "nope"), "no client"),
+    ],
+)
+def test_bad_input_is_one_line_and_changes_nothing(cli, args, message):
+    before = cli.ok("clients", "list", "--json").out
+    result = cli(*args)
+    assert result.code != 0
+    assert message in result.err
+    assert result.err.count("\n") == 1 and result.err.startswith("error: ")
+    assert cli.ok("clients", "list", "--json").out == before
+
+
+def test_rotating_a_public_clients_secret_is_refused(cli):
+    created = cli.ok("clients", "add", "--name", "SPA", "--redirect-uri", "https://a.example/cb",
+                     "--auth-method", "none", "--json").json
+    result = cli("clients", "rotate-secret", created["client_id"])
+    assert result.code != 0 and "without a secret" in result.err
