@@ -7,6 +7,7 @@ import logging
 import sys
 
 import click
+from sqlalchemy.exc import DBAPIError
 
 from authserver.cli import build_cli
 
@@ -33,6 +34,10 @@ def main(argv: list[str] | None = None) -> int:
     except click.ClickException as exc:
         click.echo(f"error: {exc.format_message()}", err=True)
         return exc.exit_code
+    except DBAPIError as exc:
+        detail = str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__
+        click.echo(f"error: the database is unavailable or not migrated (run `python manage.py db upgrade`): {detail}", err=True)
+        return 1
     except click.Abort:
         click.echo("error: aborted", err=True)
         return 1
