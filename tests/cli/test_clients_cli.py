@@ -1,3 +1,4 @@
+from tests.support.cli import assert_refused_without_change
 import pytest
 from sqlalchemy import select
 
@@ -64,12 +65,7 @@ def test_list_rotate_and_disable(cli):
     ],
 )
 def test_bad_input_is_one_line_and_changes_nothing(cli, args, message):
-    before = cli.ok("clients", "list", "--json").out
-    result = cli(*args)
-    assert result.code != 0
-    assert message in result.err
-    assert result.err.count("\n") == 1 and result.err.startswith("error: ")
-    assert cli.ok("clients", "list", "--json").out == before
+    assert_refused_without_change(cli, ("clients", "list", "--json"), args, message)
 
 
 def test_rotating_a_public_clients_secret_is_refused(cli):

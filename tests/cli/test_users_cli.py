@@ -1,3 +1,4 @@
+from tests.support.cli import assert_refused_without_change
 import pytest
 
 from authserver.accounts.passwords import verify_password
@@ -40,9 +41,4 @@ def test_disable(cli):
 )
 def test_bad_input_is_one_line_and_changes_nothing(cli, args, stdin, message):
     cli.ok("users", "add", "--email", "taken@example.com", "--password-stdin", input="long enough pw\n")
-    before = cli.ok("users", "list", "--json").out
-    result = cli(*args, input=stdin)
-    assert result.code != 0
-    assert message in result.err
-    assert result.err.count("\n") == 1 and result.err.startswith("error: ")
-    assert cli.ok("users", "list", "--json").out == before
+    assert_refused_without_change(cli, ("users", "list", "--json"), args, message, input=stdin)

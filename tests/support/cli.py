@@ -41,3 +41,15 @@ class Cli:
         result = self(*args, input=input)
         assert result.code == 0, result.err
         return result
+
+
+def assert_refused_without_change(cli: Cli, listing: tuple[str, ...], args: tuple[str, ...],
+                                  message: str, input: str = "") -> None:
+    """Bad input: non-zero exit, one line on stderr naming the problem, and ``listing`` unchanged."""
+    before = cli.ok(*listing).out
+    result = cli(*args, input=input)
+    assert result.code != 0
+    assert message in result.err
+    assert result.err.count("\n") == 1 and result.err.startswith("error: ")
+    assert "Traceback" not in result.err
+    assert cli.ok(*listing).out == before
