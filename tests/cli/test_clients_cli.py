@@ -1,10 +1,10 @@
-from tests.support.cli import assert_refused_without_change
 import pytest
 from sqlalchemy import select
 
 from authserver.clients.models import Client
 from authserver.extensions import db_session
 from shared.security import matches_digest
+from tests.support.cli import assert_refused_without_change
 
 
 def test_confidential_client_gets_a_secret_shown_once_and_stored_hashed(cli, auth_app):

@@ -1,5 +1,5 @@
-from tests.support.cli import assert_refused_without_change
 import pytest
+from tests.support.cli import assert_refused_without_change
 
 
 def test_add_list_remove(cli):

@@ -1,7 +1,7 @@
-from tests.support.cli import assert_refused_without_change
 import pytest
 
 from authserver.accounts.passwords import verify_password
+from tests.support.cli import assert_refused_without_change
 
 
 def test_add_prints_id_email_and_a_stable_sub(cli, auth_app):
