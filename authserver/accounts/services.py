@@ -7,7 +7,10 @@ from sqlalchemy import select
 from authserver.accounts.models import User
 from authserver.accounts.passwords import MIN_LENGTH
 from authserver.accounts.passwords import hash_password
+from authserver.accounts.passwords import needs_rehash
+from authserver.accounts.passwords import verify_password
 from authserver.audit.services import record
+from authserver.db import utcnow
 from authserver.errors import InvalidInput
 from authserver.errors import NotFound
 from authserver.extensions import db_session
@@ -61,6 +64,31 @@ def list_users() -> list[User]:
 
 def find_user_by_email(email: str) -> User | None:
     return db_session().scalar(select(User).where(User.email == (email or "").strip().lower()))
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The enabled user with this email and password, or None; audited either way.
+
+    Unknown emails and password-less (upstream-only) accounts still pay for one argon2 verification,
+    and disabled accounts are refused only after it, so timing tells nothing about which accounts
+    exist. A hash made with older parameters is replaced while the plaintext is at hand.
+    """
+    user = find_user_by_email(email)
+    if not verify_password(user.password_hash if user else None, password):
+        record("login.failed", user_id=user.id if user else None, reason="bad_credentials")
+        db_session().commit()
+        return None
+    if user.disabled:
+        record("login.failed", user_id=user.id, reason="disabled")
+        db_session().commit()
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+        record("user.password_rehashed", user_id=user.id)
+    user.last_login_at = utcnow()
+    record("login.succeeded", user_id=user.id, method="pwd")
+    db_session().commit()
+    return user
 
 
 def disable_user(email: str) -> User:

@@ -6,10 +6,14 @@ is worth nothing after it.
 
 from __future__ import annotations
 
+import functools
 import secrets
 import time
+from urllib.parse import urlencode
 
 from flask import g
+from flask import redirect
+from flask import request
 from flask import session
 
 from authserver.accounts.models import User
@@ -45,3 +49,19 @@ def login_user(user: User, method: str = "pwd") -> None:
 def logout_user() -> None:
     session.clear()
     g.current_user = None
+
+
+def login_url(next_url: str) -> str:
+    return "/login?" + urlencode({"next": next_url})
+
+
+def login_required(view):
+    """Send people who are not signed in to the login page, and back here afterwards."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        if current_user() is None:
+            return redirect(login_url(request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapper

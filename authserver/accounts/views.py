@@ -1,5 +1,101 @@
+"""Sign-in and sign-out pages."""
+
 from __future__ import annotations
 
 from flask import Blueprint
+from flask import redirect
+from flask import render_template
+from flask import request
+
+from authserver.accounts import throttle
+from authserver.accounts.errorpages import html_error
+from authserver.accounts.errorpages import register_html_errors
+from authserver.accounts.forms import LoginForm
+from authserver.accounts.forms import LogoutForm
+from authserver.accounts.logout import LogoutRequest
+from authserver.accounts.logout import redirect_target
+from authserver.accounts.redirects import safe_next
+from authserver.accounts.services import authenticate
+from authserver.accounts.sessions import current_user
+from authserver.accounts.sessions import login_user
+from authserver.accounts.sessions import logout_user
+from authserver.audit.services import record
+from authserver.extensions import db_session
 
 bp = Blueprint("accounts", __name__)
+register_html_errors(bp)
+
+BAD_CREDENTIALS = "That email and password don't match an active account."
+
+
+@bp.app_context_processor
+def signed_in_user_processor():
+    return {"signed_in_user": current_user}
+
+
+@bp.after_request
+def no_store(response):
+    # Pages holding a CSRF token or who is signed in must not be replayed from a shared cache.
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    next_url = safe_next(request.args.get("next"))
+    form = LoginForm()
+    error = None
+    status = 200
+    if request.method == "POST":
+        email = form.email.data or ""
+        if throttle.is_blocked(request.remote_addr, email):
+            record("login.throttled")
+            db_session().commit()
+            error, status = "Too many failed attempts. Wait a few minutes and try again.", 429
+        elif form.validate_on_submit() and (user := authenticate(email, form.password.data)) is not None:
+            throttle.clear(request.remote_addr, email)
+            login_user(user)
+            return redirect(next_url, code=303)
+        else:
+            throttle.count_failure(request.remote_addr, email)
+            error, status = BAD_CREDENTIALS, 401
+        form.password.data = ""
+    return render_template("accounts/login.html", form=form, error=error, next_url=next_url, user=current_user()), status
+
+
+@bp.get("/logout")
+def logout_confirm():
+    """The end_session_endpoint: asks before signing out, so a third-party page cannot sign people out."""
+    form = LogoutForm(request.args, meta={"csrf": False})
+    if current_user() is None:
+        return _finish(_logout_request(form))
+    return render_template("accounts/logout.html", form=LogoutForm(formdata=request.args), user=current_user())
+
+
+@bp.post("/logout")
+def logout():
+    form = LogoutForm()
+    if not form.validate():
+        return html_error(400, "This form has expired", "Reload the page and try again.")
+    user = current_user()
+    if user is not None:
+        record("logout", user_id=user.id, client_id=form.client_id.data or None)
+        db_session().commit()
+    logout_user()
+    return _finish(_logout_request(form))
+
+
+def _logout_request(form: LogoutForm) -> LogoutRequest:
+    return LogoutRequest(
+        id_token_hint=form.id_token_hint.data or None,
+        client_id=form.client_id.data or None,
+        post_logout_redirect_uri=form.post_logout_redirect_uri.data or None,
+        state=form.state.data or None,
+    )
+
+
+def _finish(logout_request: LogoutRequest):
+    target = redirect_target(logout_request)
+    if target is not None:
+        return redirect(target, code=303)
+    return render_template("accounts/signed_out.html")

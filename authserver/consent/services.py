@@ -1,11 +1,28 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete
 from sqlalchemy import select
+from sqlalchemy import update
 
 from authserver.audit.services import record
+from authserver.clients.models import Client
 from authserver.consent.models import Consent
+from authserver.db import utcnow
 from authserver.extensions import db_session
 from authserver.scopes.services import parse_scope
+from authserver.scopes.services import scope_descriptions
+from authserver.tokens.models import AuthorizationCode
+from authserver.tokens.models import Token
+
+
+@dataclass(frozen=True)
+class ConnectedApp:
+    client: Client
+    scopes: list[tuple[str, str]]
+    granted_at: datetime
 
 
 def find_consent(user_id: int, client_pk: int) -> Consent | None:
@@ -29,3 +46,52 @@ def grant(user_id: int, client_pk: int, scope: str) -> Consent:
     record("consent.granted", user_id=user_id, client_pk=client_pk, scope=scope)
     db_session().commit()
     return consent
+
+
+def describe_scopes(scope: str) -> list[tuple[str, str]]:
+    """(name, description) for each scope, in the order asked; a scope since removed shows its name."""
+    names = parse_scope(scope)
+    descriptions = scope_descriptions(names)
+    return [(name, descriptions.get(name, name)) for name in names]
+
+
+def connected_apps(user_id: int) -> list[ConnectedApp]:
+    rows = db_session().execute(
+        select(Consent, Client)
+        .join(Client, Client.id == Consent.client_id)
+        .where(Consent.user_id == user_id)
+        .order_by(Consent.granted_at.desc(), Consent.id.desc())
+    )
+    return [ConnectedApp(client, describe_scopes(consent.scope), consent.granted_at) for consent, client in rows]
+
+
+def revoke(user_id: int, client_pk: int) -> bool:
+    """Forget the consent and revoke every token the client holds for this user, in one transaction.
+
+    Codes not yet exchanged go too, so one issued a moment before cannot mint tokens after.
+    Returns False when there was nothing to revoke.
+    """
+    session = db_session()
+    now = utcnow()
+    forgotten = session.execute(
+        delete(Consent).where(Consent.user_id == user_id, Consent.client_id == client_pk)
+    ).rowcount
+    revoked = session.execute(
+        update(Token)
+        .where(Token.user_id == user_id, Token.client_id == client_pk, Token.revoked_at.is_(None))
+        .values(revoked_at=now)
+    ).rowcount
+    session.execute(
+        delete(AuthorizationCode).where(
+            AuthorizationCode.user_id == user_id,
+            AuthorizationCode.client_id == client_pk,
+            AuthorizationCode.used_at.is_(None),
+        )
+    )
+    if not forgotten and not revoked:
+        session.rollback()
+        return False
+    client_id = session.scalar(select(Client.client_id).where(Client.id == client_pk))
+    record("consent.revoked", user_id=user_id, client_id=client_id, tokens_revoked=revoked)
+    session.commit()
+    return True

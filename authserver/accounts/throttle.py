@@ -1,0 +1,50 @@
+"""A cheap brake on password guessing: failed sign-ins counted per address and per account.
+
+Counters live in the shared cache (Redis when REDIS_URL is set), so every process sees the same
+count. Counting per account as well as per address stops a botnet spreading guesses over many
+addresses from trying more than a handful against one person.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import current_app
+
+from authserver.extensions import get_config
+from shared.cache import make_cache
+
+WINDOW_SECONDS = 15 * 60
+MAX_FAILURES_PER_ADDRESS = 50
+MAX_FAILURES_PER_ACCOUNT = 10
+
+
+def _cache():
+    cache = current_app.extensions.get("authserver.login_throttle")
+    if cache is None:
+        cache = make_cache(get_config().redis_url, "authserver:login-failures:")
+        current_app.extensions["authserver.login_throttle"] = cache
+    return cache
+
+
+def _keys(ip: str | None, email: str) -> tuple[tuple[str, int], tuple[str, int]]:
+    # Hashed so that typed emails (sometimes a password pasted in the wrong box) never sit in Redis.
+    account = hashlib.sha256(email.strip().lower().encode("utf-8")).hexdigest()
+    return (f"ip:{ip or '-'}", MAX_FAILURES_PER_ADDRESS), (f"acct:{account}", MAX_FAILURES_PER_ACCOUNT)
+
+
+def is_blocked(ip: str | None, email: str) -> bool:
+    cache = _cache()
+    return any(int(cache.get(key) or 0) >= limit for key, limit in _keys(ip, email))
+
+
+def count_failure(ip: str | None, email: str) -> None:
+    cache = _cache()
+    for key, _limit in _keys(ip, email):
+        cache.incr(key, 1, WINDOW_SECONDS)
+
+
+def clear(ip: str | None, email: str) -> None:
+    cache = _cache()
+    for key, _limit in _keys(ip, email)[1:]:
+        cache.delete(key)
