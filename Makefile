@@ -30,4 +30,4 @@ test: install system-deps lint
 
 bench: install
 	@sh scripts/install-system-deps.sh bench
-	$(PY) benchmarks/run.py
+	$(PY) benchmarks/run.py $(BENCH_ARGS)

@@ -1,0 +1,203 @@
+"""Child processes of the benchmark: WSGI servers and Redis, each in its own process group.
+
+Every child is registered in one ``Processes`` registry, which ends them all (the whole group,
+workers included) on exit, on an error and on Ctrl-C or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(os.environ.get("BENCH_VENV_BIN", PROJECT_ROOT / ".venv" / "bin"))
+
+
+class BenchError(RuntimeError):
+    """The benchmark cannot go on; the message says why."""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """How every app is served, so the ceiling (e) runs under exactly the same settings."""
+
+    server: str = "gunicorn"
+    workers: int = 2
+    worker_class: str = "gthread"
+    threads: int = 4
+
+    def describe(self) -> str:
+        if self.server == "granian":
+            return f"granian --interface wsgi --workers {self.workers} --blocking-threads {self.threads}"
+        threads = f" --threads {self.threads}" if self.worker_class == "gthread" else ""
+        return f"gunicorn -w {self.workers} -k {self.worker_class}{threads}"
+
+    def command(self, target: str, port: int) -> list[str]:
+        if self.server == "granian":
+            return [
+                str(VENV_BIN / "granian"), "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
+                "--workers", str(self.workers), "--blocking-threads", str(self.threads),
+                "--no-access-log", "--log-level", "warning", target,
+            ]
+        command = [
+            str(VENV_BIN / "gunicorn"), "-b", f"127.0.0.1:{port}", "-w", str(self.workers),
+            "-k", self.worker_class, "--log-level", "warning",
+        ]
+        if self.worker_class == "gthread":
+            command += ["--threads", str(self.threads)]
+        return command + [target]
+
+
+@dataclass
+class Server:
+    name: str
+    target: str
+    port: int
+    env: dict[str, str]
+    settings: ServerSettings
+    ready_path: str = "/healthz"
+    log: Path | None = None
+    process: subprocess.Popen | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+class Processes:
+    """Starts children in new sessions and ends every one of them, whatever happens."""
+
+    def __init__(self, log_dir: Path):
+        self.log_dir = log_dir
+        self._children: list[subprocess.Popen] = []
+
+    def __enter__(self) -> Processes:
+        self._previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.stop_all()
+        signal.signal(signal.SIGTERM, self._previous)
+
+    def spawn(self, command: list[str], env: dict[str, str], log_name: str, cwd: Path = PROJECT_ROOT) -> subprocess.Popen:
+        log = open(self.log_dir / f"{log_name}.log", "ab")
+        try:
+            process = subprocess.Popen(
+                command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, start_new_session=True,
+            )
+        finally:
+            log.close()
+        self._children.append(process)
+        return process
+
+    def start(self, server: Server, timeout: float = 60) -> Server:
+        server.log = self.log_dir / f"{server.name}.log"
+        server.process = self.spawn(server.settings.command(server.target, server.port), server.env, server.name)
+        wait_http(server, timeout)
+        return server
+
+    def stop(self, process: subprocess.Popen | None, kill: bool = False) -> None:
+        """Ends the whole process group: SIGKILL when ``kill`` (a crash), else SIGTERM then SIGKILL."""
+        if process is None:
+            return
+        if process.poll() is None:
+            _signal_group(process, signal.SIGKILL if kill else signal.SIGTERM)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                _signal_group(process, signal.SIGKILL)
+                process.wait(timeout=10)
+        # Workers may outlive a master killed with SIGKILL; the group signal reaches them too.
+        _signal_group(process, signal.SIGKILL)
+        if process in self._children:
+            self._children.remove(process)
+
+    def stop_all(self) -> None:
+        for process in list(reversed(self._children)):
+            try:
+                self.stop(process)
+            except Exception:  # keep ending the others
+                _signal_group(process, signal.SIGKILL)
+
+
+def _raise_interrupt(_signum, _frame) -> None:
+    raise KeyboardInterrupt
+
+
+def _signal_group(process: subprocess.Popen, signum: int) -> None:
+    try:
+        os.killpg(process.pid, signum)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def wait_http(server: Server, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    url = server.url + server.ready_path
+    while time.monotonic() < deadline:
+        if server.process is not None and server.process.poll() is not None:
+            raise BenchError(f"{server.name} exited with {server.process.returncode}; see {server.log}:\n{tail(server.log)}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.1)
+    raise BenchError(f"{server.name} did not answer {url} within {timeout:.0f} s; see {server.log}:\n{tail(server.log)}")
+
+
+def tail(path: Path | None, lines: int = 15) -> str:
+    if path is None or not path.exists():
+        return ""
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+class RedisServer:
+    """A throwaway redis-server on a free loopback port, without persistence."""
+
+    def __init__(self, processes: Processes, root: Path):
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise BenchError("redis-server is not installed (scripts/install-system-deps.sh installs it)")
+        self.port = free_port()
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+        self.process = processes.spawn(
+            [binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no",
+             "--dir", str(self.root)],
+            os.environ.copy(), "redis",
+        )
+        deadline = time.monotonic() + 15
+        while not self._answers():
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise BenchError("redis-server did not start")
+            time.sleep(0.05)
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def _answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
+                sock.sendall(b"PING\r\n")
+                return sock.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False

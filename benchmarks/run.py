@@ -1,0 +1,168 @@
+#!/usr/bin/env python
+"""``make bench``: throughput and latency of the hot paths, as ratios to a bare Flask app.
+
+Starts a throwaway deployment on 127.0.0.1 (SQLite, or PostgreSQL/Redis with flags), creates its
+clients through the admin CLI, drives each scenario with wrk at fixed concurrency, interleaved over
+several rounds, prints one table of medians, then checks durability and cache invalidation.
+Every process it starts is ended on exit, on errors and on Ctrl-C. See docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks import checks  # noqa: E402
+from benchmarks.instance import Instance  # noqa: E402
+from benchmarks.load import Load  # noqa: E402
+from benchmarks.load import Result  # noqa: E402
+from benchmarks.procs import VENV_BIN  # noqa: E402
+from benchmarks.procs import BenchError  # noqa: E402
+from benchmarks.procs import Processes  # noqa: E402
+from benchmarks.procs import RedisServer  # noqa: E402
+from benchmarks.procs import ServerSettings  # noqa: E402
+from benchmarks.procs import free_port  # noqa: E402
+from benchmarks.report import problems  # noqa: E402
+from benchmarks.report import rounds_detail  # noqa: E402
+from benchmarks.report import summarize  # noqa: E402
+from benchmarks.report import table  # noqa: E402
+from benchmarks.stack import Scenario  # noqa: E402
+from benchmarks.stack import Stack  # noqa: E402
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; figures are medians")
+    parser.add_argument("--duration", type=float, default=5, help="seconds per scenario per round")
+    parser.add_argument("--warmup", type=float, default=1, help="seconds of discarded load per scenario first")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--wrk-threads", type=int, default=2)
+    parser.add_argument("--server", choices=("gunicorn", "granian"), default="gunicorn")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class (gthread, sync)")
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker (gthread; granian blocking threads)")
+    parser.add_argument("--postgres", action="store_true", help="a throwaway PostgreSQL 15 instead of SQLite")
+    parser.add_argument("--redis", action="store_true", help="a throwaway redis-server as REDIS_URL")
+    parser.add_argument("--scenarios", default="abcde", help="which of a-e to run (e, the ceiling, always runs)")
+    parser.add_argument("--no-checks", action="store_true", help="skip the durability and invalidation checks")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory (logs, database)")
+    args = parser.parse_args(argv)
+    if args.rounds < 1 or args.duration < 1 or not 1 <= args.connections <= 1000:
+        parser.error("--rounds and --duration must be at least 1, --connections within 1..1000")
+    return args
+
+
+def ensure_installed(args: argparse.Namespace) -> None:
+    needed = {"gunicorn": "gunicorn>=22", "granian": "granian>=2"}
+    binary = VENV_BIN / args.server
+    if not binary.exists():
+        print(f"installing {needed[args.server]} into {VENV_BIN.parent}", flush=True)
+        subprocess.run([str(VENV_BIN / "python"), "-m", "pip", "install", "-q", needed[args.server]], check=True)
+
+
+def measure(load: Load, scenarios: list[Scenario], rounds: int, warmup: float) -> tuple[dict[str, list[Result]], list[str]]:
+    """Interleaved: each round runs every scenario once, the order rotated so none always goes first."""
+    results: dict[str, list[Result]] = {s.key: [] for s in scenarios}
+    bodies: list[str] = []
+    if warmup > 0:
+        for scenario in scenarios:
+            load.run(scenario.request, duration=warmup)
+    for round_index in range(rounds):
+        order = scenarios[round_index % len(scenarios):] + scenarios[:round_index % len(scenarios)]
+        for scenario in order:
+            result = load.run(scenario.request)
+            results[scenario.key].append(result)
+            if scenario.key == "a":
+                bodies.extend(result.bodies)
+        print(f"round {round_index + 1}/{rounds}: " + ", ".join(
+            f"({s.key}) {results[s.key][-1].rps:.0f}/s" for s in scenarios), flush=True)
+    return results, bodies
+
+
+def run(args: argparse.Namespace, work: Path) -> int:
+    settings = ServerSettings(args.server, args.workers, args.worker_class, args.threads)
+    load = Load(args.connections, args.wrk_threads, args.duration)
+    # Servers end before the database they use: ExitStack's callbacks run after Processes exits.
+    with contextlib.ExitStack() as cleanup, Processes(work / "logs") as processes:
+        database_url = None
+        if args.postgres:
+            database_url = start_postgres(cleanup)
+        redis_url = RedisServer(processes, work / "redis").url if args.redis else None
+        auth_port = free_port()
+        instance = Instance(work, database_url, redis_url, auth_port)
+        stack = Stack(processes, instance, settings, auth_port)
+        if set(args.scenarios) <= {"e"}:
+            scenarios = [stack.start_ceiling()]
+        else:
+            bench, rs = instance.prepare()
+            stack.start(bench, rs)
+            scenarios = [s for s in stack.scenarios(bench, rs) if s.key in args.scenarios or s.key == "e"]
+        print(describe(args, settings), flush=True)
+        results, bodies = measure(load, scenarios, args.rounds, args.warmup)
+        rows = [summarize(s, results[s.key]) for s in scenarios]
+        print()
+        print(table(rows))
+        print(rounds_detail(rows))
+        failures = problems(rows)
+        if not args.no_checks and {"a", "b", "c", "d"} <= set(args.scenarios):
+            failures += checks.durability(stack, rs, checks.tokens_from(bodies))
+            failures += checks.revocation_reaches_every_worker(stack, bench, rs)
+            failures += checks.disabled_client_refused_within_a_second(stack, bench)
+            if not failures:
+                print("checks: tokens issued under load introspect active after both apps were killed and "
+                      "restarted; a revocation and a disabled client reach every worker within 1 s")
+    for failure in failures:
+        print(f"FAILED {failure}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def start_postgres(cleanup: contextlib.ExitStack) -> str:
+    from tests.support.postgres import PostgresServer
+    from tests.support.postgres import admin
+
+    server = PostgresServer().start()
+    cleanup.callback(server.stop)
+    admin(server.url, "CREATE DATABASE bench")
+    return f"{server.url}/bench"
+
+
+def describe(args: argparse.Namespace, settings: ServerSettings) -> str:
+    storage = "PostgreSQL 15" if args.postgres else "SQLite (WAL)"
+    return (
+        f"{time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}: {settings.describe()}; {storage}"
+        f"{' + Redis' if args.redis else ''}; wrk -t{args.wrk_threads} -c{args.connections} "
+        f"-d{args.duration:g}s x {args.rounds} rounds (interleaved, warm-up {args.warmup:g} s)"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        ensure_installed(args)
+        work = Path(tempfile.mkdtemp(prefix="authserver-bench-"))
+        (work / "logs").mkdir()
+        try:
+            return run(args, work)
+        finally:
+            if args.keep:
+                print(f"work directory kept: {work}")
+            else:
+                shutil.rmtree(work, ignore_errors=True)
+    except BenchError as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("bench: interrupted; every process it started was ended", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
