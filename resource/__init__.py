@@ -8,6 +8,7 @@ import sys
 from collections.abc import Mapping
 
 from flask import Flask
+from flask import g
 
 from shared.config import Config
 from shared.config import resolve
@@ -32,14 +33,36 @@ def _reexport_stdlib_resource() -> None:
 _reexport_stdlib_resource()
 
 
+MAX_BODY_BYTES = 8 * 1024 * 1024
+
+
 def create_app(config: Config | Mapping[str, object] | None = None) -> Flask:
+    from resource.apis import chat
+    from resource.apis import embeddings
+    from resource.apis import me
+    from resource.apis import models
+    from resource.errors import ApiError
+    from resource.state import ResourceState
+
     cfg = resolve(config)
     configure_logging()
     app = Flask(__name__, instance_path=str(cfg.instance_path))
-    app.config.update(TESTING=cfg.testing)
+    app.config.update(TESTING=cfg.testing, MAX_CONTENT_LENGTH=MAX_BODY_BYTES)
+    state = ResourceState.build(cfg)
     app.extensions["resource.config"] = cfg
-    app.register_blueprint(health_blueprint({}))
+    app.extensions["resource"] = state
+    app.register_blueprint(health_blueprint(state.readiness_checks()))
+    for api in (models, embeddings, chat, me):
+        app.register_blueprint(api.bp)
     register_json_errors(app, render=lambda status, name, description: openai_error(
         description, "invalid_request_error" if status < 500 else "server_error", name, status
     ))
+    app.register_error_handler(ApiError, lambda exc: exc.response())
+
+    @app.after_request
+    def rate_limit_headers(response):
+        for name, value in g.get("rate_limit_headers", {}).items():
+            response.headers.setdefault(name, value)
+        return response
+
     return app

@@ -49,6 +49,9 @@ class Config:
     upstream_timeout: float = 30.0
     rate_limit_per_minute: int = 600
     tokens_per_day: int = 1_000_000
+    # JSON object of per-client limits, parsed and checked by resource/limits.py.
+    resource_limits: str | None = None
+    usage_flush_interval: float = 1.0
     testing: bool = False
 
     @property
@@ -90,6 +93,10 @@ class Config:
             openai_api_key=env.get("RESOURCE_OPENAI_API_KEY") or None,
             rate_limit_per_minute=_int(env, "RESOURCE_RATE_LIMIT_PER_MINUTE", 600),
             tokens_per_day=_int(env, "RESOURCE_TOKENS_PER_DAY", 1_000_000),
+            resource_limits=env.get("RESOURCE_LIMITS") or None,
+            introspection_timeout=_float(env, "RESOURCE_INTROSPECTION_TIMEOUT", 3.0),
+            upstream_timeout=_float(env, "RESOURCE_UPSTREAM_TIMEOUT", 30.0),
+            usage_flush_interval=_float(env, "RESOURCE_USAGE_FLUSH_INTERVAL", 1.0),
         )
         values.update(overrides)
         config = cls(**values)  # type: ignore[arg-type]
@@ -111,6 +118,19 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
     if value < 0:
         raise ConfigError(f"{name} must not be negative")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, not {raw!r}") from None
+    if not value > 0:
+        raise ConfigError(f"{name} must be positive")
     return value
 
 

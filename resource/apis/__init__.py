@@ -1,0 +1,40 @@
+"""One module per API; what they share is here: the app's state, the JSON body, metering."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask import g
+from flask import request
+
+from resource.errors import bad_request
+
+
+def state():
+    return current_app.extensions["resource"]
+
+
+def json_body() -> dict:
+    body = request.get_json(force=True, silent=True)
+    if not isinstance(body, dict):
+        raise bad_request("We could not parse the JSON body of your request: send a JSON object.")
+    return body
+
+
+def require_string(body: dict, name: str) -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or not value:
+        raise bad_request(f"'{name}' is required and must be a non-empty string.", param=name)
+    return value
+
+
+def account(endpoint: str, model: str | None, tokens_in: int, tokens_out: int,
+            info=None, resources=None) -> None:
+    """Charge the daily token quota and meter the call; never fails the request.
+
+    A stream finishes after its request context is gone, so it passes ``info`` and ``resources``.
+    """
+    info = info or g.token
+    resources = resources or state()
+    resources.limiter.charge(info, tokens_in + tokens_out)
+    resources.meter.record(client_id=info.client_id, user_sub=info.sub if info.sub != info.client_id else None,
+                           endpoint=endpoint, model=model, tokens_in=tokens_in, tokens_out=tokens_out)

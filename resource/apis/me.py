@@ -1,0 +1,20 @@
+"""``GET /v1/me``: who the token speaks for, for any valid token."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from flask import g
+from flask import jsonify
+
+from resource.apis import account
+from resource.auth import require_scope
+
+bp = Blueprint("me", __name__, url_prefix="/v1")
+
+
+@bp.get("/me")
+@require_scope()
+def me():
+    info = g.token
+    account("me", None, 0, 0)
+    return jsonify(sub=info.sub, client_id=info.client_id, scope=" ".join(sorted(info.scopes)), exp=info.exp)

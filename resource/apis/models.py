@@ -1,0 +1,40 @@
+"""``GET /v1/models``: every model id the configured backends serve."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from flask import jsonify
+
+from resource.apis import account
+from resource.apis import state
+from resource.auth import require_scope
+from resource.errors import model_not_found
+
+bp = Blueprint("models", __name__, url_prefix="/v1")
+SCOPE = "models:read"
+
+
+def _model(model_id: str) -> dict:
+    return {"id": model_id, "object": "model", "created": 0, "owned_by": "ai-authserver"}
+
+
+def all_models() -> list[str]:
+    resources = state()
+    return list(dict.fromkeys(resources.chat.models() + resources.embeddings.models()))
+
+
+@bp.get("/models")
+@require_scope(SCOPE)
+def list_models():
+    models = all_models()
+    account("models", None, 0, 0)
+    return jsonify(object="list", data=[_model(model_id) for model_id in models])
+
+
+@bp.get("/models/<path:model_id>")
+@require_scope(SCOPE)
+def retrieve_model(model_id: str):
+    if model_id not in all_models():
+        raise model_not_found(model_id)
+    account("models", model_id, 0, 0)
+    return jsonify(_model(model_id))

@@ -1,0 +1,135 @@
+"""Requests per minute and tokens per day, per client and per user, shared through the cache.
+
+Where a client's limits come from, first match wins:
+1. the introspection response's extension members ``rate_limit_per_minute`` / ``tokens_per_day``
+   (the authorization server may publish a client's own limits there; RFC 7662 §2.2 allows extra members);
+2. ``RESOURCE_LIMITS``, a JSON object keyed by client_id:
+   ``{"<client_id>": {"rate_limit_per_minute": 60, "tokens_per_day": 100000}}``;
+3. the defaults ``RESOURCE_RATE_LIMIT_PER_MINUTE`` and ``RESOURCE_TOKENS_PER_DAY``.
+A person acting through any client is held to the defaults as well, counted under their ``sub``.
+A limit of 0 means unlimited. Counters are fixed windows (the minute, the UTC day) in the shared
+cache, so with ``REDIS_URL`` every process and host counts together.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from dataclasses import dataclass
+
+from resource.auth import TokenInfo
+from resource.errors import ApiError
+from shared.config import ConfigError
+
+log = logging.getLogger(__name__)
+
+MINUTE = 60
+DAY = 86_400
+FIELDS = ("rate_limit_per_minute", "tokens_per_day")
+
+
+@dataclass(frozen=True)
+class Limits:
+    rate_limit_per_minute: int
+    tokens_per_day: int
+
+
+def parse_overrides(raw: str | None) -> dict[str, dict[str, int]]:
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        raise ConfigError("RESOURCE_LIMITS must be a JSON object keyed by client_id") from None
+    if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+        raise ConfigError("RESOURCE_LIMITS must be a JSON object of objects keyed by client_id")
+    for client_id, limits in value.items():
+        for name, number in limits.items():
+            if name not in FIELDS or not isinstance(number, int) or number < 0:
+                raise ConfigError(f"RESOURCE_LIMITS[{client_id!r}]: {name} is not one of {FIELDS} "
+                                  "with a whole number >= 0")
+    return value
+
+
+class Limiter:
+    def __init__(self, cfg, cache):
+        self._default = Limits(cfg.rate_limit_per_minute, cfg.tokens_per_day)
+        self._overrides = parse_overrides(cfg.resource_limits)
+        self._cache = cache
+
+    def limits_for(self, info: TokenInfo) -> Limits:
+        values = {name: getattr(self._default, name) for name in FIELDS}
+        values.update(self._overrides.get(info.client_id or "", {}))
+        for name in FIELDS:
+            published = info.claims.get(name)
+            if isinstance(published, int) and published >= 0:
+                values[name] = published
+        return Limits(**values)
+
+    def subjects(self, info: TokenInfo) -> list[tuple[str, Limits]]:
+        subjects = [(f"client:{info.client_id}", self.limits_for(info))]
+        if info.sub and info.sub != info.client_id:
+            subjects.append((f"user:{info.sub}", self._default))
+        return subjects
+
+    def enforce(self, info: TokenInfo) -> dict[str, str]:
+        """Count this request; raise 429 past a limit. Returns the X-RateLimit-* headers."""
+        now = time.time()
+        window = int(now // MINUTE)
+        reset = max(1, math.ceil((window + 1) * MINUTE - now))
+        day_reset = max(1, math.ceil((int(now // DAY) + 1) * DAY - now))
+        headers: dict[str, str] = {}
+        try:
+            for index, (subject, limits) in enumerate(self.subjects(info)):
+                count = self._cache.incr(f"rpm:{subject}:{window}", 1, MINUTE + 1)
+                used = int(self._cache.get(self._tokens_key(subject, now)) or 0)
+                if index == 0:
+                    headers = _headers(limits, count, used, reset)
+                if limits.rate_limit_per_minute and count > limits.rate_limit_per_minute:
+                    raise _too_many(f"Rate limit reached: {limits.rate_limit_per_minute} requests per "
+                                    f"minute for this {subject.split(':')[0]}.", reset, headers,
+                                    "rate_limit_exceeded")
+                if limits.tokens_per_day and used >= limits.tokens_per_day:
+                    raise _too_many(f"Daily token quota reached: {limits.tokens_per_day} tokens per day "
+                                    f"for this {subject.split(':')[0]}.", day_reset, headers,
+                                    "tokens_per_day_exceeded")
+        except ApiError:
+            raise
+        except Exception as exc:  # a cache outage must not take the API down with it
+            log.warning("rate-limit store unavailable, not limiting: %s", type(exc).__name__)
+        return headers
+
+    def charge(self, info: TokenInfo, tokens: int) -> None:
+        if tokens <= 0:
+            return
+        now = time.time()
+        try:
+            for subject, _ in self.subjects(info):
+                self._cache.incr(self._tokens_key(subject, now), tokens, DAY + MINUTE)
+        except Exception as exc:
+            log.warning("token quota store unavailable: %s", type(exc).__name__)
+
+    @staticmethod
+    def _tokens_key(subject: str, now: float) -> str:
+        return f"tpd:{subject}:{int(now // DAY)}"
+
+
+def _headers(limits: Limits, count: int, used: int, reset: int) -> dict[str, str]:
+    headers = {}
+    if limits.rate_limit_per_minute:
+        headers.update({
+            "X-RateLimit-Limit": str(limits.rate_limit_per_minute),
+            "X-RateLimit-Remaining": str(max(0, limits.rate_limit_per_minute - count)),
+            "X-RateLimit-Reset": str(reset),
+        })
+    if limits.tokens_per_day:
+        headers["X-RateLimit-Limit-Tokens"] = str(limits.tokens_per_day)
+        headers["X-RateLimit-Remaining-Tokens"] = str(max(0, limits.tokens_per_day - used))
+    return headers
+
+
+def _too_many(message: str, retry_after: int, headers: dict[str, str], code: str) -> ApiError:
+    return ApiError(429, message, type_="rate_limit_error", code=code,
+                    headers={**headers, "Retry-After": str(retry_after)})

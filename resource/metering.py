@@ -1,0 +1,100 @@
+"""Usage metering off the request path: records are queued and a background thread POSTs them in
+batches to the authorization server (``{issuer}/internal/usage``), which stores them where its
+CLI and developer portal read them.
+
+A request only appends to an in-memory queue: metering can never slow or fail an API call. The
+thread starts on first use in each process (so it survives a pre-forking server's fork), flushes
+every ``RESOURCE_USAGE_FLUSH_INTERVAL`` seconds and at exit. A batch that cannot be delivered is
+kept and retried; past ``MAX_PENDING`` records the oldest are dropped with a warning.
+"""
+
+from __future__ import annotations
+
+import atexit
+import collections
+import logging
+import os
+import threading
+from datetime import datetime
+from datetime import timezone
+
+import requests
+
+log = logging.getLogger(__name__)
+
+USAGE_PATH = "/internal/usage"
+BATCH_SIZE = 500
+MAX_PENDING = 50_000
+
+
+class Meter:
+    def __init__(self, cfg, http: requests.Session):
+        self._url = cfg.resource_issuer + USAGE_PATH
+        self._credentials = (cfg.resource_client_id or "", cfg.resource_client_secret or "")
+        self._interval = cfg.usage_flush_interval
+        self._timeout = cfg.introspection_timeout
+        self._http = http
+        self._pending: collections.deque[dict] = collections.deque()
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stopped = threading.Event()
+        self._pid: int | None = None
+        self._thread: threading.Thread | None = None
+
+    def record(self, *, client_id: str | None, user_sub: str | None, endpoint: str, model: str | None,
+               tokens_in: int, tokens_out: int) -> None:
+        entry = {"at": datetime.now(timezone.utc).isoformat(), "client_id": client_id, "user_sub": user_sub,
+                 "endpoint": endpoint, "model": model, "tokens_in": tokens_in, "tokens_out": tokens_out}
+        with self._lock:
+            if len(self._pending) >= MAX_PENDING:
+                self._pending.popleft()
+                log.warning("usage queue full: dropping the oldest record")
+            self._pending.append(entry)
+            self._ensure_thread()
+
+    def _ensure_thread(self) -> None:
+        if self._pid == os.getpid() and self._thread is not None:
+            return
+        self._pid = os.getpid()
+        self._thread = threading.Thread(target=self._run, name="usage-meter", daemon=True)
+        self._thread.start()
+        atexit.register(self.close)
+
+    def _run(self) -> None:
+        while not self._stopped.is_set():
+            self._wake.wait(self._interval)
+            self._wake.clear()
+            self.flush()
+
+    def flush(self) -> bool:
+        """Deliver what is pending; True when nothing is left."""
+        while True:
+            with self._lock:
+                batch = [self._pending.popleft() for _ in range(min(BATCH_SIZE, len(self._pending)))]
+            if not batch:
+                return True
+            if not self._post(batch):
+                with self._lock:
+                    self._pending.extendleft(reversed(batch))
+                return False
+
+    def _post(self, batch: list[dict]) -> bool:
+        try:
+            response = self._http.post(self._url, json={"records": batch}, auth=self._credentials,
+                                       timeout=self._timeout)
+        except requests.RequestException as exc:
+            log.warning("usage not delivered (%s); will retry", type(exc).__name__)
+            return False
+        if response.status_code >= 500:
+            log.warning("usage not delivered (HTTP %s); will retry", response.status_code)
+            return False
+        if response.status_code >= 400:
+            # Retrying a batch the server refuses would only block the ones behind it.
+            log.error("usage refused (HTTP %s): %d records dropped; check RESOURCE_CLIENT_ID/SECRET",
+                      response.status_code, len(batch))
+        return True
+
+    def close(self) -> None:
+        self._stopped.set()
+        self._wake.set()
+        self.flush()

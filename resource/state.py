@@ -1,0 +1,49 @@
+"""Everything a resource-server app holds for its lifetime, built once by ``create_app``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import requests
+
+from resource.auth import Introspector
+from resource.backends import ChatBackend
+from resource.backends import EmbeddingsBackend
+from resource.backends import build_backends
+from resource.http import pooled_session
+from resource.limits import Limiter
+from resource.metering import Meter
+from shared.cache import make_cache
+from shared.config import Config
+
+CACHE_PREFIX = "resource:"
+
+
+@dataclass
+class ResourceState:
+    config: Config
+    cache: object
+    http: requests.Session
+    introspector: Introspector
+    limiter: Limiter
+    meter: Meter
+    chat: ChatBackend
+    embeddings: EmbeddingsBackend
+
+    @classmethod
+    def build(cls, cfg: Config) -> ResourceState:
+        cache = make_cache(cfg.redis_url, CACHE_PREFIX)
+        http = pooled_session()
+        chat, embeddings = build_backends(cfg, http)
+        return cls(cfg, cache, http, Introspector(cfg, cache, http), Limiter(cfg, cache), Meter(cfg, http),
+                   chat, embeddings)
+
+    def readiness_checks(self) -> dict:
+        checks = {"authorization_server": self.introspector.ready}
+        if self.config.redis_url:
+            checks["redis"] = self.cache.ping
+        return checks
+
+    def close(self) -> None:
+        self.meter.close()
+        self.http.close()
