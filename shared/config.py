@@ -47,6 +47,8 @@ class Config:
     openai_base_url: str | None = None
     openai_api_key: str | None = None
     upstream_timeout: float = 30.0
+    # Each call to an upstream identity provider; a person is waiting on the other end.
+    federation_timeout: float = 10.0
     rate_limit_per_minute: int = 600
     tokens_per_day: int = 1_000_000
     # JSON object of per-client limits, parsed and checked by resource/limits.py.
@@ -96,6 +98,7 @@ class Config:
             resource_limits=env.get("RESOURCE_LIMITS") or None,
             introspection_timeout=_float(env, "RESOURCE_INTROSPECTION_TIMEOUT", 3.0),
             upstream_timeout=_float(env, "RESOURCE_UPSTREAM_TIMEOUT", 30.0),
+            federation_timeout=_float(env, "AUTHSERVER_FEDERATION_TIMEOUT", 10.0),
             usage_flush_interval=_float(env, "RESOURCE_USAGE_FLUSH_INTERVAL", 1.0),
         )
         values.update(overrides)

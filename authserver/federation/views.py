@@ -1,5 +1,231 @@
+"""Sign-in through upstream providers: /login/NAME, its callback, linking, and the identities page.
+
+The third-party client's authorization request is the ``next`` path; it rides in the session with
+the upstream state and is resumed unaltered. When the person gives up or the upstream fails, the
+error page's way back is that same ``next`` (the pending /oauth/authorize request), where the
+consent page lets them deny, which returns ``access_denied`` to the client.
+"""
+
 from __future__ import annotations
 
+import time
+from types import SimpleNamespace
+from urllib.parse import urlencode
+
 from flask import Blueprint
+from flask import abort
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import session
+from flask import url_for
+
+from authserver.accounts import throttle
+from authserver.accounts.errorpages import html_error
+from authserver.accounts.errorpages import register_html_errors
+from authserver.accounts.redirects import safe_next
+from authserver.accounts.services import authenticate
+from authserver.accounts.sessions import current_user
+from authserver.accounts.sessions import login_required
+from authserver.accounts.sessions import login_user
+from authserver.audit.services import record
+from authserver.errors import InvalidInput
+from authserver.extensions import db_session
+from authserver.federation import flows
+from authserver.federation import identities
+from authserver.federation import services
+from authserver.federation._core import STATE_TTL
+from authserver.federation._core import UpstreamFailure
+from authserver.federation._core import UpstreamUser
+from authserver.federation.messages import FAILURES
+from authserver.federation.messages import OUTCOMES
 
 bp = Blueprint("federation", __name__)
+register_html_errors(bp)
+
+PENDING = "fed_pending"
+IDENTITIES_PAGE = "/account/identities"
+
+
+class _EnabledProviders:
+    """Lazy, so pages that never show the buttons (and error pages) never query for them."""
+
+    def __iter__(self):
+        next_url = safe_next(request.args.get("next"), default="")
+        query = "?" + urlencode({"next": next_url}) if next_url else ""
+        for provider in services.list_providers(enabled_only=True):
+            yield SimpleNamespace(
+                name=provider.name,
+                display_name=services.display_name(provider),
+                login_url=f"/login/{provider.name}{query}",
+            )
+
+
+@bp.app_context_processor
+def upstream_providers_processor():
+    return {"upstream_providers": _EnabledProviders()}
+
+
+def _fail(provider, reason: str, back_url: str, detail: str = "", status: int = 400):
+    """A friendly page with a way back; the attempt is audited and nothing of it is kept."""
+    db_session().rollback()
+    record("upstream.login_failed", provider=provider.name, reason=reason, detail=detail[:200])
+    db_session().commit()
+    label = services.display_name(provider)
+    title, message = (text.format(provider=label) for text in FAILURES[reason])
+    return html_error(status, title, message, back_url)
+
+
+def _login_back(next_url: str | None) -> str:
+    return "/login?" + urlencode({"next": next_url}) if next_url else "/login"
+
+
+@bp.get("/login/<name>")
+def start(name: str):
+    provider = services.get_provider(name)
+    if provider is None:
+        abort(404)
+    next_url = safe_next(request.args.get("next"), default="") or None
+    try:
+        return redirect(flows.begin(provider, next=next_url, intent="login"))
+    except UpstreamFailure as exc:
+        return _fail(provider, exc.reason, next_url or "/login", exc.detail, status=502)
+
+
+@bp.post("/account/identities/link/<name>")
+@login_required
+def start_link(name: str):
+    provider = services.get_provider(name)
+    if provider is None:
+        abort(404)
+    try:
+        return redirect(flows.begin(provider, next=IDENTITIES_PAGE, intent="link", uid=current_user().id))
+    except UpstreamFailure as exc:
+        return _fail(provider, exc.reason, IDENTITIES_PAGE, exc.detail, status=502)
+
+
+@bp.get("/login/<name>/callback")
+def callback(name: str):
+    provider = services.get_provider(name)
+    if provider is None:
+        abort(404)
+    data = flows.take_state(provider, request.args.get("state"))
+    if data is None:
+        # RFC 6749 §10.12: a callback this browser did not start here may carry someone else's code.
+        return _fail(provider, "state", "/login")
+    back = data.get("next") or "/login"
+    if request.args.get("error"):
+        reason = "cancelled" if request.args["error"] == "access_denied" else "upstream_error"
+        return _fail(provider, reason, back, request.args.get("error", "")[:64])
+    code = request.args.get("code")
+    if not code:
+        return _fail(provider, "upstream_error", back, "no code")
+    try:
+        upstream = flows.finish(provider, code, data)
+    except UpstreamFailure as exc:
+        return _fail(provider, exc.reason, back, exc.detail, status=502 if exc.reason == "unavailable" else 400)
+    if data.get("intent") == "link":
+        return _finish_link(provider, upstream, data)
+    return _finish_login(provider, upstream, data.get("next"))
+
+
+def _finish_login(provider, upstream: UpstreamUser, next_url: str | None):
+    outcome = identities.sign_in(provider, upstream)
+    if outcome.kind in (identities.SIGNED_IN, identities.CREATED):
+        login_user(outcome.user, method="fed")
+        return redirect(next_url or safe_next(None), code=303)
+    if outcome.kind == identities.CONFIRM_LINK:
+        session[PENDING] = {
+            "provider": provider.name,
+            "subject": upstream.subject,
+            "email": outcome.user.email,
+            "email_verified": upstream.email_verified,
+            "name": upstream.name,
+            "user_id": outcome.user.id,
+            "next": next_url,
+            "exp": time.time() + STATE_TTL,
+        }
+        return redirect(url_for("federation.confirm_link"), code=303)
+    return _fail(provider, outcome.kind, _login_back(next_url), status=409 if outcome.kind == "email_taken" else 400)
+
+
+def _finish_link(provider, upstream: UpstreamUser, data: dict):
+    user = current_user()
+    if user is None or user.id != data.get("uid"):
+        return _fail(provider, "session_changed", "/login")
+    outcome = identities.link(user, provider, upstream)
+    if outcome.kind == identities.LINKED_ELSEWHERE:
+        return _fail(provider, outcome.kind, IDENTITIES_PAGE, status=409)
+    flash(f"{services.display_name(provider)} is linked to your account.", "notice")
+    return redirect(IDENTITIES_PAGE, code=303)
+
+
+def _pending() -> dict | None:
+    pending = session.get(PENDING)
+    if not pending or pending.get("exp", 0) < time.time():
+        session.pop(PENDING, None)
+        return None
+    return pending
+
+
+@bp.route("/login/link", methods=["GET", "POST"])
+def confirm_link():
+    """Prove control of the existing account with its password before an upstream identity joins it."""
+    pending = _pending()
+    if pending is None:
+        return html_error(400, *OUTCOMES["link_expired"], "/login")
+    provider = services.get_provider(pending["provider"])
+    if provider is None:
+        session.pop(PENDING, None)
+        return html_error(400, *OUTCOMES["link_expired"], "/login")
+    label = services.display_name(provider)
+    error, status = None, 200
+    if request.method == "POST":
+        email = pending["email"]
+        if throttle.is_blocked(request.remote_addr, email):
+            error, status = "Too many failed attempts. Wait a few minutes and try again.", 429
+        elif (user := authenticate(email, request.form.get("password", "")[:1024])) is None or user.id != pending["user_id"]:
+            throttle.count_failure(request.remote_addr, email)
+            error, status = "That password doesn't match this account.", 401
+        else:
+            throttle.clear(request.remote_addr, email)
+            upstream = UpstreamUser(pending["subject"], email, pending["email_verified"], pending["name"])
+            outcome = identities.link(user, provider, upstream)
+            if outcome.kind == identities.LINKED_ELSEWHERE:
+                session.pop(PENDING, None)
+                return _fail(provider, outcome.kind, "/login", status=409)
+            login_user(user, method="pwd")
+            flash(f"{label} is now linked to your account.", "notice")
+            return redirect(pending["next"] or safe_next(None), code=303)
+    body = render_template(
+        "federation/link.html", email=pending["email"], provider=label, error=error,
+        cancel_url=_login_back(pending["next"]),
+    )
+    return body, status
+
+
+@bp.get(IDENTITIES_PAGE)
+@login_required
+def identities_page():
+    user = current_user()
+    linked = identities.identities_of(user)
+    linked_ids = {provider.id for _identity, provider in linked}
+    available = [p for p in services.list_providers(enabled_only=True) if p.id not in linked_ids]
+    can_unlink = user.password_hash is not None or len(linked) > 1
+    return render_template(
+        "federation/identities.html", user=user, linked=linked, available=available,
+        can_unlink=can_unlink, label=services.display_name,
+    )
+
+
+@bp.post(IDENTITIES_PAGE + "/<int:identity_id>/unlink")
+@login_required
+def unlink(identity_id: int):
+    try:
+        identities.unlink(current_user(), identity_id)
+    except InvalidInput as exc:
+        db_session().rollback()
+        return html_error(409, "That can't be removed", str(exc), IDENTITIES_PAGE)
+    flash("Removed.", "notice")
+    return redirect(IDENTITIES_PAGE, code=303)

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import click
+
+from authserver.cli import emit
+from authserver.cli import in_app_context
+from authserver.cli import read_stdin_secret
+from authserver.federation import services
+from authserver.federation.providers import TYPES
+
+
+@click.group()
+def upstreams() -> None:
+    """Upstream identity providers people can sign in with."""
+
+
+@upstreams.command("add")
+@click.option("--name", required=True, help="Lowercase; the redirect URI is {issuer}/login/NAME/callback.")
+@click.option("--type", "type_", required=True, type=click.Choice(list(TYPES)))
+@click.option("--client-id", required=True)
+@click.option("--client-secret-stdin", is_flag=True, help="Read the client secret from the first line of stdin.")
+@click.option("--issuer", default=None, help="oidc/google: the issuer whose discovery document is read.")
+@click.option("--authorize-url", default=None)
+@click.option("--token-url", default=None)
+@click.option("--userinfo-url", default=None, help="github: the user API; {URL}/emails is the emails API.")
+@click.option("--json", "as_json", is_flag=True)
+@in_app_context
+def add(name, type_, client_id, client_secret_stdin, issuer, authorize_url, token_url, userinfo_url, as_json) -> None:
+    if not client_secret_stdin:
+        raise click.ClickException("give the client secret on standard input with --client-secret-stdin")
+    provider = services.add_provider(
+        name=name,
+        type_=type_,
+        client_id=client_id,
+        client_secret=read_stdin_secret("client secret"),
+        issuer=issuer,
+        authorize_url=authorize_url,
+        token_url=token_url,
+        userinfo_url=userinfo_url,
+    )
+    payload = services.provider_as_dict(provider)
+    emit(payload, as_json, f"added upstream {provider.name}; register this redirect URI there: {payload['redirect_uri']}")
+
+
+@upstreams.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@in_app_context
+def list_(as_json: bool) -> None:
+    rows = [services.provider_as_dict(provider) for provider in services.list_providers()]
+    text = "\n".join(
+        f"{row['name']:<20} {row['type']:<9} {row['redirect_uri']}{'  disabled' if row['disabled'] else ''}"
+        for row in rows
+    )
+    emit(rows, as_json, text)
+
+
+@upstreams.command("disable")
+@click.argument("name")
+@in_app_context
+def disable(name: str) -> None:
+    services.set_disabled(name, True)
+    click.echo(f"disabled upstream {name}")
+
+
+@upstreams.command("enable")
+@click.argument("name")
+@in_app_context
+def enable(name: str) -> None:
+    services.set_disabled(name, False)
+    click.echo(f"enabled upstream {name}")
+
+
+@upstreams.command("remove")
+@click.argument("name")
+@in_app_context
+def remove(name: str) -> None:
+    linked = services.remove_provider(name)
+    click.echo(f"removed upstream {name} and {linked} linked identities")

@@ -1,0 +1,70 @@
+"""One upstream round trip: the redirect out (state, PKCE S256, nonce) and the code exchange back."""
+
+from __future__ import annotations
+
+import requests
+from authlib.integrations.base_client import OAuthError
+from flask import session
+from joserfc.errors import JoseError
+
+from authserver.extensions import get_config
+from authserver.federation import services
+from authserver.federation._core import StateStore
+from authserver.federation._core import UpstreamFailure
+from authserver.federation._core import UpstreamUser
+from authserver.federation.models import UpstreamProvider
+from authserver.federation.providers import TYPES
+
+
+def _client(provider: UpstreamProvider):
+    kind = TYPES[provider.type]
+    settings = services.settings_for(provider)
+    timeout = get_config().federation_timeout
+    try:
+        metadata = kind.metadata(settings, timeout)
+    except requests.RequestException as exc:
+        raise UpstreamFailure("unavailable", type(exc).__name__) from exc
+    return kind, kind.client(settings, metadata, timeout)
+
+
+def begin(provider: UpstreamProvider, **carry: object) -> str:
+    """The upstream authorization URL; what the callback needs is kept in the session under its state."""
+    _kind, client = _client(provider)
+    redirect_uri = services.redirect_uri(provider.name)
+    rv = client.create_authorization_url(redirect_uri)
+    data = {"redirect_uri": redirect_uri, "code_verifier": rv["code_verifier"], **carry}
+    if rv.get("nonce"):
+        data["nonce"] = rv["nonce"]
+    client.save_authorize_data(state=rv["state"], **data)
+    return rv["url"]
+
+
+def take_state(provider: UpstreamProvider, state: str | None) -> dict | None:
+    """The data saved for this state by this browser with this provider, usable once."""
+    if not state:
+        return None
+    store = StateStore(f"upstream_{provider.name}")
+    data = store.get_state_data(session, state)
+    if data is not None:
+        store.clear_state_data(session, state)
+    return data
+
+
+def finish(provider: UpstreamProvider, code: str, data: dict) -> UpstreamUser:
+    """Exchange the code (with the PKCE verifier) and learn who signed in upstream."""
+    try:
+        kind, client = _client(provider)
+        token = client.fetch_access_token(
+            redirect_uri=data["redirect_uri"], code=code, code_verifier=data["code_verifier"]
+        )
+        return kind.fetch_user(client, token, data)
+    except UpstreamFailure:
+        raise
+    except requests.RequestException as exc:
+        raise UpstreamFailure("unavailable", type(exc).__name__) from exc
+    except OAuthError as exc:
+        raise UpstreamFailure("upstream_error", f"{exc.error}: {exc.description or ''}") from exc
+    except JoseError as exc:
+        raise UpstreamFailure("invalid_id_token", f"{type(exc).__name__}: {exc}") from exc
+    except (ValueError, KeyError, TypeError) as exc:
+        raise UpstreamFailure("upstream_error", f"{type(exc).__name__}: {exc}") from exc
