@@ -6,4 +6,24 @@ from flask import Flask
 
 
 def init_oauth2(app: Flask) -> None:
-    """Register every grant and endpoint on the app (filled in by the OAuth2 core)."""
+    """Register every grant and endpoint on the app: this list is everything the server speaks."""
+    from authserver.oauth2 import views
+    from authserver.oauth2.endpoints import IntrospectionEndpoint
+    from authserver.oauth2.endpoints import RevocationEndpoint
+    from authserver.oauth2.grants import AuthorizationCodeGrant
+    from authserver.oauth2.grants import ClientCredentialsGrant
+    from authserver.oauth2.grants import RefreshTokenGrant
+    from authserver.oauth2.grants import S256CodeChallenge
+    from authserver.oauth2.oidc import OpenIDCode
+    from authserver.oauth2.oidc import UserInfoEndpoint
+    from authserver.oauth2.server import AuthorizationServer
+
+    server = AuthorizationServer(app.extensions["authserver.config"])
+    server.register_grant(AuthorizationCodeGrant, [S256CodeChallenge(required=True), OpenIDCode(require_nonce=False)])
+    server.register_grant(RefreshTokenGrant)
+    server.register_grant(ClientCredentialsGrant)
+    server.register_endpoint(RevocationEndpoint)
+    server.register_endpoint(IntrospectionEndpoint)
+    server.register_endpoint(UserInfoEndpoint)
+    app.extensions["authserver.oauth2"] = server
+    app.register_blueprint(views.bp)

@@ -1,0 +1,137 @@
+"""The authorization endpoint's conversation: validate, sign in, consent, issue a code.
+
+Requests we cannot trust to redirect (unknown client, unregistered redirect URI) end on an error
+page and never redirect (RFC 6749 §4.1.2.1, RFC 9700 §4.11.2); every other error goes back to the
+client's redirect URI with ``state`` and ``iss``.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from datetime import timezone
+from urllib.parse import urlencode
+
+from authlib.oauth2.base import OAuth2Error
+from authlib.oauth2.rfc6749.errors import InvalidRequestError
+from authlib.oidc.core.errors import ConsentRequiredError
+from authlib.oidc.core.errors import LoginRequiredError
+from flask import make_response
+from flask import redirect
+from flask import render_template
+from flask import request
+
+from authserver.accounts.sessions import auth_time
+from authserver.accounts.sessions import current_user
+from authserver.accounts.sessions import logout_user
+from authserver.consent import services as consent
+from authserver.oauth2.server import get_server
+from authserver.scopes.services import parse_scope
+from authserver.scopes.services import scope_descriptions
+
+LOGIN_PATH = "/login"
+
+
+def authorization_endpoint():
+    server = get_server()
+    user = current_user()
+    try:
+        grant = server.get_consent_grant(end_user=user)
+        return _continue(server, grant, user)
+    except OAuth2Error as error:
+        error.state = request.args.get("state")
+        if error.redirect_uri:
+            return server.handle_error_response(None, error)
+        return _error_page(error.get_error_description() or error.error)
+
+
+def _continue(server, grant, user):
+    prompts = set((request.args.get("prompt") or "").split())
+    if "none" in prompts and len(prompts) > 1:
+        raise InvalidRequestError("'prompt=none' cannot be combined with other values.", redirect_uri=grant.redirect_uri)
+    if user is None or "login" in prompts or _too_old():
+        if "none" in prompts:
+            raise LoginRequiredError(redirect_uri=grant.redirect_uri)
+        if user is not None:
+            # Forced re-authentication: the old session must not satisfy the login page.
+            logout_user()
+        return redirect(_login_url())
+
+    client = grant.client
+    scope = grant.request.scope
+    if request.method == "POST":
+        decision = request.form.get("decision")
+        if decision == "allow":
+            consent.grant(user.id, client.pk, scope)
+            return _issue_code(server, grant, user)
+        if decision == "deny":
+            return server.create_authorization_response(grant=grant, grant_user=None)
+        return _error_page("Choose Allow or Deny.")
+    if "consent" not in prompts and consent.covers(user.id, client.pk, scope):
+        return _issue_code(server, grant, user)
+    if "none" in prompts:
+        raise ConsentRequiredError(redirect_uri=grant.redirect_uri)
+    return _consent_page(client, scope, user)
+
+
+def _issue_code(server, grant, user):
+    signed_in_at = auth_time() or int(time.time())
+    grant.request.auth_time = datetime.fromtimestamp(signed_in_at, timezone.utc)
+    return server.create_authorization_response(grant=grant, grant_user=user)
+
+
+def _too_old() -> bool:
+    """OIDC Core §3.1.2.1 ``max_age``: a sign-in older than this many seconds must be repeated."""
+    max_age = request.args.get("max_age")
+    if max_age is None:
+        return False
+    if not max_age.isdigit():
+        raise InvalidRequestError("'max_age' must be a non-negative integer.")
+    signed_in_at = auth_time()
+    return signed_in_at is None or time.time() - signed_in_at > int(max_age)
+
+
+def _login_url() -> str:
+    """Back to this request after sign-in, minus what forced the sign-in (or it would loop)."""
+    params = []
+    for key, value in request.args.items(multi=True):
+        if key == "prompt":
+            value = " ".join(p for p in value.split() if p != "login")
+            if not value:
+                continue
+        if key == "max_age":
+            continue
+        params.append((key, value))
+    next_url = request.path + ("?" + urlencode(params) if params else "")
+    return LOGIN_PATH + "?" + urlencode({"next": next_url})
+
+
+def _consent_page(client, scope: str, user):
+    names = parse_scope(scope)
+    descriptions = scope_descriptions(names)
+    response = make_response(
+        render_template(
+            "consent/consent.html",
+            client=client,
+            scopes=[(name, descriptions.get(name, name)) for name in names],
+            user=user,
+            action=request.full_path.rstrip("?"),
+        )
+    )
+    _no_framing(response)
+    return response
+
+
+def _error_page(message: str):
+    response = make_response(
+        render_template("error.html", title="This sign-in link is not valid", message=message, back_url=None), 400
+    )
+    _no_framing(response)
+    return response
+
+
+def _no_framing(response) -> None:
+    # Consent must be given on our own page, never inside another site's frame (RFC 9700 §4.16).
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
+    response.headers["Cache-Control"] = "no-store"

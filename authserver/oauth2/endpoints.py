@@ -1,0 +1,79 @@
+"""Token revocation (RFC 7009) and introspection (RFC 7662), bound to the token services."""
+
+from __future__ import annotations
+
+from authlib.consts import default_json_headers
+from authlib.oauth2.base import OAuth2Error
+from authlib.oauth2.rfc6749.errors import InvalidGrantError
+from authlib.oauth2.rfc7009 import RevocationEndpoint as _RevocationEndpoint
+from authlib.oauth2.rfc7662 import IntrospectionEndpoint as _IntrospectionEndpoint
+
+from authserver.extensions import get_config
+from authserver.oauth2.grants import ALL_AUTH_METHODS
+from authserver.oauth2.grants import SECRET_AUTH_METHODS
+from authserver.scopes.services import parse_scope
+from authserver.tokens import services as tokens
+from authserver.tokens.services import TokenRecord
+
+
+class IntrospectionNotAllowed(OAuth2Error):
+    error = "unauthorized_client"
+    description = "Only clients registered as resource servers may introspect tokens."
+    status_code = 403
+
+
+class RevocationEndpoint(_RevocationEndpoint):
+    ENDPOINT_NAME = "revocation"
+    CLIENT_AUTH_METHODS = ALL_AUTH_METHODS
+
+    def authenticate_token(self, request, client) -> TokenRecord | None:
+        """A client may revoke only its own tokens (RFC 7009 §2.1)."""
+        self.check_params(request, client)
+        record = tokens.find_token(request.form["token"])
+        if record is not None and record.client_id != client.client_id:
+            raise InvalidGrantError("The token was issued to another client.")
+        return record
+
+    def revoke_token(self, record: TokenRecord, request) -> None:
+        """A refresh token takes its whole family down, access tokens included (RFC 9700 §4.14.2)."""
+        if record.is_refresh:
+            tokens.revoke_family(record.token.family_id)
+        else:
+            tokens.revoke_token(record.token.id)
+
+
+class IntrospectionEndpoint(_IntrospectionEndpoint):
+    """Open to resource servers only; every other client is refused outright, even for its own tokens,
+    so a leaked client secret never turns into a token oracle."""
+
+    ENDPOINT_NAME = "introspection"
+    CLIENT_AUTH_METHODS = SECRET_AUTH_METHODS
+
+    def create_endpoint_response(self, request):
+        client = self.authenticate_endpoint_client(request)
+        if not client.is_resource_server:
+            raise IntrospectionNotAllowed()
+        self.check_params(request, client)
+        record = tokens.find_token(request.form["token"])
+        return 200, self.create_introspection_payload(record), default_json_headers
+
+    def create_introspection_payload(self, record: TokenRecord | None) -> dict:
+        if record is None or not record.active:
+            return {"active": False}
+        token = record.token
+        user = record.user
+        payload = {
+            "active": True,
+            "scope": token.scope,
+            "client_id": record.client_id,
+            "sub": user.sub if user is not None else record.client_id,
+            "exp": int(record.expires_at.timestamp()),
+            "iat": int(token.issued_at.timestamp()),
+            "token_type": "refresh_token" if record.is_refresh else "Bearer",
+            "iss": get_config().issuer,
+            "aud": record.client_id,
+        }
+        if user is not None and "email" in parse_scope(token.scope):
+            payload["username"] = user.email
+            payload["email"] = user.email
+        return payload

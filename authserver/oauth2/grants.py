@@ -1,0 +1,184 @@
+"""Authlib's grants bound to our services. Each method only translates; the rules live in services."""
+
+from __future__ import annotations
+
+from authlib.common.urls import add_params_to_uri
+from authlib.oauth2.rfc6749 import grants
+from authlib.oauth2.rfc6749.errors import InvalidGrantError
+from authlib.oauth2.rfc6749.errors import InvalidRequestError
+from authlib.oauth2.rfc6749.errors import InvalidScopeError
+from authlib.oauth2.rfc7636 import CodeChallenge
+
+from authserver.db import utcnow
+from authserver.extensions import get_config
+from authserver.oauth2.models import USER_SCOPES
+from authserver.oauth2.models import OAuthAuthorizationCode
+from authserver.oauth2.models import OAuthRefreshToken
+from authserver.scopes.services import parse_scope
+from authserver.tokens import codes
+from authserver.tokens import services as tokens
+from shared.security import new_credential
+
+ALL_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+SECRET_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+
+class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
+    GRANT_TYPE = "authorization_code"
+    TOKEN_ENDPOINT_AUTH_METHODS = ALL_AUTH_METHODS
+
+    def generate_authorization_code(self) -> str:
+        return new_credential()
+
+    def create_authorization_response(self, redirect_uri: str, grant_user):
+        """RFC 9207: the response names its issuer, so a client talking to several can tell mix-ups."""
+        status, body, headers = super().create_authorization_response(redirect_uri, grant_user)
+        location = add_params_to_uri(dict(headers)["Location"], [("iss", get_config().issuer)])
+        return status, body, [("Location", location)]
+
+    def save_authorization_code(self, code: str, request) -> None:
+        data = request.payload.data
+        codes.create_code(
+            code,
+            client_pk=request.client.pk,
+            user_id=request.user.id,
+            redirect_uri=request.payload.redirect_uri or "",
+            scope=request.scope,
+            nonce=data.get("nonce"),
+            code_challenge=data.get("code_challenge"),
+            code_challenge_method=data.get("code_challenge_method"),
+            auth_time=request.auth_time,
+        )
+
+    def query_authorization_code(self, code: str, client):
+        """A code presented twice revokes what it issued (RFC 6749 §4.1.2, RFC 9700 §4.2.1)."""
+        found = codes.find_code(code, client.pk)
+        if found is None:
+            return None
+        row, user = found
+        if row.used_at is not None:
+            tokens.revoke_issued_from_code(row.id)
+            raise InvalidGrantError("The authorization code was already used.")
+        if row.expires_at <= utcnow():
+            return None
+        return OAuthAuthorizationCode(row, user)
+
+    def authenticate_user(self, authorization_code: OAuthAuthorizationCode):
+        # Consumed here, after PKCE and redirect_uri checks passed, and committed with the token.
+        if not codes.consume_code(authorization_code.row.id):
+            tokens.revoke_issued_from_code(authorization_code.row.id)
+            raise InvalidGrantError("The authorization code was already used.")
+        user = authorization_code.user
+        return None if user.disabled else user
+
+    def save_token(self, token: dict) -> None:
+        code = self.request.authorization_code
+        tokens.store_token(
+            access_token=token["access_token"],
+            refresh_token=token.get("refresh_token"),
+            client_pk=self.request.client.pk,
+            user_id=self.request.user.id,
+            scope=token["scope"],
+            authorization_code_id=code.row.id,
+            auth_time=code.row.auth_time,
+        )
+
+    def delete_authorization_code(self, authorization_code) -> None:
+        """Nothing to do: the code was marked used atomically (``consume_code``)."""
+
+
+class RefreshTokenGrant(grants.RefreshTokenGrant):
+    """Rotation on every use; a rotated token presented again revokes its family (RFC 9700 §4.14.2)."""
+
+    GRANT_TYPE = "refresh_token"
+    TOKEN_ENDPOINT_AUTH_METHODS = ALL_AUTH_METHODS
+    INCLUDE_NEW_REFRESH_TOKEN = True
+
+    def authenticate_refresh_token(self, refresh_token: str):
+        found = tokens.find_by_refresh_token(refresh_token)
+        if found is None:
+            return None
+        row, user = found
+        if row.refresh_rotated_at is not None:
+            tokens.revoke_family(row.family_id)
+            return None
+        if row.revoked_at is not None or row.refresh_expires_at is None or row.refresh_expires_at <= utcnow():
+            return None
+        if user is None or user.disabled:
+            return None
+        return OAuthRefreshToken(row, user)
+
+    def authenticate_user(self, refresh_token: OAuthRefreshToken):
+        return refresh_token.user
+
+    def save_token(self, token: dict) -> None:
+        old = self.request.refresh_token.row
+        if not tokens.claim_rotation(old.id):
+            # Lost a race with another use of the same token: indistinguishable from replay.
+            tokens.revoke_family(old.family_id)
+            raise InvalidGrantError("The refresh token was already used.")
+        tokens.store_token(
+            access_token=token["access_token"],
+            refresh_token=token.get("refresh_token"),
+            client_pk=self.request.client.pk,
+            user_id=self.request.user.id,
+            scope=token["scope"],
+            family_id=old.family_id,
+            authorization_code_id=old.authorization_code_id,
+            auth_time=old.auth_time,
+        )
+
+    def revoke_old_credential(self, refresh_token) -> None:
+        """Nothing to do: ``claim_rotation`` retired it in the same transaction as the new token."""
+
+
+class ClientCredentialsGrant(grants.ClientCredentialsGrant):
+    """Confidential clients only (RFC 6749 §4.4); the token's subject is the client itself."""
+
+    GRANT_TYPE = "client_credentials"
+    TOKEN_ENDPOINT_AUTH_METHODS = SECRET_AUTH_METHODS
+
+    def validate_requested_scope(self) -> None:
+        """Within the client's allowed scopes (RFC 6749 §3.3); no scope asks for all of them."""
+        allowed = [scope for scope in self.request.client.scopes if scope not in USER_SCOPES]
+        requested = parse_scope(self.request.payload.scope)
+        if not set(requested) <= set(allowed):
+            raise InvalidScopeError()
+        self.request.scope = " ".join(requested or allowed)
+
+    def create_token_response(self):
+        token = self.generate_token(scope=self.request.scope, include_refresh_token=False)
+        self.save_token(token)
+        return 200, token, self.TOKEN_RESPONSE_HEADER
+
+    def save_token(self, token: dict) -> None:
+        tokens.store_token(
+            access_token=token["access_token"],
+            refresh_token=None,
+            client_pk=self.request.client.pk,
+            user_id=None,
+            scope=token["scope"],
+        )
+
+
+class S256CodeChallenge(CodeChallenge):
+    """PKCE with S256 only (RFC 9700 §2.1.1): required of public clients, accepted from others."""
+
+    DEFAULT_CODE_CHALLENGE_METHOD = "S256"
+    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
+
+    def validate_code_challenge(self, grant, redirect_uri) -> None:
+        data = grant.request.payload.data
+        challenge = data.get("code_challenge")
+        if not challenge and grant.request.client.is_public:
+            raise InvalidRequestError("Public clients must send a PKCE 'code_challenge' (S256).")
+        if challenge and data.get("code_challenge_method") != "S256":
+            # Absent means 'plain' (RFC 7636 §4.3), which offers no protection against a leaked request.
+            raise InvalidRequestError("'code_challenge_method' must be S256.")
+        super().validate_code_challenge(grant, redirect_uri)
+
+    def get_authorization_code_challenge(self, authorization_code: OAuthAuthorizationCode) -> str | None:
+        return authorization_code.row.code_challenge
+
+    def get_authorization_code_challenge_method(self, authorization_code: OAuthAuthorizationCode) -> str | None:
+        return authorization_code.row.code_challenge_method

@@ -1,0 +1,63 @@
+"""Authorization server metadata (RFC 8414) and OpenID Provider metadata (OIDC Discovery §3).
+
+Grant types and auth methods are read from the registered grants and endpoints, so what the
+metadata promises is exactly what the server does.
+"""
+
+from __future__ import annotations
+
+from authserver.extensions import get_config
+from authserver.oauth2.server import AuthorizationServer
+from authserver.scopes.services import list_scopes
+from authserver.tokens.keys import ALGORITHMS
+
+AUTHORIZE_PATH = "/oauth/authorize"
+TOKEN_PATH = "/oauth/token"
+REVOKE_PATH = "/oauth/revoke"
+INTROSPECT_PATH = "/oauth/introspect"
+USERINFO_PATH = "/oauth/userinfo"
+JWKS_PATH = "/oauth/jwks"
+END_SESSION_PATH = "/logout"
+
+CLAIMS_SUPPORTED = [
+    "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "name", "email", "email_verified",
+]
+
+
+def _auth_methods(server: AuthorizationServer, endpoint_name: str) -> list[str]:
+    return list(server._endpoints[endpoint_name][0].CLIENT_AUTH_METHODS)
+
+
+def server_metadata(server: AuthorizationServer) -> dict:
+    issuer = get_config().issuer
+    token_auth_methods: list[str] = []
+    grant_types: list[str] = []
+    for grant_cls, _extensions in server._token_grants:
+        grant_types.append(grant_cls.GRANT_TYPE)
+        token_auth_methods.extend(m for m in grant_cls.TOKEN_ENDPOINT_AUTH_METHODS if m not in token_auth_methods)
+    return {
+        "issuer": issuer,
+        "authorization_endpoint": issuer + AUTHORIZE_PATH,
+        "token_endpoint": issuer + TOKEN_PATH,
+        "jwks_uri": issuer + JWKS_PATH,
+        "userinfo_endpoint": issuer + USERINFO_PATH,
+        "revocation_endpoint": issuer + REVOKE_PATH,
+        "introspection_endpoint": issuer + INTROSPECT_PATH,
+        "end_session_endpoint": issuer + END_SESSION_PATH,
+        "scopes_supported": [scope.name for scope in list_scopes()],
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": grant_types,
+        "token_endpoint_auth_methods_supported": token_auth_methods,
+        "revocation_endpoint_auth_methods_supported": _auth_methods(server, "revocation"),
+        "introspection_endpoint_auth_methods_supported": _auth_methods(server, "introspection"),
+        "code_challenge_methods_supported": ["S256"],
+        "authorization_response_iss_parameter_supported": True,
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": list(ALGORITHMS),
+        "claims_supported": CLAIMS_SUPPORTED,
+        "prompt_values_supported": ["none", "login", "consent"],
+        "claims_parameter_supported": False,
+        "request_parameter_supported": False,
+        "request_uri_parameter_supported": False,
+    }

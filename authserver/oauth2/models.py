@@ -1,0 +1,165 @@
+"""Authlib's view of our rows: small adapters implementing its mixins over the feature models.
+
+The models themselves stay free of Authlib; these classes only translate.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+from authlib.oauth2.rfc6749 import ClientMixin
+from authlib.oidc.core import AuthorizationCodeMixin
+from sqlalchemy import select
+
+from authserver.accounts.models import User
+from authserver.clients.models import Client
+from authserver.clients.redirects import redirect_uri_matches
+from authserver.extensions import db_session
+from authserver.scopes.services import parse_scope
+from authserver.tokens.models import AuthorizationCode
+from authserver.tokens.models import Token
+from shared.security import matches_digest
+
+# Scopes that describe a person; a token without a user (client credentials) cannot carry them.
+USER_SCOPES = frozenset({"openid", "profile", "email", "offline_access"})
+
+
+@dataclass(frozen=True)
+class OAuthClient(ClientMixin):
+    """An immutable snapshot of a client row, safe to share between threads and requests."""
+
+    pk: int
+    client_id: str
+    client_secret_digest: str | None
+    name: str
+    redirect_uris: tuple[str, ...]
+    grant_types: tuple[str, ...]
+    response_types: tuple[str, ...]
+    scopes: tuple[str, ...]
+    token_endpoint_auth_method: str
+    is_resource_server: bool
+    client_uri: str | None
+    policy_uri: str | None
+    client_metadata = {}
+
+    @classmethod
+    def from_row(cls, row: Client) -> OAuthClient:
+        return cls(
+            pk=row.id,
+            client_id=row.client_id,
+            client_secret_digest=row.client_secret_digest,
+            name=row.name,
+            redirect_uris=tuple(row.redirect_uris or ()),
+            grant_types=tuple(row.grant_types or ()),
+            response_types=tuple(row.response_types or ()),
+            scopes=tuple(row.scopes or ()),
+            token_endpoint_auth_method=row.token_endpoint_auth_method,
+            is_resource_server=row.is_resource_server,
+            client_uri=row.client_uri,
+            policy_uri=row.policy_uri,
+        )
+
+    @property
+    def is_public(self) -> bool:
+        return self.token_endpoint_auth_method == "none"
+
+    def get_client_id(self) -> str:
+        return self.client_id
+
+    def get_default_redirect_uri(self) -> str | None:
+        # Only an unambiguous registration may be implied (OAuth 2.1 §2.3.2).
+        return self.redirect_uris[0] if len(self.redirect_uris) == 1 else None
+
+    def get_allowed_scope(self, scope: str | None) -> str | None:
+        """The requested scope, or None when any of it is outside the client's registration."""
+        requested = parse_scope(scope)
+        if not requested:
+            return " ".join(self.scopes)
+        if not set(requested) <= set(self.scopes):
+            return None
+        return " ".join(requested)
+
+    def check_redirect_uri(self, redirect_uri: str) -> bool:
+        return redirect_uri_matches(list(self.redirect_uris), redirect_uri)
+
+    def check_client_secret(self, client_secret: str) -> bool:
+        return matches_digest(client_secret, self.client_secret_digest)
+
+    def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        """A client authenticates only the way it registered, at every endpoint."""
+        return method == self.token_endpoint_auth_method
+
+    def check_response_type(self, response_type: str) -> bool:
+        return response_type in self.response_types
+
+    def check_grant_type(self, grant_type: str) -> bool:
+        return grant_type in self.grant_types
+
+
+class ClientCache:
+    """Client lookups cached per process for ``ttl`` seconds (admin changes apply within it).
+
+    Unknown and disabled clients are cached too, as None, so a flood of bad client_ids costs one
+    query per id per ``ttl``.
+    """
+
+    def __init__(self, ttl: float, max_entries: int = 10_000) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._entries: dict[str, tuple[float, OAuthClient | None]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, client_id: str | None) -> OAuthClient | None:
+        if not client_id or len(client_id) > 64:
+            return None
+        now = time.monotonic()
+        entry = self._entries.get(client_id)
+        if entry is not None and entry[0] > now:
+            return entry[1]
+        row = db_session().scalar(select(Client).where(Client.client_id == client_id))
+        client = OAuthClient.from_row(row) if row is not None and not row.disabled else None
+        with self._lock:
+            if len(self._entries) >= self.max_entries:
+                self._entries.clear()
+            self._entries[client_id] = (now + self.ttl, client)
+        return client
+
+
+class OAuthAuthorizationCode(AuthorizationCodeMixin):
+    def __init__(self, row: AuthorizationCode, user: User):
+        self.row = row
+        self.user = user
+
+    def get_redirect_uri(self) -> str | None:
+        return self.row.redirect_uri or None
+
+    def get_scope(self) -> str:
+        return self.row.scope
+
+    def get_nonce(self) -> str | None:
+        return self.row.nonce
+
+    def get_auth_time(self) -> int | None:
+        return int(self.row.auth_time.timestamp()) if self.row.auth_time else None
+
+    def get_acr(self) -> None:
+        return None
+
+    def get_amr(self) -> None:
+        return None
+
+
+class OAuthRefreshToken:
+    """The token row a refresh token belongs to, as the refresh grant sees it."""
+
+    def __init__(self, row: Token, user: User | None):
+        self.row = row
+        self.user = user
+
+    def check_client(self, client: OAuthClient) -> bool:
+        return self.row.client_id == client.pk
+
+    def get_scope(self) -> str:
+        return self.row.scope

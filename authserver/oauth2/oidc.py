@@ -1,0 +1,86 @@
+"""OpenID Connect: the id_token extension of the code grant, and the userinfo endpoint."""
+
+from __future__ import annotations
+
+import time
+
+from authlib.consts import default_json_headers
+from authlib.oauth2.rfc6749 import ResourceProtector
+from authlib.oauth2.rfc6750 import BearerTokenValidator
+from authlib.oauth2.rfc6750 import InsufficientScopeError
+from authlib.oauth2.rfc6750 import InvalidTokenError
+from authlib.oidc.core import UserInfo
+from authlib.oidc.core import UserInfoEndpoint as _UserInfoEndpoint
+from authlib.oidc.core.grants import OpenIDCode as _OpenIDCode
+
+from authserver.accounts.models import User
+from authserver.extensions import get_config
+from authserver.scopes.services import parse_scope
+from authserver.tokens import codes
+from authserver.tokens import keys
+from authserver.tokens import services as tokens
+
+
+def user_claims(user: User, scope: str) -> UserInfo:
+    """The claims a scope releases (OIDC Core §5.4); ``sub`` always, the rest only when granted."""
+    scopes = set(parse_scope(scope))
+    claims = UserInfo(sub=user.sub)
+    if "profile" in scopes and user.name:
+        claims["name"] = user.name
+    if "email" in scopes:
+        claims["email"] = user.email
+        claims["email_verified"] = bool(user.email_verified)
+    return claims
+
+
+class OpenIDCode(_OpenIDCode):
+    """Adds a signed id_token (with nonce, auth_time, at_hash) to code exchanges asking for ``openid``."""
+
+    def exists_nonce(self, nonce: str, request) -> bool:
+        return codes.nonce_was_used(request.client.pk, nonce)
+
+    def resolve_client_private_key(self, client):
+        return keys.active_key().key
+
+    def get_client_algorithm(self, client) -> str:
+        return keys.active_key().alg
+
+    def get_encode_header(self, client) -> dict:
+        active = keys.active_key()
+        return {"alg": active.alg, "kid": active.kid, "typ": "JWT"}
+
+    def get_client_claims(self, client) -> dict:
+        config = get_config()
+        return {"iss": config.issuer, "aud": client.client_id, "exp": int(time.time()) + config.id_token_ttl}
+
+    def generate_user_info(self, user: User, scope: str) -> UserInfo:
+        return user_claims(user, scope)
+
+
+class AccessTokenValidator(BearerTokenValidator):
+    """Bearer access tokens of this server, for the one resource it serves itself (userinfo)."""
+
+    def authenticate_token(self, token_string: str):
+        record = tokens.find_token(token_string)
+        return record if record is not None and not record.is_refresh else None
+
+    def validate_token(self, token, scopes, request) -> None:
+        if token is None or not token.active:
+            raise InvalidTokenError()
+        if self.scope_insufficient(token.token.scope, scopes):
+            raise InsufficientScopeError()
+
+
+class UserInfoEndpoint(_UserInfoEndpoint):
+    """OIDC Core §5.3, answered as JSON (no signed userinfo is offered in metadata)."""
+
+    def __init__(self, server=None):
+        protector = ResourceProtector()
+        protector.register_token_validator(AccessTokenValidator())
+        super().__init__(server=server, resource_protector=protector)
+
+    def __call__(self, request):
+        record = self.resource_protector.validate_request(["openid"], request)
+        if record.user is None:
+            raise InvalidTokenError()
+        return 200, dict(user_claims(record.user, record.token.scope)), default_json_headers

@@ -1,0 +1,76 @@
+"""Authlib's AuthorizationServer, one per app, bound to our client cache and token format."""
+
+from __future__ import annotations
+
+from authlib.common.urls import add_params_to_uri
+from authlib.integrations.flask_oauth2 import AuthorizationServer as _AuthorizationServer
+from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Payload
+from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Request
+from authlib.oauth2.rfc6749 import OAuth2Request
+from authlib.oauth2.rfc6749.errors import InvalidClientError
+from flask import current_app
+from flask import request as flask_request
+
+from authserver.oauth2.models import ClientCache
+from authserver.oauth2.models import OAuthClient
+from shared.config import Config
+from shared.security import new_credential
+
+
+class _Request(FlaskOAuth2Request):
+    """The request as the issuer names it (behind a proxy, Flask's own URL may say http)."""
+
+    def __init__(self, request, public_url: str):
+        OAuth2Request.__init__(self, method=request.method, uri=public_url, headers=request.headers)
+        self._request = request
+        self.payload = FlaskOAuth2Payload(request)
+
+
+class AuthorizationServer(_AuthorizationServer):
+    def __init__(self, config: Config):
+        super().__init__()
+        self.config = config
+        self.clients = ClientCache(config.lookup_cache_ttl)
+        self.register_token_generator("default", self.generate_bearer_token)
+
+    def query_client(self, client_id: str) -> OAuthClient | None:
+        """Disabled and unknown clients look the same: absent."""
+        return self.clients.get(client_id)
+
+    def save_token(self, token, request):
+        raise RuntimeError("each grant stores its own tokens (see authserver.oauth2.grants)")
+
+    def authenticate_client(self, request, methods, endpoint="token"):
+        try:
+            return super().authenticate_client(request, methods, endpoint)
+        except (UnicodeDecodeError, ValueError):
+            # A Basic header that decodes to garbage is a failed authentication, not a crash.
+            raise InvalidClientError(status_code=401, description="Malformed client credentials.") from None
+
+    def generate_bearer_token(self, grant_type, client, user=None, scope=None, expires_in=None,
+                              include_refresh_token=True) -> dict:
+        """Opaque 256-bit random tokens; only their digests are ever stored."""
+        token = {
+            "token_type": "Bearer",
+            "access_token": new_credential(),
+            "expires_in": self.config.access_token_ttl,
+            "scope": scope or "",
+        }
+        if include_refresh_token:
+            token["refresh_token"] = new_credential()
+        return token
+
+    def create_oauth2_request(self, request):
+        return _Request(flask_request, self.config.issuer + flask_request.full_path.rstrip("?"))
+
+    def handle_error_response(self, request, error):
+        """Errors sent back to the client's redirect URI carry ``state`` and ``iss`` (RFC 9207 §2)."""
+        if error.redirect_uri:
+            params = [*error.get_body(), ("iss", self.config.issuer)]
+            location = add_params_to_uri(error.redirect_uri, params, error.redirect_fragment)
+            return self.handle_response(302, "", [("Location", location), ("Cache-Control", "no-store")])
+        return super().handle_error_response(request, error)
+
+
+def get_server() -> AuthorizationServer:
+    return current_app.extensions["authserver.oauth2"]

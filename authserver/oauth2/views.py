@@ -1,0 +1,55 @@
+"""The protocol's HTTP surface: one line per endpoint; the work is in grants, endpoints and services."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from flask import jsonify
+
+from authserver.extensions import csrf
+from authserver.oauth2 import metadata
+from authserver.oauth2.authorize import authorization_endpoint
+from authserver.oauth2.server import get_server
+from authserver.tokens.keys import public_jwks
+
+bp = Blueprint("oauth2", __name__)
+
+
+@bp.route(metadata.AUTHORIZE_PATH, methods=["GET", "POST"])
+def authorize():
+    return authorization_endpoint()
+
+
+# Clients authenticate these with their credentials, not a browser session: CSRF does not apply.
+@bp.post(metadata.TOKEN_PATH)
+@csrf.exempt
+def token():
+    return get_server().create_token_response()
+
+
+@bp.post(metadata.REVOKE_PATH)
+@csrf.exempt
+def revoke():
+    return get_server().create_endpoint_response("revocation")
+
+
+@bp.post(metadata.INTROSPECT_PATH)
+@csrf.exempt
+def introspect():
+    return get_server().create_endpoint_response("introspection")
+
+
+@bp.route(metadata.USERINFO_PATH, methods=["GET", "POST"])
+@csrf.exempt
+def userinfo():
+    return get_server().create_endpoint_response("userinfo")
+
+
+@bp.get(metadata.JWKS_PATH)
+def jwks():
+    return jsonify(public_jwks())
+
+
+@bp.get("/.well-known/oauth-authorization-server")
+@bp.get("/.well-known/openid-configuration")
+def server_metadata():
+    return jsonify(metadata.server_metadata(get_server()))

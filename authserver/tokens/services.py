@@ -1,0 +1,197 @@
+"""Access and refresh tokens: issue, rotate, revoke, look up and purge.
+
+Tokens are 256-bit random values shown once to the client; only their SHA-256 digests are stored,
+so one indexed lookup by digest finds a row and a database leak yields no usable token.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from datetime import timedelta
+
+from sqlalchemy import delete
+from sqlalchemy import or_
+from sqlalchemy import select
+from sqlalchemy import update
+
+from authserver.accounts.models import User
+from authserver.clients.models import Client
+from authserver.db import utcnow
+from authserver.extensions import db_session
+from authserver.extensions import get_config
+from authserver.tokens.models import AuthorizationCode
+from authserver.tokens.models import Token
+from shared.security import digest
+from shared.security import new_identifier
+
+
+def store_token(
+    *,
+    access_token: str,
+    refresh_token: str | None,
+    client_pk: int,
+    user_id: int | None,
+    scope: str,
+    family_id: str | None = None,
+    authorization_code_id: int | None = None,
+    auth_time: datetime | None = None,
+    commit: bool = True,
+) -> Token:
+    """Store one token row (digests only); with ``commit`` it is the request's only commit."""
+    config = get_config()
+    now = utcnow()
+    row = Token(
+        access_token_digest=digest(access_token),
+        refresh_token_digest=digest(refresh_token) if refresh_token else None,
+        family_id=family_id or new_identifier(),
+        client_id=client_pk,
+        user_id=user_id,
+        authorization_code_id=authorization_code_id,
+        scope=scope,
+        issued_at=now,
+        access_expires_at=now + timedelta(seconds=config.access_token_ttl),
+        refresh_expires_at=now + timedelta(seconds=config.refresh_token_ttl) if refresh_token else None,
+        auth_time=auth_time,
+    )
+    session = db_session()
+    session.add(row)
+    if commit:
+        session.commit()
+    return row
+
+
+def find_by_refresh_token(refresh_token: str) -> tuple[Token, User | None] | None:
+    found = db_session().execute(
+        select(Token, User)
+        .outerjoin(User, User.id == Token.user_id)
+        .where(Token.refresh_token_digest == digest(refresh_token))
+    ).first()
+    return (found[0], found[1]) if found else None
+
+
+def claim_rotation(token_id: int) -> bool:
+    """Mark a refresh token as exchanged; True for exactly one of any number of racing callers.
+
+    One conditional UPDATE, so two concurrent refreshes cannot both win and the family cannot fork
+    (RFC 9700 §4.14.2). The caller commits it together with the new token.
+    """
+    result = db_session().execute(
+        update(Token)
+        .where(Token.id == token_id, Token.refresh_rotated_at.is_(None), Token.revoked_at.is_(None))
+        .values(refresh_rotated_at=utcnow())
+    )
+    return result.rowcount == 1
+
+
+def revoke_family(family_id: str, commit: bool = True) -> int:
+    session = db_session()
+    result = session.execute(
+        update(Token).where(Token.family_id == family_id, Token.revoked_at.is_(None)).values(revoked_at=utcnow())
+    )
+    if commit:
+        session.commit()
+    return result.rowcount
+
+
+def revoke_token(token_id: int) -> None:
+    session = db_session()
+    session.execute(update(Token).where(Token.id == token_id, Token.revoked_at.is_(None)).values(revoked_at=utcnow()))
+    session.commit()
+
+
+def revoke_issued_from_code(code_id: int) -> int:
+    """Revoke every family that began with this authorization code (RFC 6749 §4.1.2, RFC 9700 §4.2.1)."""
+    families = select(Token.family_id).where(Token.authorization_code_id == code_id).scalar_subquery()
+    session = db_session()
+    result = session.execute(
+        update(Token)
+        .where(Token.family_id.in_(families), Token.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return result.rowcount
+
+
+def revoke_for_user_and_client(user_id: int, client_pk: int) -> int:
+    session = db_session()
+    result = session.execute(
+        update(Token)
+        .where(Token.user_id == user_id, Token.client_id == client_pk, Token.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    session.commit()
+    return result.rowcount
+
+
+@dataclass(frozen=True)
+class TokenRecord:
+    """A token with what introspection and userinfo need of its client and user, from one query."""
+
+    token: Token
+    is_refresh: bool
+    client_id: str
+    client_disabled: bool
+    user: User | None
+
+    @property
+    def expires_at(self) -> datetime | None:
+        return self.token.refresh_expires_at if self.is_refresh else self.token.access_expires_at
+
+    @property
+    def active(self) -> bool:
+        token = self.token
+        if token.revoked_at is not None or self.client_disabled:
+            return False
+        if self.user is not None and self.user.disabled:
+            return False
+        if token.user_id is not None and self.user is None:
+            return False
+        if self.is_refresh and token.refresh_rotated_at is not None:
+            return False
+        expires_at = self.expires_at
+        return expires_at is not None and expires_at > utcnow()
+
+
+def find_token(value: str) -> TokenRecord | None:
+    """Find an access or refresh token by its value, in one indexed query.
+
+    Type hints are ignored (RFC 7009 §2.1 and RFC 7662 §2.1 allow it): both digest columns are
+    unique-indexed, so searching both costs no more than searching one.
+    """
+    if not value:
+        return None
+    token_digest = digest(value)
+    match = or_(Token.access_token_digest == token_digest, Token.refresh_token_digest == token_digest)
+    found = db_session().execute(
+        select(Token, Client.client_id, Client.disabled, User)
+        .join(Client, Client.id == Token.client_id)
+        .outerjoin(User, User.id == Token.user_id)
+        .where(match)
+    ).first()
+    if found is None:
+        return None
+    token, client_id, client_disabled, user = found
+    return TokenRecord(
+        token=token,
+        is_refresh=token.refresh_token_digest == token_digest,
+        client_id=client_id,
+        client_disabled=client_disabled,
+        user=user,
+    )
+
+
+def purge_expired() -> dict[str, int]:
+    """Delete tokens nothing can use any more and authorization codes past their lifetime."""
+    now = utcnow()
+    session = db_session()
+    tokens = session.execute(
+        delete(Token).where(
+            Token.access_expires_at < now,
+            or_(Token.refresh_expires_at.is_(None), Token.refresh_expires_at < now, Token.revoked_at.is_not(None)),
+        )
+    ).rowcount
+    codes = session.execute(delete(AuthorizationCode).where(AuthorizationCode.expires_at < now)).rowcount
+    session.commit()
+    return {"tokens": tokens, "authorization_codes": codes}

@@ -1,0 +1,231 @@
+"""Helpers for end-to-end protocol tests: a live authorization server, factories, and a browser.
+
+``LiveAuth`` is what the ``live_auth`` fixture returns: the server's URL and its Flask app, plus
+factories that register clients and users through the real services. ``Browser`` plays the person:
+it signs in (through the real login form, or instantly with a forged session cookie) and walks the
+authorization endpoint until the redirect back to the client, answering the consent page.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from html import unescape
+from urllib.parse import parse_qs
+from urllib.parse import urlencode
+from urllib.parse import urljoin
+from urllib.parse import urlsplit
+
+import requests
+from flask import Flask
+
+from authserver.accounts.services import add_user
+from authserver.clients.services import register_client
+from authserver.extensions import db_session
+from authserver.scopes.services import add_scope
+
+DEFAULT_PASSWORD = "correct horse battery staple"
+CALLBACK = "http://127.0.0.1:8765/callback"
+
+
+@dataclass(frozen=True)
+class RegisteredClient:
+    client_id: str
+    client_secret: str | None
+    redirect_uri: str | None
+    pk: int
+
+
+@dataclass(frozen=True)
+class AppUser:
+    id: int
+    email: str
+    sub: str
+    password: str
+
+
+class LiveAuth:
+    """A running authorization server whose issuer is its own URL."""
+
+    def __init__(self, url: str, app: Flask):
+        self.url = url
+        self.app = app
+        self.token_endpoint = url + "/oauth/token"
+        self.authorize_endpoint = url + "/oauth/authorize"
+
+    def __iter__(self):
+        # So ``server_url, app = live_auth`` works.
+        return iter((self.url, self.app))
+
+    def metadata(self) -> dict:
+        return requests.get(self.url + "/.well-known/openid-configuration", timeout=10).json()
+
+    def client(self, *, redirect_uri: str | None = CALLBACK, scope: str | None = None, **kwargs) -> RegisteredClient:
+        """Register a client through the service; a redirect URI makes it a code+refresh client."""
+        with self.app.app_context():
+            registration = register_client(
+                name=kwargs.pop("name", "Test client"),
+                redirect_uris=[redirect_uri] if redirect_uri else [],
+                scope=scope,
+                **kwargs,
+            )
+            return RegisteredClient(
+                client_id=registration.client.client_id,
+                client_secret=registration.client_secret,
+                redirect_uri=redirect_uri,
+                pk=registration.client.id,
+            )
+
+    def user(self, email: str | None = None, password: str = DEFAULT_PASSWORD, **kwargs) -> AppUser:
+        with self.app.app_context():
+            user = add_user(email or f"user-{secrets.token_hex(4)}@example.com", password, **kwargs)
+            return AppUser(id=user.id, email=user.email, sub=user.sub, password=password)
+
+    def scope(self, name: str, description: str | None = None, restricted: bool = False) -> None:
+        with self.app.app_context():
+            add_scope(name, description or f"Use {name}", restricted)
+
+    def run(self, function, *args, **kwargs):
+        """Call ``function`` inside the app context (for services and direct database checks)."""
+        with self.app.app_context():
+            try:
+                return function(*args, **kwargs)
+            finally:
+                db_session().rollback()
+
+    def browser(self) -> Browser:
+        return Browser(self)
+
+
+def pkce_pair() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    return verifier, challenge
+
+
+def query_of(url: str) -> dict[str, str]:
+    return {key: values[0] for key, values in parse_qs(urlsplit(url).query).items()}
+
+
+class Browser:
+    """A person's user agent: cookies, the login form, the consent form, redirects followed by hand."""
+
+    def __init__(self, live: LiveAuth):
+        self.live = live
+        self.http = requests.Session()
+
+    def login(self, user: AppUser) -> requests.Response:
+        """Sign in through the real login form (about 100 ms of argon2)."""
+        page = self.http.get(self.live.url + "/login", timeout=10)
+        response = self.http.post(
+            self.live.url + "/login",
+            data={"email": user.email, "password": user.password, "csrf_token": _field(page.text, "csrf_token")},
+            allow_redirects=False,
+            timeout=10,
+        )
+        assert response.status_code == 303, response.text
+        return response
+
+    def sign_in(self, user: AppUser, auth_time: int | None = None) -> None:
+        """Sign in instantly: a session cookie signed with the app's key, as login_user() would write."""
+        app = self.live.app
+        serializer = app.session_interface.get_signing_serializer(app)
+        cookie = serializer.dumps(
+            {"sid": secrets.token_urlsafe(16), "uid": user.id, "auth_time": auth_time or int(time.time()), "amr": ["pwd"]}
+        )
+        self.http.cookies.set(app.config["SESSION_COOKIE_NAME"], cookie, domain="127.0.0.1", path="/")
+
+    def authorize(self, params: dict, decision: str | None = "allow") -> requests.Response:
+        """GET the authorization endpoint and follow the server's redirects.
+
+        Stops at the first redirect leaving the server (the client's callback), at a page that is
+        not the consent page, or, with ``decision=None``, at the consent page itself.
+        """
+        response = self.http.get(self.live.authorize_endpoint + "?" + urlencode(params), allow_redirects=False, timeout=10)
+        for _ in range(10):
+            if response.is_redirect:
+                location = urljoin(response.url, response.headers["Location"])
+                if not location.startswith(self.live.url):
+                    return response
+                response = self.http.get(location, allow_redirects=False, timeout=10)
+            elif is_consent_page(response) and decision is not None:
+                response = self.decide(response, decision)
+            else:
+                return response
+        raise AssertionError("too many redirects")
+
+    def decide(self, consent_page: requests.Response, decision: str) -> requests.Response:
+        action = unescape(re.search(r'<form method="post" action="([^"]+)"', consent_page.text).group(1))
+        return self.http.post(
+            urljoin(consent_page.url, action),
+            data={"csrf_token": _field(consent_page.text, "csrf_token"), "decision": decision},
+            allow_redirects=False,
+            timeout=10,
+        )
+
+    def authorization_code(self, client: RegisteredClient, scope: str = "openid", **extra) -> tuple[str, str | None]:
+        """Run the whole front channel with PKCE; returns (code, code_verifier)."""
+        verifier, challenge = pkce_pair()
+        params = {
+            "response_type": "code",
+            "client_id": client.client_id,
+            "redirect_uri": client.redirect_uri,
+            "scope": scope,
+            "state": secrets.token_urlsafe(8),
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+            **extra,
+        }
+        response = self.authorize(params)
+        assert response.is_redirect, response.text[:500]
+        callback = query_of(response.headers["Location"])
+        assert "code" in callback, callback
+        return callback["code"], verifier
+
+
+def is_consent_page(response: requests.Response) -> bool:
+    return response.status_code == 200 and 'name="decision"' in response.text
+
+
+def _field(html: str, name: str) -> str:
+    match = re.search(rf'name="{name}"[^>]*value="([^"]*)"', html) or re.search(
+        rf'value="([^"]*)"[^>]*name="{name}"', html
+    )
+    assert match, f"no {name} field in page"
+    return unescape(match.group(1))
+
+
+def exchange_code(live: LiveAuth, client: RegisteredClient, code: str, verifier: str | None) -> requests.Response:
+    """The token request a confidential (Basic) or public (client_id only) client makes."""
+    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": client.redirect_uri}
+    if verifier:
+        data["code_verifier"] = verifier
+    auth = None
+    if client.client_secret:
+        auth = (client.client_id, client.client_secret)
+    else:
+        data["client_id"] = client.client_id
+    return requests.post(live.token_endpoint, data=data, auth=auth, timeout=10)
+
+
+def refresh(live: LiveAuth, client: RegisteredClient, refresh_token: str) -> requests.Response:
+    data = {"grant_type": "refresh_token", "refresh_token": refresh_token}
+    auth = None
+    if client.client_secret:
+        auth = (client.client_id, client.client_secret)
+    else:
+        data["client_id"] = client.client_id
+    return requests.post(live.token_endpoint, data=data, auth=auth, timeout=10)
+
+
+def introspect(live: LiveAuth, resource_server: RegisteredClient, token: str) -> requests.Response:
+    return requests.post(
+        live.url + "/oauth/introspect",
+        data={"token": token},
+        auth=(resource_server.client_id, resource_server.client_secret),
+        timeout=10,
+    )
