@@ -18,6 +18,8 @@ from authserver import create_app as create_auth_app
 from authserver.migrations import upgrade
 from shared.config import Config
 from tests.support.cli import Cli
+from tests.support.live_server import LiveServer
+from tests.support.oauth import LiveAuth
 from tests.support.postgres import PostgresServer
 from tests.support.postgres import admin
 
@@ -95,3 +97,18 @@ def cli(monkeypatch, capsys, config) -> Cli:
             "AUTHSERVER_SECRET_KEY": config.secret_key,
         },
     )
+
+
+@pytest.fixture
+def live_auth(config):
+    """A live authorization server on 127.0.0.1 (issuer = its URL), on the test's database.
+
+    Unpacks as ``server_url, app = live_auth``; also offers factories (``.client()``, ``.user()``)
+    and ``.browser()`` for a signed-in person (see tests/support/oauth.py).
+    """
+    server = LiveServer()
+    app = create_auth_app(config.replace(issuer=server.url))
+    server.start(app)
+    yield LiveAuth(server.url, app)
+    server.stop()
+    app.extensions["authserver.db"].dispose()
