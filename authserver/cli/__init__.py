@@ -56,14 +56,16 @@ def read_stdin_secret(what: str) -> str:
 def build_cli() -> click.Group:
     from authserver.cli.clients import clients
     from authserver.cli.db import db
+    from authserver.cli.keys import keys
     from authserver.cli.demo import demo
     from authserver.cli.scopes import scopes
+    from authserver.cli.tokens import tokens
     from authserver.cli.users import users
 
     @click.group(context_settings={"help_option_names": ["-h", "--help"]})
     def cli() -> None:
         """Administer the authorization server."""
 
-    for group in (db, scopes, clients, users, demo):
+    for group in (db, scopes, clients, users, demo, tokens, keys):
         cli.add_command(group)
     return cli
