@@ -22,7 +22,8 @@ class LiveServer:
 
     def start(self, app) -> LiveServer:
         self.app = app
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # A short poll interval: shutdown() waits for it, once per server per test.
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
         self._thread.start()
         return self
 

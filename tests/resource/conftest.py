@@ -1,0 +1,75 @@
+"""Resource servers on 127.0.0.1 in front of a fake introspection server (unit level) or the
+real authorization server (end to end, see ``tests/resource/e2e.py``)."""
+
+from __future__ import annotations
+
+import pytest
+
+from resource import create_app
+from shared.config import Config
+from tests.resource.fakes import RS_ID
+from tests.resource.fakes import RS_SECRET
+from tests.resource.fakes import FakeIntrospection
+from tests.resource.fakes import FakeUpstream
+from tests.support.live_server import LiveServer
+from tests.support.redis import RedisServer
+
+
+@pytest.fixture
+def fake_as():
+    fake = FakeIntrospection()
+    server = LiveServer()
+    fake.url = server.url
+    server.start(fake.app())
+    yield fake
+    server.stop()
+
+
+@pytest.fixture
+def fake_upstream():
+    fake = FakeUpstream()
+    server = LiveServer().start(fake.app())
+    fake.url = server.url + "/v1"
+    yield fake
+    fake.release.set()
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    server = RedisServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server):
+    redis_server.flush()
+    return redis_server.url
+
+
+@pytest.fixture
+def start_resource(tmp_path):
+    """``start_resource(issuer, **config)``: a live resource server; stopped after the test."""
+    started = []
+
+    def start(issuer: str, client_id: str = RS_ID, client_secret: str = RS_SECRET, **overrides) -> LiveServer:
+        config = Config.from_env(
+            environ={}, instance_path=tmp_path / "resource-instance", secret_key="unused",
+            resource_issuer=issuer, resource_client_id=client_id, resource_client_secret=client_secret,
+            testing=True, **overrides,
+        )
+        server = LiveServer()
+        server.start(create_app(config))
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+        server.app.extensions["resource"].close()
+
+
+@pytest.fixture
+def resource(fake_as, start_resource):
+    return start_resource(fake_as.url)
