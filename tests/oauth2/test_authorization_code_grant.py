@@ -1,16 +1,32 @@
-"""Authorization code + PKCE end to end, driven by Authlib's OAuth2 client over real HTTP."""
+"""Authorization code + PKCE end to end over real HTTP (Authlib's OAuth2 client, requests)."""
 
 from __future__ import annotations
 
-import pytest
+import requests
 from authlib.integrations.requests_client import OAuth2Session
 from joserfc import jwt
 from joserfc.jwk import KeySet
-import requests
 
+from authserver.accounts.services import disable_user
 from tests.support.oauth import CALLBACK
 from tests.support.oauth import exchange_code
+from tests.support.oauth import introspect
+from tests.support.oauth import pkce_pair
 from tests.support.oauth import query_of
+
+
+def _params(client, **extra) -> dict:
+    _verifier, challenge = pkce_pair()
+    return {
+        "response_type": "code",
+        "client_id": client.client_id,
+        "redirect_uri": client.redirect_uri,
+        "scope": "openid",
+        "state": "st-123",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        **extra,
+    }
 
 
 def test_confidential_client_gets_tokens_and_an_id_token(live_auth):
@@ -33,6 +49,7 @@ def test_confidential_client_gets_tokens_and_an_id_token(live_auth):
     token = session.fetch_token(live_auth.token_endpoint, authorization_response=callback, code_verifier=verifier)
     assert token["token_type"].lower() == "bearer"
     assert token["refresh_token"] and token["access_token"]
+    assert token["expires_in"] == 3600
     jwks = KeySet.import_key_set(requests.get(live_auth.url + "/oauth/jwks", timeout=5).json())
     claims = jwt.decode(token["id_token"], jwks).claims
     assert claims["iss"] == live_auth.url
@@ -45,3 +62,154 @@ def test_confidential_client_gets_tokens_and_an_id_token(live_auth):
     info = requests.get(live_auth.url + "/oauth/userinfo", headers={"Authorization": f"Bearer {token['access_token']}"}, timeout=5)
     assert info.status_code == 200
     assert info.json() == {"sub": user.sub, "name": "Ada Lovelace", "email": user.email, "email_verified": False}
+
+
+def test_public_client_with_pkce_through_the_real_login_form(live_auth):
+    client = live_auth.client(auth_method="none")
+    user = live_auth.user()
+    browser = live_auth.browser()
+    first = browser.http.get(live_auth.authorize_endpoint, params=_params(client), allow_redirects=False, timeout=5)
+    assert first.status_code == 302
+    assert first.headers["Location"].startswith("/login?next=%2Foauth%2Fauthorize%3F")
+    browser.login(user)
+    code, verifier = browser.authorization_code(client, scope="openid email")
+    token = exchange_code(live_auth, client, code, verifier)
+    assert token.status_code == 200, token.text
+    assert token.headers["Cache-Control"] == "no-store"
+    body = token.json()
+    assert body["refresh_token"] and body["scope"] == "openid email"
+
+
+def test_unknown_client_or_unregistered_redirect_uri_shows_an_error_page_and_never_redirects(live_auth):
+    client = live_auth.client()
+    browser = live_auth.browser()
+    browser.sign_in(live_auth.user())
+    for params in (
+        _params(client, client_id="no-such-client"),
+        _params(client, redirect_uri="https://evil.example/cb"),
+        _params(client, redirect_uri="http://localhost:8765/callback"),
+        {k: v for k, v in _params(client).items() if k != "client_id"},
+    ):
+        response = browser.http.get(live_auth.authorize_endpoint, params=params, allow_redirects=False, timeout=5)
+        assert response.status_code == 400
+        assert "Location" not in response.headers
+        assert response.headers["Content-Type"].startswith("text/html")
+
+
+def test_loopback_redirect_uri_matches_on_any_port(live_auth):
+    client = live_auth.client()
+    browser = live_auth.browser()
+    browser.sign_in(live_auth.user())
+    response = browser.authorize(_params(client, redirect_uri="http://127.0.0.1:9999/callback"))
+    assert response.headers["Location"].startswith("http://127.0.0.1:9999/callback?code=")
+
+
+def test_errors_after_client_validation_go_to_the_redirect_uri_with_state_and_iss(live_auth):
+    client = live_auth.client(scope="openid email")
+    browser = live_auth.browser()
+    browser.sign_in(live_auth.user())
+    cases = {
+        "invalid_scope": _params(client, scope="openid profile"),
+        "unsupported_response_type": _params(client, response_type="token"),
+    }
+    for error, params in cases.items():
+        response = browser.authorize(params)
+        assert response.status_code == 302
+        location = response.headers["Location"]
+        assert location.startswith(CALLBACK)
+        params = query_of(location)
+        assert (params["error"], params["state"], params["iss"]) == (error, "st-123", live_auth.url)
+        assert "code" not in params
+
+
+def test_deny_sends_access_denied(live_auth):
+    client = live_auth.client()
+    browser = live_auth.browser()
+    browser.sign_in(live_auth.user())
+    response = browser.authorize(_params(client), decision="deny")
+    params = query_of(response.headers["Location"])
+    assert params["error"] == "access_denied"
+    assert params["state"] == "st-123" and params["iss"] == live_auth.url
+
+
+def test_consent_page_lists_every_scope_by_description_and_is_remembered(live_auth):
+    client = live_auth.client(client_uri="https://app.example", policy_uri="https://app.example/privacy")
+    browser = live_auth.browser()
+    browser.sign_in(live_auth.user())
+    page = browser.authorize(_params(client, scope="openid email"), decision=None)
+    assert page.status_code == 200
+    assert page.headers["X-Frame-Options"] == "DENY"
+    assert 'data-scope="openid"' in page.text and 'data-scope="email"' in page.text
+    assert "https://app.example/privacy" in page.text
+    assert browser.decide(page, "allow").status_code == 302
+    # The same or fewer scopes: no page. More scopes, or prompt=consent: the page again.
+    assert browser.authorize(_params(client, scope="email"), decision=None).status_code == 302
+    assert browser.authorize(_params(client, scope="openid profile"), decision=None).status_code == 200
+    assert browser.authorize(_params(client, scope="openid", prompt="consent"), decision=None).status_code == 200
+
+
+def test_prompt_none_answers_login_required_then_consent_required(live_auth):
+    client = live_auth.client()
+    browser = live_auth.browser()
+    response = browser.authorize(_params(client, prompt="none"))
+    assert query_of(response.headers["Location"])["error"] == "login_required"
+    browser.sign_in(live_auth.user())
+    response = browser.authorize(_params(client, prompt="none"))
+    assert query_of(response.headers["Location"])["error"] == "consent_required"
+
+
+def test_prompt_login_forces_a_new_sign_in(live_auth):
+    client = live_auth.client()
+    browser = live_auth.browser()
+    browser.sign_in(live_auth.user())
+    response = browser.http.get(
+        live_auth.authorize_endpoint, params=_params(client, prompt="login"), allow_redirects=False, timeout=5
+    )
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login?next=")
+    assert "prompt" not in response.headers["Location"]
+    # The old session no longer counts.
+    again = browser.http.get(live_auth.authorize_endpoint, params=_params(client), allow_redirects=False, timeout=5)
+    assert again.headers["Location"].startswith("/login?next=")
+
+
+def test_code_is_bound_to_client_and_redirect_uri(live_auth):
+    client = live_auth.client()
+    other = live_auth.client()
+    browser = live_auth.browser()
+    browser.sign_in(live_auth.user())
+    code, verifier = browser.authorization_code(client)
+    stolen = exchange_code(live_auth, other, code, verifier)
+    assert stolen.status_code == 400 and stolen.json()["error"] == "invalid_grant"
+    wrong_uri = requests.post(
+        live_auth.token_endpoint,
+        data={"grant_type": "authorization_code", "code": code, "redirect_uri": "http://127.0.0.1:1/callback",
+              "code_verifier": verifier},
+        auth=(client.client_id, client.client_secret), timeout=5,
+    )
+    assert wrong_uri.json()["error"] == "invalid_grant"
+    assert exchange_code(live_auth, client, code, verifier).status_code == 200
+
+
+def test_reused_code_is_refused_and_revokes_the_tokens_it_issued(live_auth):
+    client = live_auth.client()
+    resource = live_auth.client(redirect_uri=None, resource_server=True)
+    browser = live_auth.browser()
+    browser.sign_in(live_auth.user())
+    code, verifier = browser.authorization_code(client)
+    first = exchange_code(live_auth, client, code, verifier).json()
+    assert introspect(live_auth, resource, first["access_token"]).json()["active"] is True
+    second = exchange_code(live_auth, client, code, verifier)
+    assert second.status_code == 400 and second.json()["error"] == "invalid_grant"
+    assert introspect(live_auth, resource, first["access_token"]).json() == {"active": False}
+    assert introspect(live_auth, resource, first["refresh_token"]).json() == {"active": False}
+
+
+def test_a_disabled_user_cannot_exchange_a_code(live_auth):
+    client = live_auth.client()
+    user = live_auth.user()
+    browser = live_auth.browser()
+    browser.sign_in(user)
+    code, verifier = browser.authorization_code(client)
+    live_auth.run(disable_user, user.email)
+    response = exchange_code(live_auth, client, code, verifier)
+    assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
