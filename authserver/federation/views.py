@@ -51,15 +51,28 @@ IDENTITIES_PAGE = "/account/identities"
 class _EnabledProviders:
     """Lazy, so pages that never show the buttons (and error pages) never query for them."""
 
+    def __init__(self):
+        self._buttons: list[SimpleNamespace] | None = None
+
+    def _load(self) -> list[SimpleNamespace]:
+        if self._buttons is None:
+            next_url = safe_next(request.args.get("next"), default="")
+            query = "?" + urlencode({"next": next_url}) if next_url else ""
+            self._buttons = [
+                SimpleNamespace(
+                    name=provider.name,
+                    display_name=services.display_name(provider),
+                    login_url=f"/login/{provider.name}{query}",
+                )
+                for provider in services.list_providers(enabled_only=True)
+            ]
+        return self._buttons
+
     def __iter__(self):
-        next_url = safe_next(request.args.get("next"), default="")
-        query = "?" + urlencode({"next": next_url}) if next_url else ""
-        for provider in services.list_providers(enabled_only=True):
-            yield SimpleNamespace(
-                name=provider.name,
-                display_name=services.display_name(provider),
-                login_url=f"/login/{provider.name}{query}",
-            )
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
 
 
 @bp.app_context_processor
