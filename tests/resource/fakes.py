@@ -25,6 +25,7 @@ class FakeIntrospection:
         self.delay = 0.0
         self.metadata_status = 200
         self.usage: list[dict] = []
+        self.usage_status = 202
 
     def grant(self, token: str, scope: str, sub: str = "client-1", client_id: str = "client-1",
               lifetime: int = 3600, **extra) -> str:
@@ -52,6 +53,8 @@ class FakeIntrospection:
 
         @app.post("/internal/usage")
         def usage():
+            if self.usage_status != 202:
+                return jsonify(error="temporarily_unavailable"), self.usage_status
             self.usage.extend(request.get_json()["records"])
             return jsonify(stored=len(request.get_json()["records"])), 202
 

@@ -1,0 +1,103 @@
+"""Requests per minute and tokens per day, per client and per user, in memory and through Redis."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+import requests
+
+CHAT = {"model": "demo-chat", "messages": [{"role": "user", "content": "count these words please"}]}
+
+
+@pytest.fixture(autouse=True)
+def same_minute():
+    """Counting windows are calendar minutes: start each test well inside one."""
+    if time.time() % 60 > 57:
+        time.sleep(60 - time.time() % 60 + 0.05)
+
+
+def get(server, token, path="/v1/models"):
+    return requests.get(server.url + path, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+
+
+def chat(server, token):
+    return requests.post(server.url + "/v1/chat/completions", json=CHAT, timeout=10,
+                         headers={"Authorization": f"Bearer {token}"})
+
+
+def test_requests_per_minute_gives_429_with_retry_after_and_headers(fake_as, start_resource):
+    server = start_resource(fake_as.url, rate_limit_per_minute=3)
+    token = fake_as.grant("rpm", "models:read")
+    remaining = [get(server, token).headers["X-RateLimit-Remaining"] for _ in range(3)]
+    assert remaining == ["2", "1", "0"]
+    refused = get(server, token)
+    assert refused.status_code == 429
+    assert refused.json()["error"]["code"] == "rate_limit_exceeded"
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert refused.headers["X-RateLimit-Limit"] == "3"
+    assert refused.headers["X-RateLimit-Remaining"] == "0"
+    assert 1 <= int(refused.headers["X-RateLimit-Reset"]) <= 60
+
+
+def test_limits_are_per_client(fake_as, start_resource):
+    server = start_resource(fake_as.url, rate_limit_per_minute=1)
+    first = fake_as.grant("one", "models:read", sub="c1", client_id="c1")
+    second = fake_as.grant("two", "models:read", sub="c2", client_id="c2")
+    assert get(server, first).status_code == 200
+    assert get(server, first).status_code == 429
+    assert get(server, second).status_code == 200
+
+
+def test_a_user_is_limited_across_clients(fake_as, start_resource):
+    server = start_resource(fake_as.url, rate_limit_per_minute=2,
+                            resource_limits=json.dumps({"big-1": {"rate_limit_per_minute": 100},
+                                                        "big-2": {"rate_limit_per_minute": 100}}))
+    via_one = fake_as.grant("u-1", "models:read", sub="alice", client_id="big-1")
+    via_two = fake_as.grant("u-2", "models:read", sub="alice", client_id="big-2")
+    assert get(server, via_one).status_code == 200
+    assert get(server, via_two).status_code == 200
+    refused = get(server, via_one)
+    assert refused.status_code == 429 and "user" in refused.json()["error"]["message"]
+
+
+def test_per_client_override_from_config_and_from_introspection(fake_as, start_resource):
+    server = start_resource(fake_as.url, rate_limit_per_minute=100,
+                            resource_limits=json.dumps({"tight": {"rate_limit_per_minute": 1}}))
+    configured = fake_as.grant("cfg", "models:read", sub="tight", client_id="tight")
+    assert get(server, configured).headers["X-RateLimit-Limit"] == "1"
+    assert get(server, configured).status_code == 429
+    published = fake_as.grant("pub", "models:read", sub="p", client_id="p", rate_limit_per_minute=7)
+    assert get(server, published).headers["X-RateLimit-Limit"] == "7"
+
+
+def test_tokens_per_day_quota(fake_as, start_resource):
+    server = start_resource(fake_as.url, tokens_per_day=20)
+    token = fake_as.grant("quota", "chat:create")
+    first = chat(server, token)
+    assert first.status_code == 200 and first.json()["usage"]["total_tokens"] == 12
+    assert chat(server, token).status_code == 200  # 12 used < 20: allowed, now 24
+    refused = chat(server, token)
+    assert refused.status_code == 429
+    assert refused.json()["error"]["code"] == "tokens_per_day_exceeded"
+    assert int(refused.headers["Retry-After"]) <= 86_400
+
+
+def test_limits_are_shared_across_processes_through_redis(fake_as, start_resource, redis_url):
+    one = start_resource(fake_as.url, redis_url=redis_url, rate_limit_per_minute=4)
+    two = start_resource(fake_as.url, redis_url=redis_url, rate_limit_per_minute=4)
+    token = fake_as.grant("shared", "models:read")
+    statuses = [get(server, token).status_code for server in (one, two, one, two, one, two)]
+    assert statuses == [200, 200, 200, 200, 429, 429]
+    # The introspection cache is shared too: one answer served both servers.
+    assert fake_as.introspections == 1
+
+
+def test_redis_outage_does_not_take_the_api_down(fake_as, start_resource):
+    from tests.support.postgres import free_port
+
+    server = start_resource(fake_as.url, redis_url=f"redis://127.0.0.1:{free_port()}/0")
+    assert get(server, fake_as.grant("no-redis", "models:read")).status_code == 200
+    ready = requests.get(server.url + "/readyz", timeout=10)
+    assert ready.status_code == 503 and ready.json()["checks"]["redis"] == "unavailable"
