@@ -29,9 +29,9 @@ class AuthServer:
     url: str
     app: object
 
-    def add_upstream(self, **fields):
+    def add_upstream(self, client_id: str = "our-client", client_secret: str = "our-secret", **fields):
         with self.app.app_context():
-            return services.add_provider(client_secret="our-secret", client_id="our-client", **fields)
+            return services.add_provider(client_id=client_id, client_secret=client_secret, **fields)
 
 
 @pytest.fixture
