@@ -21,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import checks  # noqa: E402
+from benchmarks import profile  # noqa: E402
 from benchmarks.instance import Instance  # noqa: E402
 from benchmarks.load import Load  # noqa: E402
 from benchmarks.load import Result  # noqa: E402
@@ -53,6 +54,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--redis", action="store_true", help="a throwaway redis-server as REDIS_URL")
     parser.add_argument("--scenarios", default="abcde", help="which of a-e to run (e, the ceiling, always runs)")
     parser.add_argument("--no-checks", action="store_true", help="skip the durability and invalidation checks")
+    parser.add_argument("--profile", action="store_true", help="then sample each scenario's servers with py-spy")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs, database)")
     args = parser.parse_args(argv)
     if args.rounds < 1 or args.duration < 1 or not 1 <= args.connections <= 1000:
@@ -61,11 +63,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def ensure_installed(args: argparse.Namespace) -> None:
-    needed = {"gunicorn": "gunicorn>=22", "granian": "granian>=2"}
-    binary = VENV_BIN / args.server
-    if not binary.exists():
-        print(f"installing {needed[args.server]} into {VENV_BIN.parent}", flush=True)
-        subprocess.run([str(VENV_BIN / "python"), "-m", "pip", "install", "-q", needed[args.server]], check=True)
+    needed = {"gunicorn": "gunicorn>=22", "granian": "granian>=2", "py-spy": "py-spy>=0.4"}
+    for tool in (args.server, "py-spy") if args.profile else (args.server,):
+        if not (VENV_BIN / tool).exists():
+            print(f"installing {needed[tool]} into {VENV_BIN.parent}", flush=True)
+            subprocess.run([str(VENV_BIN / "python"), "-m", "pip", "install", "-q", needed[tool]], check=True)
 
 
 def measure(load: Load, scenarios: list[Scenario], rounds: int, warmup: float) -> tuple[dict[str, list[Result]], list[str]]:
@@ -112,6 +114,10 @@ def run(args: argparse.Namespace, work: Path) -> int:
         print(table(rows))
         print(rounds_detail(rows))
         failures = problems(rows)
+        if args.profile:
+            for scenario in scenarios:
+                print(profile.record(load, scenario, stack.servers_behind(scenario.key), work / "profiles",
+                                     args.duration), flush=True)
         if not args.no_checks and {"a", "b", "c", "d"} <= set(args.scenarios):
             failures += checks.durability(stack, rs, checks.tokens_from(bodies))
             failures += checks.revocation_reaches_every_worker(stack, bench, rs)

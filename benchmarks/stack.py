@@ -85,6 +85,11 @@ class Stack:
             self.ceiling(),
         ]
 
+    def servers_behind(self, key: str) -> list[Server]:
+        """The servers that do the work of a scenario (a cache-off /v1/me costs an introspection)."""
+        return {"a": [self.auth], "b": [self.auth], "c": [self.resource],
+                "d": [self.resource_uncached, self.auth], "e": [self.hello]}[key]
+
     def crash_and_restart(self) -> None:
         """SIGKILL both apps (no graceful shutdown, as in a crash) and start them again on the same ports."""
         servers = (self.resource, self.resource_uncached, self.auth)
