@@ -1,0 +1,105 @@
+"""OpenID Connect: discovery, JWKS, id_token signing keys (RS256 default, ES256 on request), userinfo."""
+
+from __future__ import annotations
+
+import requests
+from authlib.oauth2.rfc8414 import AuthorizationServerMetadata
+from authlib.oidc.discovery import OpenIDProviderMetadata
+from joserfc import jwt
+from joserfc.jwk import KeySet
+
+from authserver.tokens.keys import add_key
+from tests.support.oauth import exchange_code
+
+
+def _id_token(live_auth, client, user, scope="openid", **extra):
+    browser = live_auth.browser()
+    browser.sign_in(user)
+    code, verifier = browser.authorization_code(client, scope=scope, **extra)
+    return exchange_code(live_auth, client, code, verifier).json()
+
+
+def _jwks(live_auth) -> dict:
+    return requests.get(live_auth.url + "/oauth/jwks", timeout=5).json()
+
+
+def test_metadata_documents_validate_and_name_every_endpoint(live_auth):
+    live_auth.scope("models:read")
+    for path in ("/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"):
+        metadata = requests.get(live_auth.url + path, timeout=5).json()
+        AuthorizationServerMetadata(metadata).validate()
+        OpenIDProviderMetadata(metadata).validate()
+        assert metadata["issuer"] == live_auth.url
+        for name in ("authorization_endpoint", "token_endpoint", "jwks_uri", "userinfo_endpoint",
+                     "revocation_endpoint", "introspection_endpoint", "end_session_endpoint"):
+            assert metadata[name].startswith(live_auth.url + "/"), name
+        assert metadata["end_session_endpoint"] == live_auth.url + "/logout"
+        assert metadata["response_types_supported"] == ["code"]
+        assert set(metadata["grant_types_supported"]) == {"authorization_code", "refresh_token", "client_credentials"}
+        assert metadata["code_challenge_methods_supported"] == ["S256"]
+        assert set(metadata["token_endpoint_auth_methods_supported"]) == {"client_secret_basic", "client_secret_post", "none"}
+        assert metadata["introspection_endpoint_auth_methods_supported"] == ["client_secret_basic", "client_secret_post"]
+        assert metadata["authorization_response_iss_parameter_supported"] is True
+        assert {"openid", "profile", "email", "offline_access", "models:read"} <= set(metadata["scopes_supported"])
+        assert "RS256" in metadata["id_token_signing_alg_values_supported"]
+
+
+def test_id_token_is_rs256_by_default_and_es256_after_rotation_with_the_old_key_still_published(live_auth):
+    client = live_auth.client()
+    user = live_auth.user()
+    first = _id_token(live_auth, client, user)["id_token"]
+    assert jwt.decode(first, KeySet.import_key_set(_jwks(live_auth))).header["alg"] == "RS256"
+    live_auth.run(add_key, "ES256")
+    second = _id_token(live_auth, client, user)["id_token"]
+    jwks = KeySet.import_key_set(_jwks(live_auth))
+    assert len(_jwks(live_auth)["keys"]) == 2
+    assert jwt.decode(second, jwks).header["alg"] == "ES256"
+    # Signed before the rotation, still verifiable after it.
+    assert jwt.decode(first, jwks).claims["sub"] == user.sub
+
+
+def test_userinfo_honours_the_granted_scopes(live_auth):
+    client = live_auth.client()
+    user = live_auth.user(name="Grace Hopper")
+    token = _id_token(live_auth, client, user, scope="openid")["access_token"]
+    info = requests.get(live_auth.url + "/oauth/userinfo", headers={"Authorization": f"Bearer {token}"}, timeout=5)
+    assert info.json() == {"sub": user.sub}
+    token = _id_token(live_auth, client, user, scope="openid profile")["access_token"]
+    info = requests.post(live_auth.url + "/oauth/userinfo", headers={"Authorization": f"Bearer {token}"}, timeout=5)
+    assert info.json() == {"sub": user.sub, "name": "Grace Hopper"}
+
+
+def test_userinfo_refuses_bad_tokens_and_tokens_without_openid(live_auth):
+    response = requests.get(live_auth.url + "/oauth/userinfo", headers={"Authorization": "Bearer nope"}, timeout=5)
+    assert response.status_code == 401
+    assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
+    assert requests.get(live_auth.url + "/oauth/userinfo", timeout=5).status_code == 401
+    client = live_auth.client()
+    token = _id_token(live_auth, client, live_auth.user(), scope="email")
+    assert "id_token" not in token
+    response = requests.get(live_auth.url + "/oauth/userinfo", headers={"Authorization": f"Bearer {token['access_token']}"}, timeout=5)
+    assert response.status_code == 403 and response.json()["error"] == "insufficient_scope"
+
+
+def test_a_replayed_nonce_is_refused(live_auth):
+    client = live_auth.client()
+    user = live_auth.user()
+    _id_token(live_auth, client, user, nonce="once")
+    browser = live_auth.browser()
+    browser.sign_in(user)
+    response = browser.authorize({
+        "response_type": "code", "client_id": client.client_id, "redirect_uri": client.redirect_uri,
+        "scope": "openid", "nonce": "once", "state": "s",
+    })
+    assert "error=invalid_request" in response.headers["Location"]
+
+
+def test_auth_time_is_the_sign_in_time_not_the_token_time(live_auth):
+    client = live_auth.client()
+    user = live_auth.user()
+    browser = live_auth.browser()
+    browser.sign_in(user, auth_time=1_700_000_000)
+    code, verifier = browser.authorization_code(client)
+    token = exchange_code(live_auth, client, code, verifier).json()
+    claims = jwt.decode(token["id_token"], KeySet.import_key_set(_jwks(live_auth))).claims
+    assert claims["auth_time"] == 1_700_000_000
