@@ -12,6 +12,7 @@ from authserver.consent import views as consent_views
 from authserver.db import Database
 from authserver.federation import views as federation_views
 from authserver.oauth2 import init_oauth2
+from authserver.usage import views as usage_views
 from authserver.extensions import csrf
 from shared.config import Config
 from shared.config import resolve
@@ -46,7 +47,7 @@ def create_app(config: Config | Mapping[str, object] | None = None) -> Flask:
         return True
 
     app.register_blueprint(health_blueprint({"database": database_answers}))
-    for blueprint in (accounts_views.bp, consent_views.bp, federation_views.bp):
+    for blueprint in (accounts_views.bp, consent_views.bp, federation_views.bp, usage_views.bp):
         app.register_blueprint(blueprint)
     init_oauth2(app)
     register_json_errors(app)

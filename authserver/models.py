@@ -2,7 +2,6 @@
 
 from authserver.accounts.models import User
 from authserver.audit.models import AuditEvent
-from authserver.audit.models import UsageRecord
 from authserver.clients.models import Client
 from authserver.consent.models import Consent
 from authserver.db import Base
@@ -12,6 +11,7 @@ from authserver.scopes.models import Scope
 from authserver.tokens.models import AuthorizationCode
 from authserver.tokens.models import SigningKey
 from authserver.tokens.models import Token
+from authserver.usage.models import UsageRecord
 
 __all__ = [
     "AuditEvent",

@@ -60,12 +60,13 @@ def build_cli() -> click.Group:
     from authserver.cli.demo import demo
     from authserver.cli.scopes import scopes
     from authserver.cli.tokens import tokens
+    from authserver.cli.usage import usage
     from authserver.cli.users import users
 
     @click.group(context_settings={"help_option_names": ["-h", "--help"]})
     def cli() -> None:
         """Administer the authorization server."""
 
-    for group in (db, scopes, clients, users, demo, tokens, keys):
+    for group in (db, scopes, clients, users, demo, usage, tokens, keys):
         cli.add_command(group)
     return cli

@@ -1,0 +1,1 @@
+"""API usage metered by the resource server, reported over HTTP and read by the CLI and portal."""

@@ -1,0 +1,107 @@
+"""Storing metered usage and aggregating it per client and per user."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from datetime import timezone
+
+from sqlalchemy import func
+from sqlalchemy import select
+
+from authserver.clients.models import Client
+from authserver.db import utcnow
+from authserver.errors import InvalidInput
+from authserver.extensions import db_session
+from authserver.usage.models import UsageRecord
+from shared.security import matches_digest
+
+MAX_BATCH = 1000
+_STRINGS = {"client_id": (64, False), "user_sub": (64, True), "endpoint": (64, False), "model": (128, True)}
+
+
+def authenticate_reporter(client_id: str | None, secret: str | None) -> Client | None:
+    """The enabled resource-server client these credentials prove, or None."""
+    if not client_id or not secret:
+        return None
+    client = db_session().scalar(select(Client).where(Client.client_id == client_id))
+    if client is None or client.disabled or not client.is_resource_server:
+        return None
+    return client if matches_digest(secret, client.client_secret_digest) else None
+
+
+def _record(entry) -> UsageRecord:
+    if not isinstance(entry, dict):
+        raise InvalidInput("each usage record must be an object")
+    values = {}
+    for name, (length, optional) in _STRINGS.items():
+        value = entry.get(name)
+        if value is None and optional:
+            values[name] = None
+        elif not isinstance(value, str) or not value or len(value) > length:
+            raise InvalidInput(f"{name} must be a string of 1 to {length} characters")
+        else:
+            values[name] = value
+    for name in ("tokens_in", "tokens_out"):
+        value = entry.get(name, 0)
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**31:
+            raise InvalidInput(f"{name} must be a whole number >= 0")
+        values[name] = value
+    values["at"] = _timestamp(entry.get("at"))
+    return UsageRecord(**values)
+
+
+def _timestamp(raw) -> datetime:
+    if raw is None:
+        return utcnow()
+    try:
+        at = datetime.fromisoformat(raw)
+    except (TypeError, ValueError):
+        raise InvalidInput("at must be an ISO 8601 timestamp") from None
+    return at.astimezone(timezone.utc) if at.tzinfo else at.replace(tzinfo=timezone.utc)
+
+
+def store(entries) -> int:
+    """Store a batch atomically: a batch with one bad record is refused whole."""
+    if not isinstance(entries, list) or len(entries) > MAX_BATCH:
+        raise InvalidInput(f"records must be an array of at most {MAX_BATCH} objects")
+    rows = [_record(entry) for entry in entries]
+    session = db_session()
+    session.add_all(rows)
+    session.commit()
+    return len(rows)
+
+
+def report(client_ids: list[str] | None = None) -> list[dict]:
+    """Per client (with its name) and, inside, per user: requests and tokens in and out."""
+    totals = (
+        func.count(UsageRecord.id),
+        func.coalesce(func.sum(UsageRecord.tokens_in), 0),
+        func.coalesce(func.sum(UsageRecord.tokens_out), 0),
+        func.min(UsageRecord.at),
+        func.max(UsageRecord.at),
+    )
+    query = (
+        select(UsageRecord.client_id, UsageRecord.user_sub, *totals)
+        .group_by(UsageRecord.client_id, UsageRecord.user_sub)
+        .order_by(UsageRecord.client_id, UsageRecord.user_sub)
+    )
+    if client_ids is not None:
+        query = query.where(UsageRecord.client_id.in_(client_ids))
+    session = db_session()
+    clients: dict[str, dict] = {}
+    for client_id, user_sub, requests, tokens_in, tokens_out, first, last in session.execute(query):
+        entry = clients.setdefault(client_id, {"client_id": client_id, "name": None, "requests": 0,
+                                               "tokens_in": 0, "tokens_out": 0, "first_at": first,
+                                               "last_at": last, "users": []})
+        entry["requests"] += requests
+        entry["tokens_in"] += int(tokens_in)
+        entry["tokens_out"] += int(tokens_out)
+        entry["first_at"], entry["last_at"] = min(entry["first_at"], first), max(entry["last_at"], last)
+        if user_sub is not None:
+            entry["users"].append({"user_sub": user_sub, "requests": requests,
+                                   "tokens_in": int(tokens_in), "tokens_out": int(tokens_out)})
+    named = select(Client.client_id, Client.name).where(Client.client_id.in_(clients))
+    names = dict(session.execute(named).all())
+    for client_id, entry in clients.items():
+        entry["name"] = names.get(client_id)
+    return list(clients.values())

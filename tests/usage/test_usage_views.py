@@ -1,0 +1,67 @@
+"""``POST /internal/usage``: only resource servers may report; a bad batch is refused whole."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func
+from sqlalchemy import select
+
+from authserver.clients.services import disable_client
+from authserver.clients.services import register_client
+from authserver.extensions import db_session
+from authserver.usage.models import UsageRecord
+
+RECORD = {"at": "2026-01-02T03:04:05+00:00", "client_id": "app-1", "user_sub": "alice",
+          "endpoint": "chat.completions", "model": "demo-chat", "tokens_in": 3, "tokens_out": 5}
+
+
+@pytest.fixture
+def clients(auth_app):
+    with auth_app.app_context():
+        resource = register_client(name="RS", resource_server=True)
+        plain = register_client(name="App")
+        return {"resource": (resource.client.client_id, resource.client_secret),
+                "plain": (plain.client.client_id, plain.client_secret)}
+
+
+def stored(auth_app) -> int:
+    with auth_app.app_context():
+        return db_session().scalar(select(func.count(UsageRecord.id)))
+
+
+def post(auth_app, auth, body):
+    return auth_app.test_client().post("/internal/usage", json=body, auth=auth)
+
+
+def test_a_resource_server_reports_usage(auth_app, clients):
+    response = post(auth_app, clients["resource"], {"records": [RECORD, {**RECORD, "user_sub": None}]})
+    assert response.status_code == 202 and response.json == {"stored": 2}
+    with auth_app.app_context():
+        row = db_session().scalars(select(UsageRecord).order_by(UsageRecord.id)).first()
+        assert (row.client_id, row.user_sub, row.tokens_in, row.tokens_out) == ("app-1", "alice", 3, 5)
+        assert row.at.isoformat() == "2026-01-02T03:04:05+00:00"
+
+
+def test_only_enabled_resource_servers_with_the_right_secret_may_report(auth_app, clients):
+    resource_id, secret = clients["resource"]
+    for auth in (None, clients["plain"], (resource_id, "wrong"), (resource_id, "")):
+        response = post(auth_app, auth, {"records": [RECORD]})
+        assert response.status_code == 401 and response.json["error"] == "invalid_client"
+    with auth_app.app_context():
+        disable_client(resource_id)
+    assert post(auth_app, clients["resource"], {"records": [RECORD]}).status_code == 401
+    assert stored(auth_app) == 0
+
+
+@pytest.mark.parametrize("body", [
+    {"records": "nope"},
+    {"records": [RECORD, {**RECORD, "tokens_in": -1}]},
+    {"records": [RECORD, {**RECORD, "client_id": ""}]},
+    {"records": [RECORD, {**RECORD, "at": "yesterday"}]},
+    {"records": [RECORD] * 1001},
+    [],
+])
+def test_a_bad_batch_is_refused_whole(auth_app, clients, body):
+    response = post(auth_app, clients["resource"], body)
+    assert response.status_code == 400 and response.json["error"] == "invalid_request"
+    assert stored(auth_app) == 0
