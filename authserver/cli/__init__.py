@@ -60,6 +60,7 @@ def build_cli() -> click.Group:
     from authserver.cli.demo import demo
     from authserver.cli.scopes import scopes
     from authserver.cli.tokens import tokens
+    from authserver.cli.upstreams import upstreams
     from authserver.cli.usage import usage
     from authserver.cli.users import users
 
@@ -67,6 +68,6 @@ def build_cli() -> click.Group:
     def cli() -> None:
         """Administer the authorization server."""
 
-    for group in (db, scopes, clients, users, demo, usage, tokens, keys):
+    for group in (db, scopes, clients, users, upstreams, demo, usage, tokens, keys):
         cli.add_command(group)
     return cli
