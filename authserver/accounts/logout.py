@@ -16,14 +16,12 @@ from urllib.parse import urlunsplit
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
-from sqlalchemy import or_
 from sqlalchemy import select
 
 from authserver.clients.models import Client
-from authserver.db import utcnow
 from authserver.extensions import db_session
 from authserver.extensions import get_config
-from authserver.tokens.models import SigningKey
+from authserver.tokens.keys import public_jwks
 
 ID_TOKEN_ALGORITHMS = ["RS256", "ES256", "PS256", "EdDSA"]
 
@@ -42,15 +40,8 @@ def hint_claims(id_token_hint: str) -> dict | None:
     The signature is checked against every key still published, while ``exp`` is not: §2 asks the
     OP to accept a hint that has expired, since people sign out long after their id_token lapsed.
     """
-    now = utcnow()
-    rows = db_session().scalars(
-        select(SigningKey.public_jwk).where(or_(SigningKey.publish_until.is_(None), SigningKey.publish_until > now))
-    )
-    keys = [dict(jwk) for jwk in rows]
-    if not keys:
-        return None
     try:
-        token = jwt.decode(id_token_hint, KeySet.import_key_set({"keys": keys}), algorithms=ID_TOKEN_ALGORITHMS)
+        token = jwt.decode(id_token_hint, KeySet.import_key_set(public_jwks()), algorithms=ID_TOKEN_ALGORITHMS)
     except (JoseError, ValueError, TypeError):
         return None
     claims = token.claims

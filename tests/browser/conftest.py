@@ -5,6 +5,7 @@ import shutil
 
 import pytest
 
+from tests.support.browser import callback  # noqa: F401
 from tests.support.browser import chromium  # noqa: F401
 from tests.support.browser import page  # noqa: F401
 

@@ -5,11 +5,11 @@ see the redirected leg of a navigation), and the test reads the URL the browser 
 """
 
 import secrets
-from urllib.parse import urlencode
 
 import pytest
 
-from tests.support.live_server import LiveServer
+from tests.support.browser import authorize_url
+from tests.support.browser import sign_in_on_the_page
 from tests.support.oauth import exchange_code
 from tests.support.oauth import introspect
 from tests.support.oauth import pkce_pair
@@ -18,47 +18,12 @@ from tests.support.oauth import query_of
 pytestmark = pytest.mark.browser
 
 SCOPE = "openid profile email offline_access"
-DESCRIPTIONS = {}
-
-
-@pytest.fixture
-def callback():
-    """The client's redirect URI: a page that only says it was reached."""
-
-    def client_app(environ, start_response):
-        start_response("200 OK", [("Content-Type", "text/html")])
-        return [b"<h1>Client callback</h1>"]
-
-    server = LiveServer().start(client_app)
-    yield server.url + "/callback"
-    server.stop()
 
 
 def scope_descriptions(live_auth):
     from authserver.scopes.services import scope_descriptions as describe
 
     return live_auth.run(describe, SCOPE.split())
-
-
-def authorize_url(live_auth, client, challenge, state, scope=SCOPE):
-    params = {
-        "response_type": "code",
-        "client_id": client.client_id,
-        "redirect_uri": client.redirect_uri,
-        "scope": scope,
-        "state": state,
-        "nonce": secrets.token_urlsafe(8),
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
-    }
-    return live_auth.authorize_endpoint + "?" + urlencode(params)
-
-
-def sign_in_on_the_page(page, user):
-    page.fill("input[name=email]", user.email)
-    page.fill("input[name=password]", user.password)
-    page.click("form button[type=submit]")
-    page.wait_for_load_state()
 
 
 def test_authorize_sign_in_consent_allow_gives_a_code_and_connected_apps_can_take_it_back(live_auth, page, callback):
@@ -68,9 +33,9 @@ def test_authorize_sign_in_consent_allow_gives_a_code_and_connected_apps_can_tak
     verifier, challenge = pkce_pair()
     state = secrets.token_urlsafe(8)
 
-    page.goto(authorize_url(live_auth, client, challenge, state))
+    page.goto(authorize_url(live_auth, client, challenge, state, scope=SCOPE))
     assert page.url.startswith(live_auth.url + "/login?next=")
-    sign_in_on_the_page(page, user)
+    sign_in_on_the_page(page, user.email, user.password)
 
     assert page.url.startswith(live_auth.authorize_endpoint)
     assert "Notes app" in page.locator("h1").inner_text()
@@ -88,7 +53,7 @@ def test_authorize_sign_in_consent_allow_gives_a_code_and_connected_apps_can_tak
     assert introspect(live_auth, resource, tokens["access_token"]).json()["active"] is True
 
     # Consent is remembered: asking again goes straight back to the client.
-    page.goto(authorize_url(live_auth, client, pkce_pair()[1], "again"))
+    page.goto(authorize_url(live_auth, client, pkce_pair()[1], "again", scope=SCOPE))
     page.wait_for_url(callback + "?*")
     assert "code" in query_of(page.url)
 
@@ -103,7 +68,7 @@ def test_authorize_sign_in_consent_allow_gives_a_code_and_connected_apps_can_tak
 
     for token in (tokens["access_token"], tokens["refresh_token"]):
         assert introspect(live_auth, resource, token).json() == {"active": False}
-    page.goto(authorize_url(live_auth, client, pkce_pair()[1], "after-revoke"))
+    page.goto(authorize_url(live_auth, client, pkce_pair()[1], "after-revoke", scope=SCOPE))
     assert page.locator("button[name=decision][value=allow]").count() == 1
 
 
@@ -111,7 +76,7 @@ def test_deny_sends_access_denied_with_state(live_auth, page, callback):
     client = live_auth.client(name="Mail app", scope=SCOPE, redirect_uri=callback)
     user = live_auth.user()
     page.goto(authorize_url(live_auth, client, pkce_pair()[1], "s-deny", scope="openid email"))
-    sign_in_on_the_page(page, user)
+    sign_in_on_the_page(page, user.email, user.password)
     assert [li.get_attribute("data-scope") for li in page.locator("ul.scopes li").all()] == ["openid", "email"]
     page.click("button[name=decision][value=deny]")
     page.wait_for_url(callback + "?*")

@@ -5,15 +5,14 @@ from urllib.parse import quote
 
 import pytest
 
+from tests.support.browser import sign_in_on_the_page
+
 pytestmark = pytest.mark.browser
 
 
 def sign_in(page, base_url, email, password, next_url=None):
     page.goto(f"{base_url}/login" + (f"?next={quote(next_url, safe='')}" if next_url else ""))
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", password)
-    page.click("form button[type=submit]")
-    page.wait_for_load_state()
+    sign_in_on_the_page(page, email, password)
 
 
 def test_login_form_has_the_contract_fields_and_a_csrf_token(live_auth, page):
@@ -64,9 +63,7 @@ def test_sign_in_required_page_comes_back_after_sign_in(live_auth, page):
     user = live_auth.user()
     page.goto(live_auth.url + "/account/apps")
     assert re.search(r"/login\?next=%2Faccount%2Fapps$", page.url)
-    page.fill("input[name=email]", user.email)
-    page.fill("input[name=password]", user.password)
-    page.click("button[type=submit]")
+    sign_in_on_the_page(page, user.email, user.password)
     page.wait_for_url(live_auth.url + "/account/apps")
 
 

@@ -64,7 +64,7 @@ def world(auth_app, user):
 
 
 @pytest.fixture
-def browser(auth_app, user):
+def signed_in(auth_app, user):
     client = auth_app.test_client()
     token = csrf_token(client.get("/login").get_data(as_text=True))
     client.post("/login", data={"csrf_token": token, "email": user.email, "password": PASSWORD})
@@ -82,8 +82,8 @@ def test_connected_apps_needs_sign_in(auth_app):
     assert response.headers["Location"] == "/login?next=%2Faccount%2Fapps"
 
 
-def test_lists_each_granted_app_with_scope_descriptions_and_date(world, browser):
-    html = browser.get("/account/apps").get_data(as_text=True)
+def test_lists_each_granted_app_with_scope_descriptions_and_date(world, signed_in):
+    html = signed_in.get("/account/apps").get_data(as_text=True)
     sections = re.findall(r'<section class="app" data-client-id="([^"]+)">(.*?)</section>', html, re.S)
     assert sorted(client_id for client_id, _ in sections) == sorted([world["notes"].client_id, world["mail"].client_id])
     notes = dict(sections)[world["notes"].client_id]
@@ -94,11 +94,11 @@ def test_lists_each_granted_app_with_scope_descriptions_and_date(world, browser)
     assert "bob" not in html
 
 
-def test_revoking_deletes_the_consent_and_revokes_only_that_clients_tokens_for_that_user(auth_app, world, browser, user):
-    token = csrf_token(browser.get("/account/apps").get_data(as_text=True))
-    response = browser.post(f"/account/apps/{world['notes'].client_id}/revoke", data={"csrf_token": token})
+def test_revoking_deletes_the_consent_and_revokes_only_that_clients_tokens_for_that_user(auth_app, world, signed_in, user):
+    token = csrf_token(signed_in.get("/account/apps").get_data(as_text=True))
+    response = signed_in.post(f"/account/apps/{world['notes'].client_id}/revoke", data={"csrf_token": token})
     assert response.status_code == 303 and response.headers["Location"] == "/account/apps"
-    page = browser.get("/account/apps").get_data(as_text=True)
+    page = signed_in.get("/account/apps").get_data(as_text=True)
     assert "Notes can no longer access your account" in page
     assert world["notes"].client_id not in page and world["mail"].client_id in page
     tokens = world["tokens"]
@@ -114,25 +114,25 @@ def test_revoking_deletes_the_consent_and_revokes_only_that_clients_tokens_for_t
         assert event.details == {"tokens_revoked": 1}
 
 
-def test_revoking_needs_the_csrf_token(auth_app, world, browser):
-    response = browser.post(f"/account/apps/{world['notes'].client_id}/revoke")
+def test_revoking_needs_the_csrf_token(auth_app, world, signed_in):
+    response = signed_in.post(f"/account/apps/{world['notes'].client_id}/revoke")
     assert response.status_code == 400 and response.mimetype == "text/html"
     assert not revoked(auth_app, world["tokens"]["ada-notes"])
 
 
-def test_revoking_an_app_that_was_never_connected_is_a_404_page(auth_app, browser):
+def test_revoking_an_app_that_was_never_connected_is_a_404_page(auth_app, signed_in):
     with auth_app.app_context():
         stranger = new_client("Stranger")
-    token = csrf_token(browser.get("/account/apps").get_data(as_text=True) + _hidden(browser))
+    token = csrf_token(signed_in.get("/account/apps").get_data(as_text=True) + _hidden(signed_in))
     for client_id in (stranger.client_id, "no-such-client"):
-        response = browser.post(f"/account/apps/{client_id}/revoke", data={"csrf_token": token})
+        response = signed_in.post(f"/account/apps/{client_id}/revoke", data={"csrf_token": token})
         assert response.status_code == 404 and response.mimetype == "text/html"
 
 
-def _hidden(browser):
+def _hidden(signed_in):
     """A CSRF token from a page that always has one, for when the apps page lists nothing."""
-    return browser.get("/logout").get_data(as_text=True)
+    return signed_in.get("/logout").get_data(as_text=True)
 
 
-def test_empty_page_says_no_app_has_access(browser):
-    assert "No app has access to your account" in browser.get("/account/apps").get_data(as_text=True)
+def test_empty_page_says_no_app_has_access(signed_in):
+    assert "No app has access to your account" in signed_in.get("/account/apps").get_data(as_text=True)

@@ -7,8 +7,12 @@ installs, and it gets security updates with the system.
 from __future__ import annotations
 
 import os
+import secrets
+from urllib.parse import urlencode
 
 import pytest
+
+from tests.support.live_server import LiveServer
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -41,3 +45,39 @@ def page(chromium):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def callback():
+    """The client's redirect URI: a page that only says it was reached."""
+
+    def client_app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/html")])
+        return [b"<h1>Client callback</h1>"]
+
+    server = LiveServer().start(client_app)
+    yield server.url + "/callback"
+    server.stop()
+
+
+def authorize_url(live_auth, client, challenge: str, state: str, scope: str = "openid") -> str:
+    """An authorization request with PKCE S256 and a nonce, as a web app would build it."""
+    params = {
+        "response_type": "code",
+        "client_id": client.client_id,
+        "redirect_uri": client.redirect_uri,
+        "scope": scope,
+        "state": state,
+        "nonce": secrets.token_urlsafe(8),
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
+    return live_auth.authorize_endpoint + "?" + urlencode(params)
+
+
+def sign_in_on_the_page(page, email: str, password: str) -> None:
+    """Fill in and send the login form the page is showing."""
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.click("form button[type=submit]")
+    page.wait_for_load_state()
