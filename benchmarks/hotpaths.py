@@ -1,0 +1,110 @@
+#!/usr/bin/env python
+"""In-process cost of each hot path, without HTTP servers or a load generator in the way: Flask's
+test client sends N requests per path, timed, then once more under pyinstrument.
+
+    .venv/bin/python benchmarks/hotpaths.py [--requests 2000] [--tree token|introspect|me|hello ...]
+
+Prints microseconds per request for each path (the CPU a worker spends on it) and, with --tree,
+pyinstrument's call tree of the named paths. Uses a throwaway SQLite instance made through the CLI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.instance import BENCH_SCOPE  # noqa: E402
+from benchmarks.instance import METADATA_PATH  # noqa: E402
+from benchmarks.instance import Instance  # noqa: E402
+from benchmarks.procs import free_port  # noqa: E402
+
+
+def build(work: Path):
+    """The apps on one throwaway instance; the resource server reaches the real authorization
+    server over loopback HTTP, as in production."""
+    from werkzeug.serving import make_server
+
+    auth_port = free_port()
+    instance = Instance(work, None, None, auth_port)
+    bench, rs = instance.prepare()
+    os.environ.update(instance.resource_env(rs, 60))
+    from authserver import create_app as create_auth
+    from benchmarks.hello import app as hello
+    from resource import create_app as create_resource
+
+    auth = create_auth()
+    server = make_server("127.0.0.1", auth_port, auth, threaded=True)
+    import threading
+
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    resource = create_resource()
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    logging.getLogger("resource.metering").setLevel(logging.ERROR)
+    client = auth.test_client()
+    token_form = {"grant_type": "client_credentials", "scope": BENCH_SCOPE}
+    token_endpoint = client.get(METADATA_PATH).get_json()["token_endpoint"]
+    answer = client.post(urlsplit(token_endpoint).path, data=token_form, headers={"Authorization": bench.basic})
+    if answer.status_code != 200:
+        raise SystemExit(f"token endpoint answered {answer.status_code}: {answer.get_data(as_text=True)}")
+    token = answer.get_json()["access_token"]
+    metadata = client.get(METADATA_PATH).get_json()
+    token_path = urlsplit(metadata["token_endpoint"]).path
+    introspect_path = urlsplit(metadata["introspection_endpoint"]).path
+    paths = {
+        "token": (client, "post", token_path, token_form, bench.basic),
+        "introspect": (client, "post", introspect_path, {"token": token}, rs.basic),
+        "me": (resource.test_client(), "get", "/v1/me", None, f"Bearer {token}"),
+        "hello": (hello.test_client(), "get", "/", None, None),
+    }
+    return paths, server
+
+
+def send(path) -> None:
+    client, method, url, form, authorization = path
+    headers = {"Authorization": authorization} if authorization else {}
+    response = getattr(client, method)(url, data=form, headers=headers)
+    if response.status_code != 200:
+        raise SystemExit(f"{method.upper()} {url} answered {response.status_code}: {response.get_data(as_text=True)}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--tree", nargs="*", default=[], choices=("token", "introspect", "me", "hello"))
+    args = parser.parse_args(argv)
+    work = Path(tempfile.mkdtemp(prefix="authserver-hotpaths-"))
+    try:
+        paths, server = build(work)
+        for name, path in paths.items():
+            for _ in range(50):
+                send(path)
+            started = time.perf_counter()
+            for _ in range(args.requests):
+                send(path)
+            elapsed = time.perf_counter() - started
+            print(f"{name:<11} {1e6 * elapsed / args.requests:8.0f} us/request  ({args.requests} requests)")
+        for name in args.tree:
+            from pyinstrument import Profiler
+
+            profiler = Profiler(interval=0.0002)
+            with profiler:
+                for _ in range(args.requests):
+                    send(paths[name])
+            print(profiler.output_text(unicode=False, color=False, show_all=False, short_mode=False))
+        server.shutdown()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
