@@ -49,7 +49,8 @@ def _continue(server, grant, user):
     prompts = set((request.args.get("prompt") or "").split())
     if "none" in prompts and len(prompts) > 1:
         raise InvalidRequestError("'prompt=none' cannot be combined with other values.", redirect_uri=grant.redirect_uri)
-    if user is None or "login" in prompts or _too_old():
+    stale = _too_old(grant.redirect_uri)
+    if user is None or "login" in prompts or stale:
         if "none" in prompts:
             raise LoginRequiredError(redirect_uri=grant.redirect_uri)
         if user is not None:
@@ -80,13 +81,13 @@ def _issue_code(server, grant, user):
     return server.create_authorization_response(grant=grant, grant_user=user)
 
 
-def _too_old() -> bool:
+def _too_old(redirect_uri: str) -> bool:
     """OIDC Core §3.1.2.1 ``max_age``: a sign-in older than this many seconds must be repeated."""
     max_age = request.args.get("max_age")
     if max_age is None:
         return False
     if not max_age.isdigit():
-        raise InvalidRequestError("'max_age' must be a non-negative integer.")
+        raise InvalidRequestError("'max_age' must be a non-negative integer.", redirect_uri=redirect_uri)
     signed_in_at = auth_time()
     return signed_in_at is None or time.time() - signed_in_at > int(max_age)
 

@@ -112,7 +112,7 @@ class ClientCache:
         self._lock = threading.Lock()
 
     def get(self, client_id: str | None) -> OAuthClient | None:
-        if not client_id or len(client_id) > 64:
+        if not client_id or len(client_id) > 64 or not client_id.isascii() or not client_id.isprintable():
             return None
         now = time.monotonic()
         entry = self._entries.get(client_id)

@@ -6,6 +6,7 @@ import time
 
 from authlib.consts import default_json_headers
 from authlib.oauth2.rfc6749 import ResourceProtector
+from authlib.oauth2.rfc6749.errors import InvalidRequestError
 from authlib.oauth2.rfc6750 import BearerTokenValidator
 from authlib.oauth2.rfc6750 import InsufficientScopeError
 from authlib.oauth2.rfc6750 import InvalidTokenError
@@ -37,6 +38,8 @@ class OpenIDCode(_OpenIDCode):
     """Adds a signed id_token (with nonce, auth_time, at_hash) to code exchanges asking for ``openid``."""
 
     def exists_nonce(self, nonce: str, request) -> bool:
+        if len(nonce) > 255 or not nonce.isprintable():
+            raise InvalidRequestError("'nonce' must be at most 255 printable characters.")
         return codes.nonce_was_used(request.client.pk, nonce)
 
     def resolve_client_private_key(self, client):
