@@ -33,6 +33,7 @@ from authserver.audit.services import record
 from authserver.errors import InvalidInput
 from authserver.extensions import db_session
 from authserver.federation import flows
+from authserver.federation import giveup
 from authserver.federation import identities
 from authserver.federation import services
 from authserver.federation._core import STATE_TTL
@@ -80,14 +81,16 @@ def upstream_providers_processor():
     return {"upstream_providers": _EnabledProviders()}
 
 
-def _fail(provider, reason: str, back_url: str, detail: str = "", status: int = 400):
+def _fail(provider, reason: str, back_url: str, detail: str = "", status: int = 400, next_url: str | None = None):
     """A friendly page with a way back; the attempt is audited and nothing of it is kept."""
     db_session().rollback()
     record("upstream.login_failed", provider=provider.name, reason=reason, detail=detail[:200])
     db_session().commit()
     label = services.display_name(provider)
     title, message = (text.format(provider=label) for text in FAILURES[reason])
-    return html_error(status, title, message, back_url)
+    way_back = giveup.denial_for(next_url or back_url)
+    body = render_template("federation/failed.html", title=title, message=message, back_url=back_url, way_back=way_back)
+    return body, status, {"Cache-Control": "no-store"}
 
 
 def _login_back(next_url: str | None) -> str:
@@ -160,7 +163,8 @@ def _finish_login(provider, upstream: UpstreamUser, next_url: str | None):
             "exp": time.time() + STATE_TTL,
         }
         return redirect(url_for("federation.confirm_link"), code=303)
-    return _fail(provider, outcome.kind, _login_back(next_url), status=409 if outcome.kind == "email_taken" else 400)
+    status = 409 if outcome.kind == identities.EMAIL_TAKEN else 400
+    return _fail(provider, outcome.kind, _login_back(next_url), status=status, next_url=next_url)
 
 
 def _finish_link(provider, upstream: UpstreamUser, data: dict):

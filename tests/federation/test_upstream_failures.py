@@ -1,15 +1,20 @@
 """Upstream down, slow, failing or cancelled: a friendly page, a way back, an audit event, nothing kept."""
 
+import re
 import time
+from html import escape
 from html import unescape
+from urllib.parse import urlencode
 
 import requests
 
+from authserver.clients.services import register_client
 from tests.federation.conftest import TIMEOUT
 from tests.federation.conftest import failures
 from tests.federation.conftest import go
 from tests.federation.conftest import upstream_round_trip
 from tests.federation.conftest import users
+from tests.support.oauth import query_of
 from tests.support.postgres import free_port
 
 AUTHORIZE = "/oauth/authorize?client_id=app&response_type=code&state=s1&scope=openid"
@@ -44,13 +49,34 @@ def test_slow_upstream_times_out(auth_server, oidc):
 
 
 def test_person_cancels_at_the_upstream(auth_server, oidc):
-    """The way back is the pending authorization request, where the consent page offers to deny."""
+    """The page offers a retry, and a way back to the waiting app with access_denied (RFC 6749 §4.1.2.1)."""
     oidc.misbehave = "deny"
-    trip = upstream_round_trip(requests.Session(), auth_server.url, "corp", next_url=AUTHORIZE)
+    with auth_server.app.app_context():
+        client = register_client(name="Photo App", redirect_uris=["http://127.0.0.1:8765/cb"]).client
+    authorize = "/oauth/authorize?" + urlencode({
+        "client_id": client.client_id, "response_type": "code", "redirect_uri": "http://127.0.0.1:9999/cb",
+        "state": "s-1", "scope": "openid", "code_challenge": "x" * 43, "code_challenge_method": "S256"})
+    trip = upstream_round_trip(requests.Session(), auth_server.url, "corp", next_url=authorize)
     assert trip.callback.status_code == 400 and "Sign-in cancelled" in trip.callback.text
-    assert BACK_LINK in trip.callback.text
+    assert f'href="{escape(authorize)}"' in trip.callback.text
+    way_back = re.search(r'data-action="return-to-client" href="([^"]+)">Back to Photo App', trip.callback.text)
+    assert way_back, trip.callback.text
+    url = unescape(way_back.group(1))
+    assert url.startswith("http://127.0.0.1:9999/cb?")  # loopback: the port the app asked for
+    assert query_of(url) == {"error": "access_denied", "error_description": "The user cancelled signing in.",
+                             "state": "s-1", "iss": auth_server.url}
     assert oidc.token_requests == [] and users(auth_server.app) == []
     assert failures(auth_server.app) == ["cancelled"]
+
+
+def test_no_way_back_to_an_unregistered_redirect_uri(auth_server, oidc):
+    oidc.misbehave = "deny"
+    with auth_server.app.app_context():
+        client = register_client(name="Photo App", redirect_uris=["https://app.example/cb"]).client
+    authorize = "/oauth/authorize?" + urlencode({
+        "client_id": client.client_id, "response_type": "code", "redirect_uri": "https://evil.example/cb", "state": "s"})
+    trip = upstream_round_trip(requests.Session(), auth_server.url, "corp", next_url=authorize)
+    assert trip.callback.status_code == 400 and "return-to-client" not in trip.callback.text
 
 
 def test_upstream_error_response(auth_server, oidc):
