@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from flask import Blueprint
 from flask import render_template
+from flask import request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+
+from authserver.accounts.redirects import safe_next
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +39,7 @@ def register_html_errors(bp: Blueprint) -> None:
             400,
             "This form has expired",
             "The page was open too long or was sent from somewhere else. Go back, reload it and try again.",
+            _same_origin_referrer(),
         )
 
     @bp.errorhandler(HTTPException)
@@ -46,3 +51,11 @@ def register_html_errors(bp: Blueprint) -> None:
     def unhandled(exc: Exception):
         log.exception("unhandled error on a page")
         return html_error(500, "Something went wrong", "The server hit an unexpected error. Please try again.")
+
+
+def _same_origin_referrer() -> str | None:
+    """The page the form came from, when it is one of ours: where "Go back" should lead."""
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc != request.host:
+        return None
+    return safe_next(referrer.path + (f"?{referrer.query}" if referrer.query else ""), default="") or None

@@ -75,6 +75,13 @@ def test_post_without_csrf_token_is_a_400_html_page(client, user):
     assert client.get("/account/apps").status_code == 302
 
 
+def test_expired_form_page_links_back_to_our_own_page_only(client):
+    ours = client.post("/login", headers={"Referer": "http://localhost/login?next=%2Fx"})
+    assert 'href="/login?next=%2Fx"' in ours.get_data(as_text=True)
+    theirs = client.post("/login", headers={"Referer": "https://evil.example/login"})
+    assert "Go back</a>" not in theirs.get_data(as_text=True) and "evil.example" not in theirs.get_data(as_text=True)
+
+
 def test_next_path_is_honoured(client, user):
     response = post_login(client, "ada@example.com", PASSWORD, next_url="/oauth/authorize%3Fclient_id%3Dabc")
     assert response.headers["Location"] == "/oauth/authorize?client_id=abc"
