@@ -1,0 +1,71 @@
+"""`manage.py tokens purge`: expired rows go, anything still usable (or needed to spot replay) stays."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func
+from sqlalchemy import select
+
+from authserver.accounts.services import add_user
+from authserver.clients.services import register_client
+from authserver.db import utcnow
+from authserver.extensions import db_session
+from authserver.tokens import codes
+from authserver.tokens import services
+from authserver.tokens.models import AuthorizationCode
+from authserver.tokens.models import Token
+from shared.security import digest
+
+
+def _seed(app) -> None:
+    with app.app_context():
+        client = register_client(name="Web", redirect_uris=["https://app.example/cb"]).client
+        user = add_user("purge@example.com", None)
+        now = utcnow()
+
+        def token(name, access_delta, refresh_delta=None, **extra):
+            row = services.store_token(
+                access_token=name, refresh_token=name + "-r" if refresh_delta is not None else None,
+                client_pk=client.id, user_id=user.id, scope="openid",
+            )
+            row.access_expires_at = now + access_delta
+            row.refresh_expires_at = now + refresh_delta if refresh_delta is not None else None
+            for key, value in extra.items():
+                setattr(row, key, value)
+            db_session().commit()
+
+        hour = timedelta(hours=1)
+        token("live", hour, hour)
+        token("expired-cc", -hour)
+        token("expired-access-live-refresh", -hour, hour)
+        token("rotated-refresh-kept-for-replay-detection", -hour, hour, refresh_rotated_at=now)
+        token("both-expired", -hour, -hour)
+        token("revoked-and-access-expired", -hour, hour, revoked_at=now)
+        for name, delta in (("fresh", hour), ("stale", -hour)):
+            codes.create_code(
+                name, client_pk=client.id, user_id=user.id, redirect_uri="https://app.example/cb", scope="openid",
+                nonce=None, code_challenge=None, code_challenge_method=None, auth_time=now,
+            )
+            row = db_session().scalar(select(AuthorizationCode).where(AuthorizationCode.code_digest == digest(name)))
+            row.expires_at = now + delta
+            db_session().commit()
+
+
+def test_purge_deletes_only_what_nothing_can_use(cli, auth_app):
+    _seed(auth_app)
+    result = cli.ok("tokens", "purge", "--json").json
+    assert result == {"tokens": 3, "authorization_codes": 1}
+    with auth_app.app_context():
+        left = set(db_session().scalars(select(Token.access_token_digest)))
+        assert left == {digest(n) for n in ("live", "expired-access-live-refresh", "rotated-refresh-kept-for-replay-detection")}
+        assert db_session().scalar(select(func.count()).select_from(AuthorizationCode)) == 1
+    assert "deleted 0 tokens and 0 authorization codes" in cli.ok("tokens", "purge").out
+
+
+def test_tokens_are_stored_only_as_digests(auth_app):
+    _seed(auth_app)
+    with auth_app.app_context():
+        for row in db_session().scalars(select(Token)):
+            assert len(row.access_token_digest) == 64
+            assert "live" not in row.access_token_digest
