@@ -95,6 +95,10 @@ class Meter:
         return True
 
     def close(self) -> None:
+        """Stop the thread and make one last delivery attempt (also run at interpreter exit)."""
+        atexit.unregister(self.close)
         self._stopped.set()
         self._wake.set()
+        if self._thread is not None:
+            self._thread.join(self._timeout + 1)
         self.flush()

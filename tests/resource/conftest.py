@@ -3,6 +3,8 @@ real authorization server (end to end, see ``tests/resource/e2e.py``)."""
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from resource import create_app
@@ -13,6 +15,15 @@ from tests.resource.fakes import FakeIntrospection
 from tests.resource.fakes import FakeUpstream
 from tests.support.live_server import LiveServer
 from tests.support.redis import RedisServer
+
+
+@pytest.fixture
+def database_url(sqlite_template, tmp_path):
+    """The resource server never touches the database: the authorization server behind it runs
+    on SQLite only here (its storage is tested on both backends elsewhere)."""
+    path = tmp_path / "authserver.sqlite3"
+    shutil.copyfile(sqlite_template, path)
+    return f"sqlite:///{path}"
 
 
 @pytest.fixture
@@ -73,3 +84,15 @@ def start_resource(tmp_path):
 @pytest.fixture
 def resource(fake_as, start_resource):
     return start_resource(fake_as.url)
+
+
+@pytest.fixture
+def stack(live_auth, start_resource):
+    """The real authorization server, one resource server trusting it (cache TTL 1 s), a partner."""
+    from tests.resource.e2e import Stack
+    from tests.resource.e2e import register
+
+    resource_client, partner = register(live_auth)
+    server = start_resource(live_auth.url, resource_client.client_id, resource_client.client_secret,
+                            resource_cache_ttl=1, usage_flush_interval=0.1)
+    return Stack(live_auth, server, resource_client, partner)
