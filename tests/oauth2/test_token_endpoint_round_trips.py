@@ -1,0 +1,57 @@
+"""The token and introspection endpoints are hot paths: count the SQL each request costs."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+from sqlalchemy import event
+
+from authserver import create_app
+from tests.support.live_server import LiveServer
+from tests.support.oauth import LiveAuth
+from tests.support.oauth import introspect
+
+
+class StatementLog:
+    def __init__(self, engine):
+        self.statements: list[str] = []
+        event.listen(engine, "before_cursor_execute", self._record)
+
+    def _record(self, conn, cursor, statement, parameters, context, executemany):
+        self.statements.append(statement.split()[0].upper())
+
+    def take(self) -> list[str]:
+        taken, self.statements = self.statements, []
+        return taken
+
+
+@pytest.fixture
+def live_auth(config):
+    """A live server whose client cache outlives a slow test machine's pauses."""
+    server = LiveServer()
+    app = create_app(config.replace(issuer=server.url, lookup_cache_ttl=60.0))
+    server.start(app)
+    yield LiveAuth(server.url, app)
+    server.stop()
+    app.extensions["authserver.db"].dispose()
+
+
+def test_client_credentials_is_one_insert_and_introspection_one_select_once_the_client_is_cached(live_auth):
+    client = live_auth.client(redirect_uri=None)
+    resource = live_auth.client(redirect_uri=None, resource_server=True)
+    log = StatementLog(live_auth.app.extensions["authserver.db"].engine)
+
+    def token():
+        return requests.post(
+            live_auth.token_endpoint, data={"grant_type": "client_credentials"},
+            auth=(client.client_id, client.client_secret), timeout=5,
+        ).json()["access_token"]
+
+    access_token = token()
+    assert log.take().count("SELECT") == 1  # the client, now cached for lookup_cache_ttl
+    access_token = token()
+    assert log.take() == ["INSERT"]
+    assert introspect(live_auth, resource, access_token).json()["active"] is True
+    log.take()
+    assert introspect(live_auth, resource, access_token).json()["active"] is True
+    assert log.take() == ["SELECT"]
