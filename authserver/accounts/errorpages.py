@@ -30,17 +30,18 @@ def html_error(status: int, title: str, message: str, back_url: str | None = Non
     return body, status, {"Cache-Control": "no-store"}
 
 
+def csrf_error(exc: CSRFError):
+    return html_error(
+        400,
+        "This form has expired",
+        "The page was open too long or was sent from somewhere else. Go back, reload it and try again.",
+        _same_origin_referrer(),
+    )
+
+
 def register_html_errors(bp: Blueprint) -> None:
     """Every error raised while serving ``bp``'s pages renders error.html instead of JSON."""
-
-    @bp.errorhandler(CSRFError)
-    def csrf_error(exc: CSRFError):
-        return html_error(
-            400,
-            "This form has expired",
-            "The page was open too long or was sent from somewhere else. Go back, reload it and try again.",
-            _same_origin_referrer(),
-        )
+    bp.register_error_handler(CSRFError, csrf_error)
 
     @bp.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

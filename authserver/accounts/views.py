@@ -6,8 +6,10 @@ from flask import Blueprint
 from flask import redirect
 from flask import render_template
 from flask import request
+from flask_wtf.csrf import CSRFError
 
 from authserver.accounts import throttle
+from authserver.accounts.errorpages import csrf_error
 from authserver.accounts.errorpages import html_error
 from authserver.accounts.errorpages import register_html_errors
 from authserver.accounts.forms import LoginForm
@@ -24,6 +26,9 @@ from authserver.extensions import db_session
 
 bp = Blueprint("accounts", __name__)
 register_html_errors(bp)
+# Only forms people submit carry CSRF tokens (API endpoints are exempt), so wherever the check
+# fails — the consent form included — the answer is a page, not JSON.
+bp.app_errorhandler(CSRFError)(csrf_error)
 
 BAD_CREDENTIALS = "That email and password don't match an active account."
 

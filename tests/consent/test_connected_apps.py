@@ -16,7 +16,6 @@ from authserver.extensions import db_session
 from authserver.models import User
 from authserver.tokens.models import AuthorizationCode
 from authserver.tokens.models import Token
-from tests.consent.conftest import PASSWORD
 from tests.support.accounts import csrf_token
 
 
@@ -61,14 +60,6 @@ def world(auth_app, user):
             "bob-notes": new_token(notes.id, bob.id),
         }
     return {"notes": notes, "mail": mail, "tokens": tokens}
-
-
-@pytest.fixture
-def signed_in(auth_app, user):
-    client = auth_app.test_client()
-    token = csrf_token(client.get("/login").get_data(as_text=True))
-    client.post("/login", data={"csrf_token": token, "email": user.email, "password": PASSWORD})
-    return client
 
 
 def revoked(auth_app, token_id):
@@ -136,3 +127,4 @@ def _hidden(signed_in):
 
 def test_empty_page_says_no_app_has_access(signed_in):
     assert "No app has access to your account" in signed_in.get("/account/apps").get_data(as_text=True)
+
