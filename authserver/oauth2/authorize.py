@@ -33,6 +33,14 @@ LOGIN_PATH = "/login"
 
 
 def authorization_endpoint():
+    response = _respond()
+    if request.method == "POST" and response.status_code in (302, 307):
+        # RFC 9700 §4.12: after a form POST, 303 makes every browser switch to GET.
+        response.status_code = 303
+    return response
+
+
+def _respond():
     server = get_server()
     user = current_user()
     try:
