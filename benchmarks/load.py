@@ -33,10 +33,15 @@ class Result:
     socket_errors: int
     failures: list[str] = field(default_factory=list)
     bodies: list[str] = field(default_factory=list)
+    server_cpu_s: float = 0.0
 
     @property
     def rps(self) -> float:
         return self.requests / self.duration_s if self.duration_s else 0.0
+
+    @property
+    def cpu_us_per_request(self) -> float:
+        return 1e6 * self.server_cpu_s / self.requests if self.requests else 0.0
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,9 @@ from benchmarks.procs import BenchError  # noqa: E402
 from benchmarks.procs import Processes  # noqa: E402
 from benchmarks.procs import RedisServer  # noqa: E402
 from benchmarks.procs import ServerSettings  # noqa: E402
+from benchmarks.procs import cpu_seconds  # noqa: E402
 from benchmarks.procs import free_port  # noqa: E402
+from benchmarks.report import LEGEND  # noqa: E402
 from benchmarks.report import problems  # noqa: E402
 from benchmarks.report import rounds_detail  # noqa: E402
 from benchmarks.report import summarize  # noqa: E402
@@ -70,7 +72,8 @@ def ensure_installed(args: argparse.Namespace) -> None:
             subprocess.run([str(VENV_BIN / "python"), "-m", "pip", "install", "-q", needed[tool]], check=True)
 
 
-def measure(load: Load, scenarios: list[Scenario], rounds: int, warmup: float) -> tuple[dict[str, list[Result]], list[str]]:
+def measure(load: Load, stack: Stack, scenarios: list[Scenario], rounds: int,
+            warmup: float) -> tuple[dict[str, list[Result]], list[str]]:
     """Interleaved: each round runs every scenario once, the order rotated so none always goes first."""
     results: dict[str, list[Result]] = {s.key: [] for s in scenarios}
     bodies: list[str] = []
@@ -80,7 +83,10 @@ def measure(load: Load, scenarios: list[Scenario], rounds: int, warmup: float) -
     for round_index in range(rounds):
         order = scenarios[round_index % len(scenarios):] + scenarios[:round_index % len(scenarios)]
         for scenario in order:
+            servers = stack.servers_behind(scenario.key)
+            cpu_before = cpu_seconds(servers)
             result = load.run(scenario.request)
+            result.server_cpu_s = cpu_seconds(servers) - cpu_before
             results[scenario.key].append(result)
             if scenario.key == "a":
                 bodies.extend(result.bodies)
@@ -108,10 +114,11 @@ def run(args: argparse.Namespace, work: Path) -> int:
             stack.start(bench, rs)
             scenarios = [s for s in stack.scenarios(bench, rs) if s.key in args.scenarios or s.key == "e"]
         print(describe(args, settings), flush=True)
-        results, bodies = measure(load, scenarios, args.rounds, args.warmup)
+        results, bodies = measure(load, stack, scenarios, args.rounds, args.warmup)
         rows = [summarize(s, results[s.key]) for s in scenarios]
         print()
         print(table(rows))
+        print(LEGEND)
         print(rounds_detail(rows))
         failures = problems(rows)
         if args.profile:
