@@ -32,6 +32,8 @@ METADATA_PATH = "/.well-known/oauth-authorization-server"
 # RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
 _B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 RETRY_AFTER = 2
+# Far above any token our authorization server issues; longer ones are refused unasked.
+MAX_TOKEN_LENGTH = 4096
 
 
 @dataclass(frozen=True)
@@ -191,7 +193,7 @@ def bearer_token() -> str:
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise _invalid_token("No bearer access token was provided.")
-    if not _B64TOKEN.fullmatch(token):
+    if len(token) > MAX_TOKEN_LENGTH or not _B64TOKEN.fullmatch(token):
         raise _invalid_token("The access token is malformed.")
     return token
 

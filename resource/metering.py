@@ -43,8 +43,11 @@ class Meter:
 
     def record(self, *, client_id: str | None, user_sub: str | None, endpoint: str, model: str | None,
                tokens_in: int, tokens_out: int) -> None:
-        entry = {"at": datetime.now(timezone.utc).isoformat(), "client_id": client_id, "user_sub": user_sub,
-                 "endpoint": endpoint, "model": model, "tokens_in": tokens_in, "tokens_out": tokens_out}
+        # Fit the authorization server's columns: one oversized record would get its whole batch refused.
+        entry = {"at": datetime.now(timezone.utc).isoformat(), "client_id": (client_id or "unknown")[:64],
+                 "user_sub": user_sub[:64] if user_sub else None, "endpoint": endpoint[:64],
+                 "model": model[:128] if model else None, "tokens_in": max(0, int(tokens_in)),
+                 "tokens_out": max(0, int(tokens_out))}
         with self._lock:
             if len(self._pending) >= MAX_PENDING:
                 self._pending.popleft()

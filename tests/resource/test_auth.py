@@ -146,3 +146,10 @@ def test_readyz_reports_the_authorization_server(resource, fake_as, start_resour
     response = requests.get(broken.url + "/readyz", timeout=10)
     assert response.status_code == 503
     assert response.json()["checks"]["authorization_server"] == "unavailable"
+
+
+def test_oversized_or_malformed_tokens_are_refused_without_introspection(resource, fake_as):
+    for token in ("x" * 5000, "has space", "bad\"quote"):
+        response = requests.get(resource.url + "/v1/me", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        assert response.status_code == 401
+    assert fake_as.introspections == 0
