@@ -40,8 +40,13 @@ def csrf_error(exc: CSRFError):
 
 
 def register_html_errors(bp: Blueprint) -> None:
-    """Every error raised while serving ``bp``'s pages renders error.html instead of JSON."""
+    """Every error raised while serving ``bp``'s pages renders error.html instead of JSON.
+
+    Every page it serves is also kept out of shared caches (they hold CSRF tokens and who is signed
+    in) and out of other sites' frames (clickjacking a sign-in or a revocation, RFC 9700 §4.16).
+    """
     bp.register_error_handler(CSRFError, csrf_error)
+    bp.after_request(_page_headers)
 
     @bp.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
@@ -52,6 +57,13 @@ def register_html_errors(bp: Blueprint) -> None:
     def unhandled(exc: Exception):
         log.exception("unhandled error on a page")
         return html_error(500, "Something went wrong", "The server hit an unexpected error. Please try again.")
+
+
+def _page_headers(response):
+    response.headers.setdefault("Cache-Control", "no-store")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
+    return response
 
 
 def _same_origin_referrer() -> str | None:

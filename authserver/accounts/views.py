@@ -38,13 +38,6 @@ def signed_in_user_processor():
     return {"signed_in_user": current_user}
 
 
-@bp.after_request
-def no_store(response):
-    # Pages holding a CSRF token or who is signed in must not be replayed from a shared cache.
-    response.headers.setdefault("Cache-Control", "no-store")
-    return response
-
-
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     next_url = safe_next(request.args.get("next"))

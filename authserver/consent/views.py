@@ -21,12 +21,6 @@ bp = Blueprint("consent", __name__)
 register_html_errors(bp)
 
 
-@bp.after_request
-def no_store(response):
-    response.headers.setdefault("Cache-Control", "no-store")
-    return response
-
-
 @bp.get("/account/apps")
 @login_required
 def apps():

@@ -29,6 +29,8 @@ def test_login_page_has_email_password_one_submit_button_and_a_csrf_token(client
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Content-Security-Policy"] == "frame-ancestors 'none'"
     assert re.search(r'<input[^>]*name="email"', html) and re.search(r'<input[^>]*name="password"[^>]*type="password"|<input[^>]*type="password"[^>]*name="password"', html)
     assert len(re.findall(r"<button", html)) == 1 and html.count("<form") == 1
     assert csrf_token(html)
