@@ -141,7 +141,7 @@ def test_consent_page_lists_every_scope_by_description_and_is_remembered(live_au
     assert page.headers["X-Frame-Options"] == "DENY"
     assert 'data-scope="openid"' in page.text and 'data-scope="email"' in page.text
     assert "https://app.example/privacy" in page.text
-    assert browser.decide(page, "allow").status_code == 302
+    assert browser.decide(page, "allow").status_code == 303
     # The same or fewer scopes: no page. More scopes, or prompt=consent: the page again.
     assert browser.authorize(_params(client, scope="email"), decision=None).status_code == 302
     assert browser.authorize(_params(client, scope="openid profile"), decision=None).status_code == 200

@@ -9,6 +9,7 @@ authorization endpoint until the redirect back to the client, answering the cons
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import re
 import secrets
@@ -23,6 +24,7 @@ from urllib.parse import urlsplit
 import requests
 from flask import Flask
 
+from authserver.accounts.passwords import hash_password
 from authserver.accounts.services import add_user
 from authserver.clients.services import register_client
 from authserver.extensions import db_session
@@ -81,8 +83,11 @@ class LiveAuth:
             )
 
     def user(self, email: str | None = None, password: str = DEFAULT_PASSWORD, **kwargs) -> AppUser:
+        """A user who can sign in with ``password``; the argon2 hash is computed once per password."""
         with self.app.app_context():
-            user = add_user(email or f"user-{secrets.token_hex(4)}@example.com", password, **kwargs)
+            user = add_user(email or f"user-{secrets.token_hex(4)}@example.com", None, **kwargs)
+            user.password_hash = _password_hash(password)
+            db_session().commit()
             return AppUser(id=user.id, email=user.email, sub=user.sub, password=password)
 
     def scope(self, name: str, description: str | None = None, restricted: bool = False) -> None:
@@ -99,6 +104,11 @@ class LiveAuth:
 
     def browser(self) -> Browser:
         return Browser(self)
+
+
+@functools.cache
+def _password_hash(password: str) -> str:
+    return hash_password(password)
 
 
 def pkce_pair() -> tuple[str, str]:
