@@ -60,6 +60,15 @@ class StateStore(FlaskIntegration):
     expires_in = STATE_TTL
 
 
+# Authlib keys each round trip in the session as "_state_{store name}_{state}".
+STATE_PREFIX = "_state_upstream_"
+
+
+def state_store(provider_name: str) -> StateStore:
+    """Per provider, so a state issued for one provider is unknown at another's callback."""
+    return StateStore("upstream_" + provider_name)
+
+
 class ProviderType:
     """One kind of upstream. Subclasses set the class attributes and implement ``fetch_user``."""
 
@@ -88,7 +97,7 @@ class ProviderType:
 
     def client(self, settings: ProviderSettings, metadata: dict, timeout: float) -> FlaskOAuth2App:
         return FlaskOAuth2App(
-            StateStore(f"upstream_{settings.name}"),
+            state_store(settings.name),
             name=settings.name,
             client_id=settings.client_id,
             client_secret=settings.client_secret,
@@ -126,6 +135,11 @@ class TTLCache:
         with self._lock:
             self._entries[url] = (now + self.ttl, document)
         return document
+
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
 
 
 def fetch_json(url: str, timeout: float, **kwargs) -> dict:

@@ -9,11 +9,16 @@ from joserfc.errors import JoseError
 
 from authserver.extensions import get_config
 from authserver.federation import services
-from authserver.federation._core import StateStore
+from authserver.federation._core import STATE_PREFIX
 from authserver.federation._core import UpstreamFailure
 from authserver.federation._core import UpstreamUser
+from authserver.federation._core import state_store
 from authserver.federation.models import UpstreamProvider
 from authserver.federation.providers import TYPES
+
+
+# Round trips one browser may have in flight at once (tabs, back button, double clicks).
+MAX_PENDING = 4
 
 
 def _client(provider: UpstreamProvider):
@@ -35,15 +40,25 @@ def begin(provider: UpstreamProvider, **carry: object) -> str:
     data = {"redirect_uri": redirect_uri, "code_verifier": rv["code_verifier"], **carry}
     if rv.get("nonce"):
         data["nonce"] = rv["nonce"]
+    _forget_oldest_round_trips()
     client.save_authorize_data(state=rv["state"], **data)
     return rv["url"]
+
+
+def _forget_oldest_round_trips() -> None:
+    """Keep the session cookie under browsers' 4 KB limit however often the buttons are clicked."""
+    pending = sorted(
+        (value.get("exp", 0), key) for key, value in session.items() if key.startswith(STATE_PREFIX)
+    )
+    for _exp, key in pending[: max(0, len(pending) - (MAX_PENDING - 1))]:
+        session.pop(key, None)
 
 
 def take_state(provider: UpstreamProvider, state: str | None) -> dict | None:
     """The data saved for this state by this browser with this provider, usable once."""
     if not state:
         return None
-    store = StateStore(f"upstream_{provider.name}")
+    store = state_store(provider.name)
     data = store.get_state_data(session, state)
     if data is not None:
         store.clear_state_data(session, state)

@@ -12,3 +12,7 @@ class GoogleType(OidcType):
 
     def label(self, name: str) -> str:
         return self.display_name
+
+    def issuer_values(self, metadata: dict) -> list[str]:
+        # Google documents that its id_tokens may name the issuer without the scheme.
+        return [metadata["issuer"], "accounts.google.com"]

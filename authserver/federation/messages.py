@@ -26,7 +26,7 @@ FAILURES = {
     "email_taken": (
         "An account with this email already exists",
         "{provider} didn't confirm that this email address belongs to you, so we won't link them automatically. "
-        "Sign in to your account with your password, then link {provider} from your account page.",
+        "Sign in to your existing account the way you did before, then link {provider} from your account page.",
     ),
     "no_email": (
         "We need an email address",

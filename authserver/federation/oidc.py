@@ -21,6 +21,11 @@ ASYMMETRIC_ALGS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256"
 _documents = TTLCache()
 
 
+def forget_documents() -> None:
+    """Drop cached discovery documents and key sets (tests reuse ports for different upstreams)."""
+    _documents.clear()
+
+
 def _is_true(value: object) -> bool:
     # Some providers send the boolean as a string.
     return value is True or value == "true"
@@ -61,6 +66,9 @@ class OidcType(ProviderType):
         metadata["jwks"] = _documents.get_json(document["jwks_uri"], timeout)
         return metadata
 
+    def issuer_values(self, metadata: dict) -> list[str]:
+        return [metadata["issuer"]]
+
     def choose_auth_method(self, metadata: dict) -> str:
         # OIDC Discovery: when absent, the default is client_secret_basic.
         offered = metadata.get("token_endpoint_auth_methods_supported") or ["client_secret_basic"]
@@ -75,7 +83,7 @@ class OidcType(ProviderType):
             raise UpstreamFailure("invalid_id_token", "the token response has no id_token")
         metadata = client.server_metadata
         options = {
-            "iss": {"essential": True, "value": metadata["issuer"]},
+            "iss": {"essential": True, "values": self.issuer_values(metadata)},
             "aud": {"essential": True, "value": client.client_id},
             "sub": {"essential": True},
             "exp": {"essential": True},

@@ -15,6 +15,7 @@ from authserver.accounts.models import User
 from authserver.audit.models import AuditEvent
 from authserver.extensions import db_session
 from authserver.federation import services
+from authserver.federation.oidc import forget_documents
 from tests.support.fake_upstreams import FakeGitHub
 from tests.support.fake_upstreams import FakeOidcProvider
 from tests.support.live_server import LiveServer
@@ -32,6 +33,14 @@ class AuthServer:
     def add_upstream(self, client_id: str = "our-client", client_secret: str = "our-secret", **fields):
         with self.app.app_context():
             return services.add_provider(client_id=client_id, client_secret=client_secret, **fields)
+
+
+@pytest.fixture(autouse=True)
+def fresh_discovery_cache():
+    # The cache is per process and keyed by URL; a closed fake's port may be reused by the next test.
+    forget_documents()
+    yield
+    forget_documents()
 
 
 @pytest.fixture

@@ -115,3 +115,36 @@ def test_next_must_be_a_path_on_this_server(auth_server, oidc):
     assert trip.callback.status_code == 303
     assert not trip.landed.startswith(("http", "//"))
     assert parse_qs(urlsplit(trip.start.headers["Location"]).query)["client_id"] == ["our-client"]
+
+
+def test_missing_id_token_is_refused(auth_server, oidc):
+    oidc.misbehave = "no_id_token"
+    trip = upstream_round_trip(requests.Session(), auth_server.url, "corp")
+    assert trip.callback.status_code == 400 and users(auth_server.app) == []
+    assert failures(auth_server.app) == ["invalid_id_token"]
+
+
+def test_discovery_document_for_another_issuer_is_refused(auth_server, oidc):
+    """OpenID Connect Discovery 1.0 §4.3: the document's issuer must be the issuer we asked."""
+    oidc.misbehave = "discovery_issuer"
+    page = go(requests.Session(), f"{auth_server.url}/login/corp")
+    assert page.status_code == 502 and oidc.authorize_requests == []
+    assert failures(auth_server.app) == ["upstream_error"]
+
+
+def test_google_accepts_its_documented_scheme_less_issuer():
+    from authserver.federation.google import GoogleType
+    from authserver.federation.oidc import OidcType
+
+    metadata = {"issuer": "https://accounts.google.com"}
+    assert GoogleType().issuer_values(metadata) == ["https://accounts.google.com", "accounts.google.com"]
+    assert OidcType().issuer_values(metadata) == ["https://accounts.google.com"]
+
+
+def test_many_abandoned_round_trips_keep_the_cookie_small(auth_server, oidc):
+    session = requests.Session()
+    starts = [go(session, f"{auth_server.url}/login/corp") for _ in range(8)]
+    assert len(session.cookies.get("authserver_session")) < 3000
+    oldest, newest = (go(session, s.headers["Location"]).headers["Location"] for s in (starts[0], starts[-1]))
+    assert go(session, oldest).status_code == 400
+    assert go(session, newest).status_code == 303

@@ -129,7 +129,7 @@ class FakeOidcProvider(_FakeUpstream):
     def discovery(self):
         self.discovery_hits += 1
         return jsonify(
-            issuer=self.url,
+            issuer="https://evil.example" if self.misbehave == "discovery_issuer" else self.url,
             authorization_endpoint=self.url + self.authorize_path,
             token_endpoint=self.url + self.token_path,
             userinfo_endpoint=self.url + "/userinfo",
@@ -175,6 +175,8 @@ class FakeOidcProvider(_FakeUpstream):
             claims["nonce"] = "not-the-nonce"
         elif self.misbehave == "expired":
             claims["iat"], claims["exp"] = now - 3600, now - 600
+        elif self.misbehave == "no_id_token":
+            return super().token_response(access_token, grant)
         id_token = jwt.encode({"alg": "RS256", "kid": key.kid}, claims, key)
         return {**super().token_response(access_token, grant), "id_token": id_token, "expires_in": 300}
 
@@ -206,3 +208,24 @@ class FakeGitHub(_FakeUpstream):
         if self.bearer_user() is None:
             return jsonify(message="Bad credentials"), 401
         return jsonify(self.emails)
+
+
+class FakeFacebook(_FakeUpstream):
+    """Facebook Login's dialog and token endpoints and the Graph API's /me."""
+
+    authorize_path = "/dialog/oauth"
+    token_path = "/oauth/access_token"
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.user = {"id": "10001", "name": "Ada", "email": "ada@example.com"}
+        self.me_requests: list[dict] = []
+        self.app.add_url_rule("/me", "me", self.me)
+
+    def me(self):
+        self.me_requests.append(request.args.to_dict())
+        user = self.bearer_user()
+        if user is None:
+            return jsonify(error={"message": "Invalid OAuth access token.", "type": "OAuthException"}), 400
+        fields = request.args.get("fields", "id,name").split(",")
+        return jsonify({key: value for key, value in user.items() if key in fields})
