@@ -32,6 +32,10 @@ FAILURES = {
         "We need an email address",
         "{provider} didn't share an email address with us. Make one available at {provider} and try again, or sign in another way.",
     ),
+    "misconfigured": (
+        "Signing in with {provider} is not available",
+        "This sign-in option is not set up correctly. Please sign in another way and tell the administrator.",
+    ),
     "disabled": ("This account is disabled", "Contact the administrator if you think this is a mistake."),
     "linked_elsewhere": (
         "Already linked to another account",

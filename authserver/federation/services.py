@@ -7,9 +7,11 @@ do. Rotating AUTHSERVER_SECRET_KEY therefore means adding each upstream again wi
 
 from __future__ import annotations
 
+import logging
 import re
 from urllib.parse import urlsplit
 
+from cryptography.exceptions import InvalidTag
 from sqlalchemy import func
 from sqlalchemy import select
 
@@ -19,11 +21,13 @@ from authserver.errors import NotFound
 from authserver.extensions import db_session
 from authserver.extensions import get_config
 from authserver.federation._core import ProviderSettings
+from authserver.federation._core import UpstreamFailure
 from authserver.federation.models import UpstreamIdentity
 from authserver.federation.models import UpstreamProvider
 from authserver.federation.providers import TYPES
 from shared.security import SecretBox
 
+log = logging.getLogger(__name__)
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 # Paths under /login/ that are pages of their own, not providers.
 RESERVED_NAMES = ("link",)
@@ -141,12 +145,24 @@ def remove_provider(name: str) -> int:
     return linked
 
 
+def open_secret(provider: UpstreamProvider) -> str | None:
+    """The client secret, or None when it was sealed under another AUTHSERVER_SECRET_KEY."""
+    try:
+        return _box().open(provider.client_secret_sealed)
+    except (InvalidTag, ValueError):
+        return None
+
+
 def settings_for(provider: UpstreamProvider) -> ProviderSettings:
+    secret = open_secret(provider)
+    if secret is None:
+        log.error("upstream %s: client secret does not open; AUTHSERVER_SECRET_KEY changed? re-add it", provider.name)
+        raise UpstreamFailure("misconfigured", "client secret does not open")
     return ProviderSettings(
         name=provider.name,
         type=provider.type,
         client_id=provider.client_id,
-        client_secret=_box().open(provider.client_secret_sealed),
+        client_secret=secret,
         issuer=provider.issuer,
         authorize_url=provider.authorize_url,
         token_url=provider.token_url,
@@ -174,5 +190,7 @@ def provider_as_dict(provider: UpstreamProvider) -> dict:
         "userinfo_url": provider.userinfo_url,
         "redirect_uri": redirect_uri(provider.name),
         "disabled": provider.disabled,
+        # False after AUTHSERVER_SECRET_KEY was rotated: remove and add the upstream again.
+        "secret_ok": open_secret(provider) is not None,
         "created_at": provider.created_at.isoformat(),
     }

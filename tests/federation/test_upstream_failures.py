@@ -97,3 +97,17 @@ def test_disabled_or_unknown_provider_is_not_offered(auth_server, oidc, github, 
     assert go(requests.Session(), f"{auth_server.url}/login/corp").status_code == 404
     assert go(requests.Session(), f"{auth_server.url}/login/nobody").status_code == 404
     assert oidc.authorize_requests == []
+
+
+def test_secret_sealed_under_an_old_server_key_is_a_friendly_page(auth_server, oidc, cli, config):
+    cli.env["AUTHSERVER_SECRET_KEY"] = "a-rotated-key-" + config.secret_key
+    cli.ok("upstreams", "add", "--name", "rotated", "--type", "oidc", "--client-id", "c", "--client-secret-stdin",
+           "--issuer", oidc.url, input="s3cret\n")
+    assert {row["name"]: row["secret_ok"] for row in cli.ok("upstreams", "list", "--json").json} == {
+        "corp": False, "rotated": True}
+    cli.env["AUTHSERVER_SECRET_KEY"] = config.secret_key
+    assert {row["name"]: row["secret_ok"] for row in cli.ok("upstreams", "list", "--json").json} == {
+        "corp": True, "rotated": False}
+    page = go(requests.Session(), f"{auth_server.url}/login/rotated")
+    assert page.status_code == 502 and "not set up correctly" in page.text
+    assert failures(auth_server.app) == ["misconfigured"]

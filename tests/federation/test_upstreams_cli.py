@@ -21,6 +21,8 @@ def test_add_list_disable_remove(cli, auth_app, config):
     assert listed[0]["issuer"] == "https://idp.example.com"
     cli.ok("upstreams", "disable", "github")
     assert [row["disabled"] for row in cli.ok("upstreams", "list", "--json").json] == [False, True]
+    cli.ok("upstreams", "enable", "github")
+    assert [row["disabled"] for row in cli.ok("upstreams", "list", "--json").json] == [False, False]
     cli.ok("upstreams", "remove", "corp")
     assert [row["name"] for row in cli.ok("upstreams", "list", "--json").json] == ["github"]
 
@@ -54,6 +56,7 @@ def test_client_secret_is_sealed_at_rest_and_opens_with_the_server_key(cli, auth
         (GITHUB, "s\n", "already exists"),
         (("upstreams", "disable", "nope"), "", "no upstream"),
         (("upstreams", "remove", "nope"), "", "no upstream"),
+        (("upstreams", "enable", "nope"), "", "no upstream"),
     ],
 )
 def test_bad_input_is_one_line_and_changes_nothing(cli, args, stdin, message):
