@@ -37,7 +37,7 @@ class RevocationEndpoint(_RevocationEndpoint):
     def revoke_token(self, record: TokenRecord, request) -> None:
         """A refresh token takes its whole family down, access tokens included (RFC 9700 §4.14.2)."""
         if record.is_refresh:
-            tokens.revoke_family(record.token.family_id)
+            tokens.revoke_family(record.token.family_id, reason="refresh token revoked by its client")
         else:
             tokens.revoke_token(record.token.id)
 

@@ -100,7 +100,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
             return None
         row, user = found
         if row.refresh_rotated_at is not None:
-            tokens.revoke_family(row.family_id)
+            tokens.revoke_family(row.family_id, reason="rotated refresh token presented again")
             return None
         if row.revoked_at is not None or row.refresh_expires_at is None or row.refresh_expires_at <= utcnow():
             return None
@@ -115,7 +115,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         old = self.request.refresh_token.row
         if not tokens.claim_rotation(old.id):
             # Lost a race with another use of the same token: indistinguishable from replay.
-            tokens.revoke_family(old.family_id)
+            tokens.revoke_family(old.family_id, reason="refresh token used concurrently")
             raise InvalidGrantError("The refresh token was already used.")
         tokens.store_token(
             access_token=token["access_token"],

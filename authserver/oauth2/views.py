@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 from flask import jsonify
+from flask import request
 
 from authserver.extensions import csrf
 from authserver.oauth2 import metadata
@@ -12,6 +13,24 @@ from authserver.oauth2.server import get_server
 from authserver.tokens.keys import public_jwks
 
 bp = Blueprint("oauth2", __name__)
+
+# Browser-based public clients call these from their own origin. None reads a cookie, so letting
+# any origin read the answers gives away nothing a direct request would not.
+CROSS_ORIGIN_PATHS = frozenset({
+    metadata.TOKEN_PATH, metadata.REVOKE_PATH, metadata.USERINFO_PATH, metadata.JWKS_PATH,
+    "/.well-known/oauth-authorization-server", "/.well-known/openid-configuration",
+})
+
+
+@bp.after_request
+def allow_browser_clients(response):
+    if request.path in CROSS_ORIGIN_PATHS:
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        if request.method == "OPTIONS":
+            response.headers["Access-Control-Allow-Methods"] = "GET, POST"
+            response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
+            response.headers["Access-Control-Max-Age"] = "600"
+    return response
 
 
 @bp.route(metadata.AUTHORIZE_PATH, methods=["GET", "POST"])

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy import update
 
 from authserver.accounts.models import User
+from authserver.audit.services import record
 from authserver.clients.models import Client
 from authserver.db import utcnow
 from authserver.extensions import db_session
@@ -84,13 +85,14 @@ def claim_rotation(token_id: int) -> bool:
     return result.rowcount == 1
 
 
-def revoke_family(family_id: str, commit: bool = True) -> int:
+def revoke_family(family_id: str, reason: str) -> int:
+    """Revoke every token of a family; ``reason`` goes to the audit log (replay is an incident)."""
     session = db_session()
     result = session.execute(
         update(Token).where(Token.family_id == family_id, Token.revoked_at.is_(None)).values(revoked_at=utcnow())
     )
-    if commit:
-        session.commit()
+    record("tokens.family_revoked", reason=reason, family_id=family_id, tokens=result.rowcount)
+    session.commit()
     return result.rowcount
 
 
@@ -110,17 +112,7 @@ def revoke_issued_from_code(code_id: int) -> int:
         .values(revoked_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    session.commit()
-    return result.rowcount
-
-
-def revoke_for_user_and_client(user_id: int, client_pk: int) -> int:
-    session = db_session()
-    result = session.execute(
-        update(Token)
-        .where(Token.user_id == user_id, Token.client_id == client_pk, Token.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
-    )
+    record("tokens.code_replayed", code_id=code_id, tokens=result.rowcount)
     session.commit()
     return result.rowcount
 
