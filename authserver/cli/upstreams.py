@@ -54,20 +54,19 @@ def list_(as_json: bool) -> None:
     emit(rows, as_json, text)
 
 
-@upstreams.command("disable")
-@click.argument("name")
-@in_app_context
-def disable(name: str) -> None:
-    services.set_disabled(name, True)
-    click.echo(f"disabled upstream {name}")
+def _switch(command_name: str, disabled: bool, help_text: str):
+    @upstreams.command(command_name, help=help_text)
+    @click.argument("name")
+    @in_app_context
+    def command(name: str) -> None:
+        services.set_disabled(name, disabled)
+        click.echo(f"{command_name}d upstream {name}")
+
+    return command
 
 
-@upstreams.command("enable")
-@click.argument("name")
-@in_app_context
-def enable(name: str) -> None:
-    services.set_disabled(name, False)
-    click.echo(f"enabled upstream {name}")
+disable = _switch("disable", True, "Hide the provider's button and refuse its sign-ins (identities are kept).")
+enable = _switch("enable", False, "Offer a disabled provider again.")
 
 
 @upstreams.command("remove")
