@@ -23,6 +23,18 @@ ALL_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 SECRET_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 
 
+def _store(request, token: dict, **lineage) -> None:
+    """Store the token Authlib generated, with where it came from (its code, its family)."""
+    tokens.store_token(
+        access_token=token["access_token"],
+        refresh_token=token.get("refresh_token"),
+        client_pk=request.client.pk,
+        user_id=request.user.id if request.user is not None else None,
+        scope=token["scope"],
+        **lineage,
+    )
+
+
 class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
     GRANT_TYPE = "authorization_code"
     TOKEN_ENDPOINT_AUTH_METHODS = ALL_AUTH_METHODS
@@ -72,16 +84,8 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         return None if user.disabled else user
 
     def save_token(self, token: dict) -> None:
-        code = self.request.authorization_code
-        tokens.store_token(
-            access_token=token["access_token"],
-            refresh_token=token.get("refresh_token"),
-            client_pk=self.request.client.pk,
-            user_id=self.request.user.id,
-            scope=token["scope"],
-            authorization_code_id=code.row.id,
-            auth_time=code.row.auth_time,
-        )
+        code = self.request.authorization_code.row
+        _store(self.request, token, authorization_code_id=code.id, auth_time=code.auth_time)
 
     def delete_authorization_code(self, authorization_code) -> None:
         """Nothing to do: the code was marked used atomically (``consume_code``)."""
@@ -117,15 +121,9 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
             # Lost a race with another use of the same token: indistinguishable from replay.
             tokens.revoke_family(old.family_id, reason="refresh token used concurrently")
             raise InvalidGrantError("The refresh token was already used.")
-        tokens.store_token(
-            access_token=token["access_token"],
-            refresh_token=token.get("refresh_token"),
-            client_pk=self.request.client.pk,
-            user_id=self.request.user.id,
-            scope=token["scope"],
-            family_id=old.family_id,
-            authorization_code_id=old.authorization_code_id,
-            auth_time=old.auth_time,
+        _store(
+            self.request, token,
+            family_id=old.family_id, authorization_code_id=old.authorization_code_id, auth_time=old.auth_time,
         )
 
     def revoke_old_credential(self, refresh_token) -> None:
@@ -152,13 +150,7 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):
         return 200, token, self.TOKEN_RESPONSE_HEADER
 
     def save_token(self, token: dict) -> None:
-        tokens.store_token(
-            access_token=token["access_token"],
-            refresh_token=None,
-            client_pk=self.request.client.pk,
-            user_id=None,
-            scope=token["scope"],
-        )
+        _store(self.request, token)
 
 
 class S256CodeChallenge(CodeChallenge):

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
 
+from sqlalchemy import bindparam
 from sqlalchemy import delete
 from sqlalchemy import or_
 from sqlalchemy import select
@@ -37,9 +38,8 @@ def store_token(
     family_id: str | None = None,
     authorization_code_id: int | None = None,
     auth_time: datetime | None = None,
-    commit: bool = True,
 ) -> Token:
-    """Store one token row (digests only); with ``commit`` it is the request's only commit."""
+    """Store one token row (digests only) and commit: the token request's one commit."""
     config = get_config()
     now = utcnow()
     row = Token(
@@ -57,8 +57,7 @@ def store_token(
     )
     session = db_session()
     session.add(row)
-    if commit:
-        session.commit()
+    session.commit()
     return row
 
 
@@ -146,6 +145,15 @@ class TokenRecord:
         return expires_at is not None and expires_at > utcnow()
 
 
+# Built once: constructing this statement cost more than running it (every introspection runs it).
+_FIND_TOKEN = (
+    select(Token, Client.client_id, Client.disabled, User)
+    .join(Client, Client.id == Token.client_id)
+    .outerjoin(User, User.id == Token.user_id)
+    .where(or_(Token.access_token_digest == bindparam("digest"), Token.refresh_token_digest == bindparam("digest")))
+)
+
+
 def find_token(value: str) -> TokenRecord | None:
     """Find an access or refresh token by its value, in one indexed query.
 
@@ -155,13 +163,7 @@ def find_token(value: str) -> TokenRecord | None:
     if not value:
         return None
     token_digest = digest(value)
-    match = or_(Token.access_token_digest == token_digest, Token.refresh_token_digest == token_digest)
-    found = db_session().execute(
-        select(Token, Client.client_id, Client.disabled, User)
-        .join(Client, Client.id == Token.client_id)
-        .outerjoin(User, User.id == Token.user_id)
-        .where(match)
-    ).first()
+    found = db_session().execute(_FIND_TOKEN, {"digest": token_digest}).first()
     if found is None:
         return None
     token, client_id, client_disabled, user = found

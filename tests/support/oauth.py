@@ -214,22 +214,18 @@ def exchange_code(live: LiveAuth, client: RegisteredClient, code: str, verifier:
     data = {"grant_type": "authorization_code", "code": code, "redirect_uri": client.redirect_uri}
     if verifier:
         data["code_verifier"] = verifier
-    auth = None
-    if client.client_secret:
-        auth = (client.client_id, client.client_secret)
-    else:
-        data["client_id"] = client.client_id
-    return requests.post(live.token_endpoint, data=data, auth=auth, timeout=10)
+    return token_request(live, client, data)
 
 
 def refresh(live: LiveAuth, client: RegisteredClient, refresh_token: str) -> requests.Response:
-    data = {"grant_type": "refresh_token", "refresh_token": refresh_token}
-    auth = None
+    return token_request(live, client, {"grant_type": "refresh_token", "refresh_token": refresh_token})
+
+
+def token_request(live: LiveAuth, client: RegisteredClient, data: dict) -> requests.Response:
+    """POST to the token endpoint as the client would: Basic when it has a secret, else client_id."""
     if client.client_secret:
-        auth = (client.client_id, client.client_secret)
-    else:
-        data["client_id"] = client.client_id
-    return requests.post(live.token_endpoint, data=data, auth=auth, timeout=10)
+        return requests.post(live.token_endpoint, data=data, auth=(client.client_id, client.client_secret), timeout=10)
+    return requests.post(live.token_endpoint, data={**data, "client_id": client.client_id}, timeout=10)
 
 
 def introspect(live: LiveAuth, resource_server: RegisteredClient, token: str) -> requests.Response:
