@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import requests
 from authlib.integrations.requests_client import OAuth2Session
 from joserfc import jwt
 from joserfc.jwk import KeySet
+from sqlalchemy import select
+from sqlalchemy import update
 
 from authserver.accounts.services import disable_user
+from authserver.db import utcnow
+from authserver.extensions import db_session
+from authserver.tokens.models import AuthorizationCode
 from tests.support.oauth import CALLBACK
 from tests.support.oauth import exchange_code
 from tests.support.oauth import introspect
@@ -213,3 +220,31 @@ def test_a_disabled_user_cannot_exchange_a_code(live_auth):
     live_auth.run(disable_user, user.email)
     response = exchange_code(live_auth, client, code, verifier)
     assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
+
+
+def test_expired_code_is_invalid_grant(live_auth):
+    client = live_auth.client()
+    browser = live_auth.browser()
+    browser.sign_in(live_auth.user())
+    code, verifier = browser.authorization_code(client)
+
+    def expire():
+        db_session().execute(update(AuthorizationCode).values(expires_at=utcnow() - timedelta(seconds=1)))
+        db_session().commit()
+
+    live_auth.run(expire)
+    response = exchange_code(live_auth, client, code, verifier)
+    assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
+
+
+def test_codes_live_at_most_sixty_seconds(live_auth):
+    client = live_auth.client()
+    browser = live_auth.browser()
+    browser.sign_in(live_auth.user())
+    browser.authorization_code(client)
+
+    def lifetime():
+        row = db_session().scalar(select(AuthorizationCode))
+        return row.expires_at - row.created_at
+
+    assert live_auth.run(lifetime) <= timedelta(seconds=60)

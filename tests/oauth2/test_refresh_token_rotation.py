@@ -7,6 +7,7 @@ import threading
 import requests
 from requests_oauthlib import OAuth2Session
 
+from authserver.accounts.services import disable_user
 from tests.support.oauth import exchange_code
 from tests.support.oauth import introspect
 from tests.support.oauth import refresh
@@ -105,3 +106,14 @@ def test_rfc9700_two_concurrent_refreshes_have_exactly_one_winner(live_auth):
         # The losers look like a replay, so the family, the winner's new tokens included, is revoked.
         winner = next(r.json() for r in results if r.status_code == 200)
         assert introspect(live_auth, resource, winner["refresh_token"]).json() == {"active": False}
+
+
+def test_a_disabled_user_cannot_refresh(live_auth):
+    client = live_auth.client()
+    user = live_auth.user()
+    browser = live_auth.browser()
+    browser.sign_in(user)
+    code, verifier = browser.authorization_code(client)
+    tokens = exchange_code(live_auth, client, code, verifier).json()
+    live_auth.run(disable_user, user.email)
+    assert refresh(live_auth, client, tokens["refresh_token"]).json()["error"] == "invalid_grant"

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+
 import requests
 
+from tests.support.oauth import exchange_code
 from tests.support.oauth import is_consent_page
 from tests.support.oauth import pkce_pair
 from tests.support.oauth import query_of
@@ -100,3 +103,24 @@ def test_rfc9700_4_7_consent_post_without_the_csrf_token_is_refused(live_auth):
     page = browser.authorize(_params(client), decision=None)
     forged = browser.http.post(page.url, data={"decision": "allow"}, allow_redirects=False, timeout=5)
     assert forged.status_code == 400 and "Location" not in forged.headers
+
+
+def test_rfc9700_4_2_concurrent_exchanges_of_one_code_have_one_winner(live_auth):
+    client = live_auth.client()
+    browser = live_auth.browser()
+    browser.sign_in(live_auth.user())
+    code, verifier = browser.authorization_code(client)
+    barrier = threading.Barrier(3)
+    results = []
+
+    def exchange():
+        barrier.wait()
+        results.append(exchange_code(live_auth, client, code, verifier))
+
+    threads = [threading.Thread(target=exchange) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(r.status_code for r in results) == [200, 400, 400]
+    assert all(r.json()["error"] == "invalid_grant" for r in results if r.status_code == 400)
