@@ -76,6 +76,15 @@ class _EnabledProviders:
         return len(self._load())
 
 
+@bp.after_request
+def no_store_no_framing(response):
+    # These pages carry CSRF tokens and a password form: never cached, never inside another site's frame.
+    response.headers.setdefault("Cache-Control", "no-store")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
+    return response
+
+
 @bp.app_context_processor
 def upstream_providers_processor():
     return {"upstream_providers": _EnabledProviders()}

@@ -37,6 +37,7 @@ def test_verified_email_of_an_existing_account_links_only_after_its_password(aut
     assert trip.landed == "/login/link"
     page = go(session, f"{auth_server.url}/login/link")
     assert "An account with the email <strong>ada@example.com</strong> already exists" in page.text
+    assert page.headers["X-Frame-Options"] == "DENY" and page.headers["Cache-Control"] == "no-store"
     assert identities(auth_server.app) == [] and signed_in_email(session, auth_server.url) is None
 
     wrong = confirm(session, auth_server.url, "not the password")
