@@ -222,7 +222,8 @@ def require_scope(*scopes: str):
                     403, f"This access token lacks the scope {needed!r}.", code="insufficient_scope",
                     headers={"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{needed}"'},
                 )
-            g.rate_limit_headers = current_app.extensions["resource"].limiter.enforce(info)
+            g.required_scopes = scopes
+            g.rate_limit_headers = current_app.extensions["resource"].limiter.enforce(info, scopes)
             return view(*args, **kwargs)
 
         return wrapper

@@ -7,6 +7,9 @@ Where a client's limits come from, first match wins:
    ``{"<client_id>": {"rate_limit_per_minute": 60, "tokens_per_day": 100000}}``;
 3. the defaults ``RESOURCE_RATE_LIMIT_PER_MINUTE`` and ``RESOURCE_TOKENS_PER_DAY``.
 A person acting through any client is held to the defaults as well, counted under their ``sub``.
+``RESOURCE_LIMITS`` keys ``"scope:NAME"`` add a per-client limit on the calls that need that scope
+(say ``{"scope:chat:create": {"rate_limit_per_minute": 20}}``: 20 chat calls a minute per client,
+inside its overall limit); a field left out there is not limited separately.
 A limit of 0 means unlimited. Counters are fixed windows (the minute, the UTC day) in the shared
 cache, so with ``REDIS_URL`` every process and host counts together.
 """
@@ -44,7 +47,7 @@ def parse_overrides(raw: str | None) -> dict[str, dict[str, int]]:
     except ValueError:
         raise ConfigError("RESOURCE_LIMITS must be a JSON object keyed by client_id") from None
     if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
-        raise ConfigError("RESOURCE_LIMITS must be a JSON object of objects keyed by client_id")
+        raise ConfigError("RESOURCE_LIMITS must be a JSON object of objects keyed by client_id or scope:NAME")
     for client_id, limits in value.items():
         for name, number in limits.items():
             if name not in FIELDS or not isinstance(number, int) or number < 0:
@@ -68,13 +71,20 @@ class Limiter:
                 values[name] = published
         return Limits(**values)
 
-    def subjects(self, info: TokenInfo) -> list[tuple[str, Limits]]:
-        subjects = [(f"client:{info.client_id}", self.limits_for(info))]
+    def subjects(self, info: TokenInfo, scopes: tuple[str, ...] = ()) -> list[tuple[str, str, Limits]]:
+        """(who, counter key, limits) for everything this call counts against; the client first."""
+        client = f"client:{info.client_id}"
+        subjects = [("client", client, self.limits_for(info))]
+        for scope in scopes:
+            configured = self._overrides.get(f"scope:{scope}")
+            if configured:
+                limits = Limits(**{name: configured.get(name, 0) for name in FIELDS})
+                subjects.append((f"client's use of {scope}", f"{client}:scope:{scope}", limits))
         if info.sub and info.sub != info.client_id:
-            subjects.append((f"user:{info.sub}", self._default))
+            subjects.append(("user", f"user:{info.sub}", self._default))
         return subjects
 
-    def enforce(self, info: TokenInfo) -> dict[str, str]:
+    def enforce(self, info: TokenInfo, scopes: tuple[str, ...] = ()) -> dict[str, str]:
         """Count this request; raise 429 past a limit. Returns the X-RateLimit-* headers."""
         now = time.time()
         window = int(now // MINUTE)
@@ -82,31 +92,29 @@ class Limiter:
         day_reset = max(1, math.ceil((int(now // DAY) + 1) * DAY - now))
         headers: dict[str, str] = {}
         try:
-            for index, (subject, limits) in enumerate(self.subjects(info)):
+            for index, (who, subject, limits) in enumerate(self.subjects(info, scopes)):
                 count = self._cache.incr(f"rpm:{subject}:{window}", 1, MINUTE + 1)
                 used = int(self._cache.get(self._tokens_key(subject, now)) or 0)
                 if index == 0:
                     headers = _headers(limits, count, used, reset)
                 if limits.rate_limit_per_minute and count > limits.rate_limit_per_minute:
                     raise _too_many(f"Rate limit reached: {limits.rate_limit_per_minute} requests per "
-                                    f"minute for this {subject.split(':')[0]}.", reset, headers,
-                                    "rate_limit_exceeded")
+                                    f"minute for this {who}.", reset, headers, "rate_limit_exceeded")
                 if limits.tokens_per_day and used >= limits.tokens_per_day:
                     raise _too_many(f"Daily token quota reached: {limits.tokens_per_day} tokens per day "
-                                    f"for this {subject.split(':')[0]}.", day_reset, headers,
-                                    "tokens_per_day_exceeded")
+                                    f"for this {who}.", day_reset, headers, "tokens_per_day_exceeded")
         except ApiError:
             raise
         except Exception as exc:  # a cache outage must not take the API down with it
             log.warning("rate-limit store unavailable, not limiting: %s", type(exc).__name__)
         return headers
 
-    def charge(self, info: TokenInfo, tokens: int) -> None:
+    def charge(self, info: TokenInfo, tokens: int, scopes: tuple[str, ...] = ()) -> None:
         if tokens <= 0:
             return
         now = time.time()
         try:
-            for subject, _ in self.subjects(info):
+            for _, subject, _ in self.subjects(info, scopes):
                 self._cache.incr(self._tokens_key(subject, now), tokens, DAY + MINUTE)
         except Exception as exc:
             log.warning("token quota store unavailable: %s", type(exc).__name__)

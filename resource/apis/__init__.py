@@ -28,13 +28,14 @@ def require_string(body: dict, name: str) -> str:
 
 
 def account(endpoint: str, model: str | None, tokens_in: int, tokens_out: int,
-            info=None, resources=None) -> None:
+            info=None, resources=None, scopes: tuple[str, ...] | None = None) -> None:
     """Charge the daily token quota and meter the call; never fails the request.
 
-    A stream finishes after its request context is gone, so it passes ``info`` and ``resources``.
+    A stream finishes after its request context is gone, so it passes what it needs explicitly.
     """
     info = info or g.token
     resources = resources or state()
-    resources.limiter.charge(info, tokens_in + tokens_out)
+    scopes = g.required_scopes if scopes is None else scopes
+    resources.limiter.charge(info, tokens_in + tokens_out, scopes)
     resources.meter.record(client_id=info.client_id, user_sub=info.sub if info.sub != info.client_id else None,
                            endpoint=endpoint, model=model, tokens_in=tokens_in, tokens_out=tokens_out)

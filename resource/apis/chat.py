@@ -98,7 +98,7 @@ def _stream(backend, body: dict) -> Response:
     # The backend call starts here, so an upstream refusal is still a clean HTTP error response.
     events = backend.stream(body)
     include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-    info, resources = g.token, state()
+    info, resources, scopes = g.token, state(), g.required_scopes
 
     def generate():
         usage = {}
@@ -117,7 +117,7 @@ def _stream(backend, body: dict) -> Response:
             yield f"data: {json.dumps(exc.as_dict())}\n\n"
         finally:
             account("chat.completions", body["model"], usage.get("prompt_tokens", 0),
-                    usage.get("completion_tokens", 0), info=info, resources=resources)
+                    usage.get("completion_tokens", 0), info=info, resources=resources, scopes=scopes)
 
     return Response(generate(), mimetype="text/event-stream",
                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

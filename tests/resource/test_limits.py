@@ -101,3 +101,13 @@ def test_redis_outage_does_not_take_the_api_down(fake_as, start_resource):
     assert get(server, fake_as.grant("no-redis", "models:read")).status_code == 200
     ready = requests.get(server.url + "/readyz", timeout=10)
     assert ready.status_code == 503 and ready.json()["checks"]["redis"] == "unavailable"
+
+
+def test_per_scope_limit_counts_only_the_calls_needing_that_scope(fake_as, start_resource):
+    server = start_resource(fake_as.url, rate_limit_per_minute=100,
+                            resource_limits=json.dumps({"scope:chat:create": {"rate_limit_per_minute": 1}}))
+    token = fake_as.grant("scoped", "chat:create models:read")
+    assert chat(server, token).status_code == 200
+    refused = chat(server, token)
+    assert refused.status_code == 429 and "chat:create" in refused.json()["error"]["message"]
+    assert get(server, token).status_code == 200  # other scopes only meet the client's own limit
