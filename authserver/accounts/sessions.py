@@ -1,7 +1,8 @@
 """Who is signed in: a signed, HttpOnly, SameSite=Lax session cookie holding the user's id.
 
 The session is renewed (cleared and given a new id) at sign-in, so a session fixed before sign-in
-is worth nothing after it.
+is worth nothing after it. A signed cookie stays valid until it expires, wherever a copy of it went;
+so signing out also records its id as ended, in the shared cache, and such a cookie signs nobody in.
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ import secrets
 import time
 from urllib.parse import urlencode
 
+from flask import current_app
 from flask import g
 from flask import redirect
 from flask import request
 from flask import session
 
+from authserver.accounts.cache import app_cache
 from authserver.accounts.models import User
 from authserver.extensions import db_session
 
@@ -24,7 +27,9 @@ def current_user() -> User | None:
     if "current_user" not in g:
         user = None
         user_id = session.get("uid")
-        if user_id is not None:
+        if user_id is not None and _ended(session.get("sid")):
+            session.clear()
+        elif user_id is not None:
             user = db_session().get(User, user_id)
             if user is None or user.disabled:
                 session.clear()
@@ -38,6 +43,7 @@ def auth_time() -> int | None:
 
 
 def login_user(user: User, method: str = "pwd") -> None:
+    _end_session()
     session.clear()
     session["sid"] = secrets.token_urlsafe(16)
     session["uid"] = user.id
@@ -47,8 +53,21 @@ def login_user(user: User, method: str = "pwd") -> None:
 
 
 def logout_user() -> None:
+    _end_session()
     session.clear()
     g.current_user = None
+
+
+def _end_session() -> None:
+    sid = session.get("sid")
+    if sid and session.get("uid") is not None:
+        # Long enough that the cookie itself has expired by the time the entry does.
+        lifetime = current_app.permanent_session_lifetime.total_seconds()
+        app_cache("ended-sessions").set(sid, "1", lifetime)
+
+
+def _ended(sid: str | None) -> bool:
+    return not sid or app_cache("ended-sessions").get(sid) is not None
 
 
 def login_url(next_url: str) -> str:

@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import current_app
-
-from authserver.extensions import get_config
-from shared.cache import make_cache
+from authserver.accounts.cache import app_cache
 
 WINDOW_SECONDS = 15 * 60
 MAX_FAILURES_PER_ADDRESS = 50
@@ -20,11 +17,7 @@ MAX_FAILURES_PER_ACCOUNT = 10
 
 
 def _cache():
-    cache = current_app.extensions.get("authserver.login_throttle")
-    if cache is None:
-        cache = make_cache(get_config().redis_url, "authserver:login-failures:")
-        current_app.extensions["authserver.login_throttle"] = cache
-    return cache
+    return app_cache("login-failures")
 
 
 def _keys(ip: str | None, email: str) -> tuple[tuple[str, int], tuple[str, int]]:

@@ -140,7 +140,7 @@ def test_anything_but_a_registered_uri_of_the_named_client_shows_the_signed_out_
 ):
     for case, params in refused_cases(auth_app, app_client, published_key, stranger_key).items():
         with client.session_transaction() as session:
-            session["uid"] = user.id
+            session.update(uid=user.id, sid=uuid.uuid4().hex)
         response = sign_out(client, **params)
         assert response.status_code == 200, case
         assert "You are signed out" in response.get_data(as_text=True), case
@@ -162,3 +162,21 @@ def test_signed_out_visitor_is_sent_straight_to_the_registered_uri(client, app_c
         "/logout?" + urlencode({"client_id": app_client.client_id, "post_logout_redirect_uri": BYE, "state": state})
     )
     assert response.status_code == 303 and response.headers["Location"] == f"{BYE}?state={state}"
+
+
+def test_a_copy_of_the_cookie_taken_before_sign_out_signs_nobody_in(auth_app, signed_in):
+    stolen = signed_in.get_cookie("authserver_session").value
+    sign_out(signed_in)
+    thief = auth_app.test_client()
+    thief.set_cookie("authserver_session", stolen)
+    assert thief.get("/account/apps").status_code == 302
+
+
+def test_signing_in_again_ends_the_previous_session(auth_app, signed_in, user):
+    earlier = signed_in.get_cookie("authserver_session").value
+    token = csrf_token(signed_in.get("/login").get_data(as_text=True))
+    signed_in.post("/login", data={"csrf_token": token, "email": user.email, "password": PASSWORD})
+    assert is_signed_in(signed_in)
+    replay = auth_app.test_client()
+    replay.set_cookie("authserver_session", earlier)
+    assert replay.get("/account/apps").status_code == 302

@@ -27,14 +27,41 @@ CHROMIUM_ARGS = [
 TIMEOUT_MS = 15_000
 
 
+class _SharedChromium:
+    """One Chromium per process, however many modules import the fixture.
+
+    Each module that imports ``chromium`` gets its own session-scoped fixture instance, and two
+    live sync Playwrights in one thread refuse to run; so instances share one browser, counted.
+    """
+
+    def __init__(self) -> None:
+        self.users = 0
+        self.playwright = None
+        self.browser = None
+
+    def acquire(self):
+        if self.users == 0:
+            from playwright.sync_api import sync_playwright
+
+            self.playwright = sync_playwright().start()
+            self.browser = self.playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        self.users += 1
+        return self.browser
+
+    def release(self) -> None:
+        self.users -= 1
+        if self.users == 0:
+            self.browser.close()
+            self.playwright.stop()
+
+
+_shared = _SharedChromium()
+
+
 @pytest.fixture(scope="session")
 def chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    yield _shared.acquire()
+    _shared.release()
 
 
 @pytest.fixture
