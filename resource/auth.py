@@ -25,6 +25,7 @@ from flask import request
 
 from resource.errors import ApiError
 from resource.errors import unavailable
+from resource.http import basic_credentials
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ class TokenInfo:
 class Introspector:
     def __init__(self, cfg, cache, http: requests.Session):
         self._issuer = cfg.resource_issuer
-        self._credentials = (cfg.resource_client_id or "", cfg.resource_client_secret or "")
+        self._credentials = basic_credentials(cfg)
         self._ttl = cfg.resource_cache_ttl
         self._negative_ttl = min(cfg.resource_negative_cache_ttl, cfg.resource_cache_ttl)
         self._timeout = cfg.introspection_timeout

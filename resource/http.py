@@ -8,6 +8,8 @@ instead of paying a TCP handshake per introspection. Past that, extra connection
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import requests
 from requests.adapters import HTTPAdapter
 
@@ -23,3 +25,8 @@ def pooled_session() -> requests.Session:
     session.mount("https://", adapter)
     session.headers["User-Agent"] = "ai-authserver-resource/0.1"
     return session
+
+
+def basic_credentials(cfg) -> tuple[str, str]:
+    """The resource server's client_secret_basic credentials, form-encoded first (RFC 6749 §2.3.1)."""
+    return quote(cfg.resource_client_id or "", safe=""), quote(cfg.resource_client_secret or "", safe="")

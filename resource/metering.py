@@ -20,6 +20,8 @@ from datetime import timezone
 
 import requests
 
+from resource.http import basic_credentials
+
 log = logging.getLogger(__name__)
 
 USAGE_PATH = "/internal/usage"
@@ -30,7 +32,7 @@ MAX_PENDING = 50_000
 class Meter:
     def __init__(self, cfg, http: requests.Session):
         self._url = cfg.resource_issuer + USAGE_PATH
-        self._credentials = (cfg.resource_client_id or "", cfg.resource_client_secret or "")
+        self._credentials = basic_credentials(cfg)
         self._interval = cfg.usage_flush_interval
         self._timeout = cfg.introspection_timeout
         self._http = http
