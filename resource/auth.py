@@ -68,6 +68,7 @@ class Introspector:
         self._http = http
         self._endpoint: str | None = None
         self._lock = threading.Lock()
+        self._flights: dict[str, _Flight] = {}
 
     @property
     def metadata_url(self) -> str:
@@ -104,7 +105,7 @@ class Introspector:
         if cached is not None:
             claims = json.loads(cached)
             return self._accept(claims)
-        claims = self._introspect(token)
+        claims = self._introspect_once(key, token)
         info = self._accept(claims)
         if info is None:
             self._cache_set(key, '{"active": false}', self._negative_ttl)
@@ -112,6 +113,28 @@ class Introspector:
             lifetime = self._ttl if info.exp is None else min(self._ttl, info.exp - time.time())
             self._cache_set(key, json.dumps(claims), lifetime)
         return info
+
+    def _introspect_once(self, key: str, token: str) -> dict:
+        """Concurrent requests with the same uncached token share one introspection call, so a
+        burst of requests on a fresh token costs the authorization server one call, not one per thread."""
+        if self._ttl <= 0:
+            return self._introspect(token)
+        with self._lock:
+            flight = self._flights.get(key)
+            leader = flight is None
+            if leader:
+                flight = self._flights[key] = _Flight()
+        if not leader:
+            if flight.done.wait(self._timeout + 1) and flight.claims is not None:
+                return flight.claims
+            return self._introspect(token)
+        try:
+            flight.claims = self._introspect(token)
+            return flight.claims
+        finally:
+            flight.done.set()
+            with self._lock:
+                self._flights.pop(key, None)
 
     def ready(self) -> bool:
         """Metadata answers and the introspection endpoint accepts our credentials."""
@@ -164,6 +187,12 @@ class Introspector:
             self._cache.set(key, value, ttl)
         except Exception as exc:
             log.warning("token cache unavailable: %s", type(exc).__name__)
+
+
+class _Flight:
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.claims: dict | None = None
 
 
 def _outage() -> ApiError:

@@ -153,3 +153,16 @@ def test_oversized_or_malformed_tokens_are_refused_without_introspection(resourc
         response = requests.get(resource.url + "/v1/me", headers={"Authorization": f"Bearer {token}"}, timeout=10)
         assert response.status_code == 401
     assert fake_as.introspections == 0
+
+
+def test_a_burst_on_a_fresh_token_costs_one_introspection(resource, fake_as):
+    from concurrent.futures import ThreadPoolExecutor
+
+    token = fake_as.grant("burst", "models:read")
+    get(resource, token="warm-up-discovery")
+    fake_as.introspections = 0
+    fake_as.delay = 0.3
+    with ThreadPoolExecutor(6) as pool:
+        statuses = list(pool.map(lambda _: get(resource, token=token).status_code, range(6)))
+    assert statuses == [200] * 6
+    assert fake_as.introspections == 1
