@@ -62,9 +62,7 @@ def sign_in(provider: UpstreamProvider, upstream: UpstreamUser) -> Outcome:
     if identity is not None:
         user = session.get(User, identity.user_id)
         if user is None or user.disabled:
-            record("upstream.login_failed", user_id=identity.user_id, provider=provider.name, reason="disabled")
-            session.commit()
-            return Outcome(DISABLED)
+            return Outcome(DISABLED)  # the caller audits the refusal
         identity.last_login_at = user.last_login_at = utcnow()
         identity.email, identity.email_verified = upstream.email, upstream.email_verified
         record("login.succeeded", user_id=user.id, method="fed", provider=provider.name)

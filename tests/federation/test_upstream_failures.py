@@ -111,3 +111,18 @@ def test_secret_sealed_under_an_old_server_key_is_a_friendly_page(auth_server, o
     page = go(requests.Session(), f"{auth_server.url}/login/rotated")
     assert page.status_code == 502 and "not set up correctly" in page.text
     assert failures(auth_server.app) == ["misconfigured"]
+
+
+def test_a_disabled_account_cannot_sign_in_through_an_upstream(auth_server, oidc, cli):
+    assert upstream_round_trip(requests.Session(), auth_server.url, "corp").callback.status_code == 303
+    cli.ok("users", "disable", "ada@example.com")
+    trip = upstream_round_trip(requests.Session(), auth_server.url, "corp")
+    assert trip.callback.status_code == 400 and "This account is disabled" in trip.callback.text
+    assert failures(auth_server.app) == ["disabled"]
+
+
+def test_upstream_without_a_client_secret_auth_method_we_speak_is_refused(auth_server, oidc):
+    oidc.auth_methods = ["private_key_jwt"]
+    page = go(requests.Session(), f"{auth_server.url}/login/corp")
+    assert page.status_code == 502 and oidc.authorize_requests == []
+    assert failures(auth_server.app) == ["upstream_error"]
