@@ -85,3 +85,22 @@ def test_deny_sends_access_denied_with_state(live_auth, page, callback):
     assert "code" not in answer
     page.goto(live_auth.url + "/account/apps")
     assert page.locator("section.app").count() == 0
+
+
+def test_not_you_on_the_consent_page_signs_in_someone_else_and_resumes_the_request(live_auth, page, callback):
+    client = live_auth.client(name="Notes app", scope=SCOPE, redirect_uri=callback)
+    resource = live_auth.client(redirect_uri=None, resource_server=True)
+    first, second = live_auth.user(), live_auth.user()
+    verifier, challenge = pkce_pair()
+    page.goto(authorize_url(live_auth, client, challenge, "s-switch"))
+    sign_in_on_the_page(page, first.email, first.password)
+    assert first.email in page.locator("main").inner_text()
+    page.click("text=Not you?")
+    sign_in_on_the_page(page, second.email, second.password)
+    assert second.email in page.locator("main").inner_text()
+    page.click("button[name=decision][value=allow]")
+    page.wait_for_url(callback + "?*")
+    answer = query_of(page.url)
+    assert answer["state"] == "s-switch"
+    tokens = exchange_code(live_auth, client, answer["code"], verifier).json()
+    assert introspect(live_auth, resource, tokens["access_token"]).json()["sub"] == second.sub
