@@ -16,6 +16,8 @@ from authlib.oauth2.base import OAuth2Error
 from authlib.oauth2.rfc6749.errors import InvalidRequestError
 from authlib.oidc.core.errors import ConsentRequiredError
 from authlib.oidc.core.errors import LoginRequiredError
+from authlib.oidc.core.errors import RequestNotSupportedError
+from authlib.oidc.core.errors import RequestURINotSupportedError
 from flask import make_response
 from flask import redirect
 from flask import render_template
@@ -54,6 +56,11 @@ def _respond():
 
 
 def _continue(server, grant, user):
+    # OIDC Core §6: request objects are not offered (metadata says so); never ignore one silently.
+    if "request" in request.args:
+        raise RequestNotSupportedError(redirect_uri=grant.redirect_uri)
+    if "request_uri" in request.args:
+        raise RequestURINotSupportedError(redirect_uri=grant.redirect_uri)
     prompts = set((request.args.get("prompt") or "").split())
     if "none" in prompts and len(prompts) > 1:
         raise InvalidRequestError("'prompt=none' cannot be combined with other values.", redirect_uri=grant.redirect_uri)

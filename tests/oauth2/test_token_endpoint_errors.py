@@ -68,10 +68,17 @@ def test_malformed_authorization_requests_get_a_page_not_a_500(endpoints, query)
     assert "Location" not in response.headers
 
 
-def test_bad_prompt_and_max_age_go_back_to_the_client(endpoints):
+def test_bad_oidc_parameters_go_back_to_the_client(endpoints):
     live_auth, client = endpoints
     base = {"response_type": "code", "client_id": client.client_id, "redirect_uri": client.redirect_uri, "state": "s"}
-    for extra in ({"prompt": "none login"}, {"max_age": "-1"}, {"scope": "openid", "nonce": "a\x00b"}):
+    cases = [
+        ({"prompt": "none login"}, "invalid_request"),
+        ({"max_age": "-1"}, "invalid_request"),
+        ({"scope": "openid", "nonce": "a\x00b"}, "invalid_request"),
+        ({"request": "eyJhbGciOiJub25lIn0.e30."}, "request_not_supported"),
+        ({"request_uri": "https://app.example/r"}, "request_uri_not_supported"),
+    ]
+    for extra, error in cases:
         response = requests.get(live_auth.authorize_endpoint, params={**base, **extra}, allow_redirects=False, timeout=5)
         assert response.status_code == 302
-        assert "error=invalid_request" in response.headers["Location"]
+        assert f"error={error}" in response.headers["Location"]
