@@ -27,6 +27,7 @@ from benchmarks.procs import Processes  # noqa: E402
 from benchmarks.procs import Server  # noqa: E402
 from benchmarks.procs import ServerSettings  # noqa: E402
 from benchmarks.procs import free_port  # noqa: E402
+from benchmarks.procs import interrupt_on_signals  # noqa: E402
 from benchmarks.report import Row  # noqa: E402
 from benchmarks.report import summarize  # noqa: E402
 from benchmarks.stack import Scenario  # noqa: E402
@@ -58,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--target", default="benchmarks.hello:app", help="WSGI app to serve")
     parser.add_argument("--path", default="/", help="path to load")
     args = parser.parse_args(argv)
+    interrupt_on_signals()
     try:
         settings = [settings_from(spec) for spec in args.configs]
         if any(s.server == "granian" for s in settings) and not (VENV_BIN / "granian").exists():

@@ -1,4 +1,4 @@
-"""Child processes of the benchmark: WSGI servers and Redis, each in its own process group.
+"""Child processes of the benchmark: the WSGI servers, each in its own process group.
 
 Every child is registered in one ``Processes`` registry, which ends them all (the whole group,
 workers included) on exit, on an error and on Ctrl-C or SIGTERM.
@@ -7,9 +7,7 @@ workers included) on exit, on an error and on Ctrl-C or SIGTERM.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -18,18 +16,14 @@ from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
 
+from tests.support.postgres import free_port  # noqa: F401  (re-exported for the benchmark's modules)
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(os.environ.get("BENCH_VENV_BIN", PROJECT_ROOT / ".venv" / "bin"))
 
 
 class BenchError(RuntimeError):
     """The benchmark cannot go on; the message says why."""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass(frozen=True)
@@ -87,12 +81,10 @@ class Processes:
         self._children: list[subprocess.Popen] = []
 
     def __enter__(self) -> Processes:
-        self._previous = signal.signal(signal.SIGTERM, _raise_interrupt)
         return self
 
     def __exit__(self, *_exc) -> None:
         self.stop_all()
-        signal.signal(signal.SIGTERM, self._previous)
 
     def spawn(self, command: list[str], env: dict[str, str], log_name: str, cwd: Path = PROJECT_ROOT) -> subprocess.Popen:
         log = open(self.log_dir / f"{log_name}.log", "ab")
@@ -153,6 +145,13 @@ def cpu_seconds(servers: list[Server]) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def interrupt_on_signals() -> None:
+    """Ctrl-C and SIGTERM unwind the stack (so every ``finally`` ends its processes), even when the
+    benchmark was started in the background, where SIGINT starts out ignored."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+
+
 def _raise_interrupt(_signum, _frame) -> None:
     raise KeyboardInterrupt
 
@@ -184,37 +183,3 @@ def tail(path: Path | None, lines: int = 15) -> str:
     if path is None or not path.exists():
         return ""
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-
-
-class RedisServer:
-    """A throwaway redis-server on a free loopback port, without persistence."""
-
-    def __init__(self, processes: Processes, root: Path):
-        binary = shutil.which("redis-server")
-        if binary is None:
-            raise BenchError("redis-server is not installed (scripts/install-system-deps.sh installs it)")
-        self.port = free_port()
-        self.root = root
-        root.mkdir(parents=True, exist_ok=True)
-        self.process = processes.spawn(
-            [binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no",
-             "--dir", str(self.root)],
-            os.environ.copy(), "redis",
-        )
-        deadline = time.monotonic() + 15
-        while not self._answers():
-            if time.monotonic() > deadline or self.process.poll() is not None:
-                raise BenchError("redis-server did not start")
-            time.sleep(0.05)
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def _answers(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
-                sock.sendall(b"PING\r\n")
-                return sock.recv(16).startswith(b"+PONG")
-        except OSError:
-            return False

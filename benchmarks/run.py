@@ -28,10 +28,10 @@ from benchmarks.load import Result  # noqa: E402
 from benchmarks.procs import VENV_BIN  # noqa: E402
 from benchmarks.procs import BenchError  # noqa: E402
 from benchmarks.procs import Processes  # noqa: E402
-from benchmarks.procs import RedisServer  # noqa: E402
 from benchmarks.procs import ServerSettings  # noqa: E402
 from benchmarks.procs import cpu_seconds  # noqa: E402
 from benchmarks.procs import free_port  # noqa: E402
+from benchmarks.procs import interrupt_on_signals  # noqa: E402
 from benchmarks.report import LEGEND  # noqa: E402
 from benchmarks.report import problems  # noqa: E402
 from benchmarks.report import rounds_detail  # noqa: E402
@@ -103,7 +103,7 @@ def run(args: argparse.Namespace, work: Path) -> int:
         database_url = None
         if args.postgres:
             database_url = start_postgres(cleanup)
-        redis_url = RedisServer(processes, work / "redis").url if args.redis else None
+        redis_url = start_redis(cleanup) if args.redis else None
         auth_port = free_port()
         instance = Instance(work, database_url, redis_url, auth_port)
         stack = Stack(processes, instance, settings, auth_port)
@@ -147,6 +147,14 @@ def start_postgres(cleanup: contextlib.ExitStack) -> str:
     return f"{server.url}/bench"
 
 
+def start_redis(cleanup: contextlib.ExitStack) -> str:
+    from tests.support.redis import RedisServer
+
+    server = RedisServer().start()
+    cleanup.callback(server.stop)
+    return server.url
+
+
 def describe(args: argparse.Namespace, settings: ServerSettings) -> str:
     storage = "PostgreSQL 15" if args.postgres else "SQLite (WAL)"
     return (
@@ -158,6 +166,7 @@ def describe(args: argparse.Namespace, settings: ServerSettings) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    interrupt_on_signals()
     try:
         ensure_installed(args)
         work = Path(tempfile.mkdtemp(prefix="authserver-bench-"))
