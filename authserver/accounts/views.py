@@ -21,6 +21,7 @@ from authserver.accounts.sessions import current_user
 from authserver.accounts.sessions import login_user
 from authserver.accounts.sessions import logout_user
 from authserver.audit.services import record
+from authserver.extensions import csrf
 from authserver.extensions import db_session
 
 bp = Blueprint("accounts", __name__)
@@ -63,22 +64,30 @@ def login():
 @bp.get("/logout")
 def logout_confirm():
     """The end_session_endpoint: asks before signing out, so a third-party page cannot sign people out."""
-    form = LogoutForm(request.args, meta={"csrf": False})
-    if current_user() is None:
-        return _finish(_logout_request(form))
-    return render_template("accounts/logout.html", form=LogoutForm(formdata=request.args), user=current_user())
+    return _confirm(request.args)
 
 
+# RP-Initiated Logout 1.0 §2: relying parties may also POST here, from their own pages, without our
+# CSRF token. The token is checked below instead: without it nobody is signed out, they are asked.
 @bp.post("/logout")
+@csrf.exempt
 def logout():
-    # CSRFProtect has checked the token before this runs; a cross-site POST never gets here.
     form = LogoutForm()
+    if not form.validate():
+        return _confirm(request.form)
     user = current_user()
     if user is not None:
         record("logout", user_id=user.id)
         db_session().commit()
     logout_user()
     return _finish(_logout_request(form))
+
+
+def _confirm(params):
+    if current_user() is None:
+        return _finish(_logout_request(LogoutForm(formdata=params, meta={"csrf": False})))
+    form = LogoutForm(formdata=params)
+    return render_template("accounts/logout.html", form=form, user=current_user())
 
 
 def _logout_request(form: LogoutForm) -> LogoutRequest:

@@ -74,10 +74,21 @@ def test_post_logout_clears_the_session(signed_in):
         assert dict(session) == {}
 
 
-def test_logout_needs_the_csrf_token(signed_in):
-    response = signed_in.post("/logout")
-    assert response.status_code == 400 and response.mimetype == "text/html"
+def test_post_without_our_csrf_token_asks_instead_of_signing_out(signed_in, app_client):
+    """An RP may POST its logout request (RP-Initiated Logout §2); a forged POST signs nobody out."""
+    response = signed_in.post("/logout", data={"client_id": app_client.client_id, "state": "s2", "csrf_token": "forged"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Sign out?" in html
+    assert f'value="{app_client.client_id}"' in html and 'value="s2"' in html
     assert is_signed_in(signed_in)
+
+
+def test_rp_posted_logout_request_redirects_after_confirmation(signed_in, app_client):
+    params = {"client_id": app_client.client_id, "post_logout_redirect_uri": BYE, "state": "s3"}
+    page = signed_in.post("/logout", data=params)
+    response = signed_in.post("/logout", data={**params, "csrf_token": csrf_token(page.get_data(as_text=True))})
+    assert response.status_code == 303 and response.headers["Location"] == BYE + "?state=s3"
+    assert not is_signed_in(signed_in)
 
 
 def test_get_logout_asks_first_and_keeps_the_parameters(signed_in, app_client):
