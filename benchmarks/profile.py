@@ -14,18 +14,17 @@ from pathlib import Path
 
 from benchmarks.load import Load
 from benchmarks.procs import VENV_BIN
-from benchmarks.procs import Server
 from benchmarks.stack import Scenario
 
 PROJECT_PACKAGES = ("authserver/", "resource/", "shared/")
 _FRAME = re.compile(r"^(?P<function>.*?) \((?P<file>[^()]*)\)$")
 
 
-def record(load: Load, scenario: Scenario, servers: list[Server], out_dir: Path, seconds: float) -> str:
+def record(load: Load, scenario: Scenario, out_dir: Path, seconds: float) -> str:
     """Load the scenario while py-spy samples each server's master and workers; return a summary."""
     out_dir.mkdir(parents=True, exist_ok=True)
     spies = []
-    for server in servers:
+    for server in scenario.servers:
         output = out_dir / f"{scenario.key}-{server.name}.txt"
         command = [str(VENV_BIN / "py-spy"), "record", "--pid", str(server.process.pid), "--subprocesses",
                    "--format", "raw", "--nolineno", "--rate", "250", "--nonblocking", "--gil",

@@ -3,6 +3,7 @@ and off) and the bare Flask ceiling, all served with the same WSGI server settin
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 
@@ -26,6 +27,8 @@ class Scenario:
     request: Request
     target_ratio: float | None
     p99_limit_ms: float | None
+    # The servers that do the work (a cache-off /v1/me costs an introspection too): their CPU is counted.
+    servers: tuple[Server, ...] = ()
 
 
 class Stack:
@@ -44,7 +47,7 @@ class Stack:
         return self.ceiling()
 
     def ceiling(self) -> Scenario:
-        return Scenario("e", "bare Flask hello (ceiling)", Request(self.hello.url + "/"), None, None)
+        return Scenario("e", "bare Flask hello (ceiling)", Request(self.hello.url + "/"), None, None, (self.hello,))
 
     def start(self, bench: Credentials, rs: Credentials) -> Stack:
         self.processes.start(self.hello)
@@ -73,22 +76,42 @@ class Stack:
     def scenarios(self, bench: Credentials, rs: Credentials) -> list[Scenario]:
         token = issue_token(self.token_endpoint, bench)
         bearer = f"Bearer {token}"
+        token_form = "grant_type=client_credentials&scope=models%3Aread"
         return [
-            Scenario("a", "token (client_credentials)",
-                     Request(self.token_endpoint, "POST", "grant_type=client_credentials&scope=models%3Aread", bench.basic),
-                     0.4, 50),
+            Scenario("a", "token (client_credentials)", Request(self.token_endpoint, "POST", token_form, bench.basic),
+                     0.4, 50, (self.auth,)),
             Scenario("b", "introspection", Request(self.introspection_endpoint, "POST", f"token={token}", rs.basic),
-                     0.6, 50),
-            Scenario("c", "GET /v1/me, cache warm", Request(self.resource.url + "/v1/me", authorization=bearer), 0.9, 50),
+                     0.6, 50, (self.auth,)),
+            Scenario("c", "GET /v1/me, cache warm", Request(self.resource.url + "/v1/me", authorization=bearer),
+                     0.9, 50, (self.resource,)),
             Scenario("d", "GET /v1/me, cache off", Request(self.resource_uncached.url + "/v1/me", authorization=bearer),
-                     0.3, None),
+                     0.3, None, (self.resource_uncached, self.auth)),
             self.ceiling(),
         ]
 
-    def servers_behind(self, key: str) -> list[Server]:
-        """The servers that do the work of a scenario (a cache-off /v1/me costs an introspection)."""
-        return {"a": [self.auth], "b": [self.auth], "c": [self.resource],
-                "d": [self.resource_uncached, self.auth], "e": [self.hello]}[key]
+    def scale_out_scenarios(self, bench: Credentials, rs: Credentials) -> list[Scenario]:
+        """(a) and (b) on this authorization server and on a second one with a single worker process,
+        both on the same database and Redis: how throughput grows from 1 to N workers."""
+        single = Server("authserver-1-worker", "authserver.wsgi:app", free_port(), self.instance.env,
+                        dataclasses.replace(self.settings, workers=1))
+        self.processes.start(single)
+        token = issue_token(self.token_endpoint, bench)
+        token_form = "grant_type=client_credentials&scope=models%3Aread"
+        scenarios = []
+        for server, workers in ((single, 1), (self.auth, self.settings.workers)):
+            origin = server.url
+            scenarios += [
+                Scenario(f"a{workers}", f"token, {workers} worker(s)",
+                         Request(self._on(origin, self.token_endpoint), "POST", token_form, bench.basic),
+                         None, 50, (server,)),
+                Scenario(f"b{workers}", f"introspection, {workers} worker(s)",
+                         Request(self._on(origin, self.introspection_endpoint), "POST", f"token={token}", rs.basic),
+                         None, 50, (server,)),
+            ]
+        return scenarios + [self.ceiling()]
+
+    def _on(self, origin: str, endpoint: str) -> str:
+        return origin + endpoint.removeprefix(self.instance.issuer)
 
     def crash_and_restart(self) -> None:
         """SIGKILL both apps (no graceful shutdown, as in a crash) and start them again on the same ports."""
