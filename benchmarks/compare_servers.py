@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -21,11 +20,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.load import Load  # noqa: E402
 from benchmarks.load import Request  # noqa: E402
-from benchmarks.procs import VENV_BIN  # noqa: E402
 from benchmarks.procs import BenchError  # noqa: E402
 from benchmarks.procs import Processes  # noqa: E402
 from benchmarks.procs import Server  # noqa: E402
 from benchmarks.procs import ServerSettings  # noqa: E402
+from benchmarks.procs import ensure_tools  # noqa: E402
 from benchmarks.procs import free_port  # noqa: E402
 from benchmarks.procs import interrupt_on_signals  # noqa: E402
 from benchmarks.report import Row  # noqa: E402
@@ -62,8 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     interrupt_on_signals()
     try:
         settings = [settings_from(spec) for spec in args.configs]
-        if any(s.server == "granian" for s in settings) and not (VENV_BIN / "granian").exists():
-            subprocess.run([str(VENV_BIN / "python"), "-m", "pip", "install", "-q", "granian>=2"], check=True)
+        ensure_tools(*{s.server for s in settings})
         print(compare(settings, args))
     except BenchError as exc:
         print(f"compare_servers: {exc}", file=sys.stderr)

@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.instance import BENCH_SCOPE  # noqa: E402
 from benchmarks.instance import METADATA_PATH  # noqa: E402
 from benchmarks.instance import Instance  # noqa: E402
+from benchmarks.procs import ensure_tools  # noqa: E402
 from benchmarks.procs import free_port  # noqa: E402
 
 
@@ -94,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
             # CPU time is the steadier figure when other work shares the machine.
             print(f"{name:<11} {1e6 * cpu / args.requests:6.0f} us CPU/request "
                   f"({1e6 * elapsed / args.requests:.0f} us wall, {args.requests} requests)")
+        if args.tree:
+            ensure_tools("pyinstrument")
         for name in args.tree:
             from pyinstrument import Profiler
 

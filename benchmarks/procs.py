@@ -22,8 +22,19 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(os.environ.get("BENCH_VENV_BIN", PROJECT_ROOT / ".venv" / "bin"))
 
 
+# What the benchmark installs into the venv on first use (also listed in setup.cfg's bench extra).
+TOOLS = {"gunicorn": "gunicorn>=22", "granian": "granian>=2", "py-spy": "py-spy>=0.4", "pyinstrument": "pyinstrument>=5"}
+
+
 class BenchError(RuntimeError):
     """The benchmark cannot go on; the message says why."""
+
+
+def ensure_tools(*names: str) -> None:
+    for name in names:
+        if not (VENV_BIN / name).exists():
+            print(f"installing {TOOLS[name]} into {VENV_BIN.parent}", flush=True)
+            subprocess.run([str(VENV_BIN / "python"), "-m", "pip", "install", "-q", TOOLS[name]], check=True)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,11 +24,11 @@ from benchmarks import profile  # noqa: E402
 from benchmarks.instance import Instance  # noqa: E402
 from benchmarks.load import Load  # noqa: E402
 from benchmarks.load import Result  # noqa: E402
-from benchmarks.procs import VENV_BIN  # noqa: E402
 from benchmarks.procs import BenchError  # noqa: E402
 from benchmarks.procs import Processes  # noqa: E402
 from benchmarks.procs import ServerSettings  # noqa: E402
 from benchmarks.procs import cpu_seconds  # noqa: E402
+from benchmarks.procs import ensure_tools  # noqa: E402
 from benchmarks.procs import free_port  # noqa: E402
 from benchmarks.procs import interrupt_on_signals  # noqa: E402
 from benchmarks.report import LEGEND  # noqa: E402
@@ -65,14 +64,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.rounds < 1 or args.duration < 1 or not 1 <= args.connections <= 1000:
         parser.error("--rounds and --duration must be at least 1, --connections within 1..1000")
     return args
-
-
-def ensure_installed(args: argparse.Namespace) -> None:
-    needed = {"gunicorn": "gunicorn>=22", "granian": "granian>=2", "py-spy": "py-spy>=0.4"}
-    for tool in (args.server, "py-spy") if args.profile else (args.server,):
-        if not (VENV_BIN / tool).exists():
-            print(f"installing {needed[tool]} into {VENV_BIN.parent}", flush=True)
-            subprocess.run([str(VENV_BIN / "python"), "-m", "pip", "install", "-q", needed[tool]], check=True)
 
 
 def measure(load: Load, scenarios: list[Scenario], rounds: int,
@@ -172,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     interrupt_on_signals()
     try:
-        ensure_installed(args)
+        ensure_tools(args.server, *(("py-spy",) if args.profile else ()))
         work = Path(tempfile.mkdtemp(prefix="authserver-bench-"))
         (work / "logs").mkdir()
         try:
