@@ -111,27 +111,25 @@ class Config:
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
+def _parse(env: Mapping[str, str], name: str, default, kind, what: str):
     raw = env.get(name)
     if raw is None or raw == "":
         return default
     try:
-        value = int(raw)
+        return kind(raw)
     except ValueError:
-        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+        raise ConfigError(f"{name} must be {what}, not {raw!r}") from None
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _parse(env, name, default, int, "a whole number")
     if value < 0:
         raise ConfigError(f"{name} must not be negative")
     return value
 
 
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number of seconds, not {raw!r}") from None
+    value = _parse(env, name, default, float, "a number of seconds")
     if not value > 0:
         raise ConfigError(f"{name} must be positive")
     return value

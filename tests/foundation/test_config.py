@@ -41,3 +41,29 @@ def test_environment_overrides_defaults(tmp_path):
 def test_a_malformed_number_is_a_clear_error(tmp_path):
     with pytest.raises(ConfigError, match="RESOURCE_CACHE_TTL"):
         Config.from_env(environ={"RESOURCE_CACHE_TTL": "soon"}, instance_path=tmp_path)
+
+
+def test_resource_server_settings_from_the_environment(tmp_path):
+    config = Config.from_env(
+        environ={
+            "RESOURCE_CHAT_BACKEND": "openai",
+            "RESOURCE_EMBEDDINGS_BACKEND": "lexical",
+            "RESOURCE_OPENAI_BASE_URL": "http://127.0.0.1:8000/v1",
+            "RESOURCE_UPSTREAM_TIMEOUT": "2.5",
+            "RESOURCE_INTROSPECTION_TIMEOUT": "0.5",
+            "RESOURCE_RATE_LIMIT_PER_MINUTE": "0",
+            "RESOURCE_LIMITS": '{"c": {"tokens_per_day": 5}}',
+            "RESOURCE_USAGE_FLUSH_INTERVAL": "5",
+        },
+        instance_path=tmp_path,
+    )
+    assert (config.chat_backend, config.embeddings_backend) == ("openai", "lexical")
+    assert (config.upstream_timeout, config.introspection_timeout) == (2.5, 0.5)
+    assert config.rate_limit_per_minute == 0 and config.resource_limits == '{"c": {"tokens_per_day": 5}}'
+    assert config.usage_flush_interval == 5.0
+
+
+@pytest.mark.parametrize("value", ["soon", "0", "-1"])
+def test_timeouts_must_be_positive_numbers(tmp_path, value):
+    with pytest.raises(ConfigError, match="RESOURCE_UPSTREAM_TIMEOUT"):
+        Config.from_env(environ={"RESOURCE_UPSTREAM_TIMEOUT": value}, instance_path=tmp_path)
