@@ -116,6 +116,8 @@ def _stream(backend, body: dict) -> Response:
             # Headers are gone already: the error travels as an event, as OpenAI's own streams do.
             yield f"data: {json.dumps(exc.as_dict())}\n\n"
         finally:
+            # A client that hangs up mid-stream must not keep the upstream connection open.
+            getattr(events, "close", lambda: None)()
             account("chat.completions", body["model"], usage.get("prompt_tokens", 0),
                     usage.get("completion_tokens", 0), info=info, resources=resources, scopes=scopes)
 
