@@ -8,6 +8,7 @@ from flask import Flask
 def init_oauth2(app: Flask) -> None:
     """Register every grant and endpoint on the app: this list is everything the server speaks."""
     from authserver.oauth2 import views
+    from authserver.oauth2.client_auth import PrivateKeyJWT
     from authserver.oauth2.endpoints import IntrospectionEndpoint
     from authserver.oauth2.endpoints import RevocationEndpoint
     from authserver.oauth2.grants import AuthorizationCodeGrant
@@ -18,7 +19,9 @@ def init_oauth2(app: Flask) -> None:
     from authserver.oauth2.oidc import UserInfoEndpoint
     from authserver.oauth2.server import AuthorizationServer
 
-    server = AuthorizationServer(app.extensions["authserver.config"])
+    config = app.extensions["authserver.config"]
+    server = AuthorizationServer(config)
+    server.register_client_auth_method(PrivateKeyJWT.CLIENT_AUTH_METHOD, PrivateKeyJWT(config))
     server.register_grant(AuthorizationCodeGrant, [S256CodeChallenge(required=True), OpenIDCode(require_nonce=False)])
     server.register_grant(RefreshTokenGrant)
     server.register_grant(ClientCredentialsGrant)

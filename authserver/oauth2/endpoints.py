@@ -10,7 +10,7 @@ from authlib.oauth2.rfc7662 import IntrospectionEndpoint as _IntrospectionEndpoi
 
 from authserver.extensions import get_config
 from authserver.oauth2.grants import ALL_AUTH_METHODS
-from authserver.oauth2.grants import SECRET_AUTH_METHODS
+from authserver.oauth2.grants import CONFIDENTIAL_AUTH_METHODS
 from authserver.scopes.services import parse_scope
 from authserver.tokens import services as tokens
 from authserver.tokens.services import TokenRecord
@@ -47,7 +47,7 @@ class IntrospectionEndpoint(_IntrospectionEndpoint):
     so a leaked client secret never turns into a token oracle."""
 
     ENDPOINT_NAME = "introspection"
-    CLIENT_AUTH_METHODS = SECRET_AUTH_METHODS
+    CLIENT_AUTH_METHODS = CONFIDENTIAL_AUTH_METHODS
 
     def create_endpoint_response(self, request):
         client = self.authenticate_endpoint_client(request)

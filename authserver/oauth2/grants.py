@@ -19,8 +19,8 @@ from authserver.tokens import codes
 from authserver.tokens import services as tokens
 from shared.security import new_credential
 
-ALL_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
-SECRET_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+CONFIDENTIAL_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt"]
+ALL_AUTH_METHODS = [*CONFIDENTIAL_AUTH_METHODS, "none"]
 
 
 def _store(request, token: dict, **lineage) -> None:
@@ -134,7 +134,7 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):
     """Confidential clients only (RFC 6749 §4.4); the token's subject is the client itself."""
 
     GRANT_TYPE = "client_credentials"
-    TOKEN_ENDPOINT_AUTH_METHODS = SECRET_AUTH_METHODS
+    TOKEN_ENDPOINT_AUTH_METHODS = CONFIDENTIAL_AUTH_METHODS
 
     def validate_requested_scope(self) -> None:
         """Within the client's allowed scopes (RFC 6749 §3.3); no scope asks for all of them."""

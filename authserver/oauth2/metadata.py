@@ -7,17 +7,18 @@ metadata promises is exactly what the server does.
 from __future__ import annotations
 
 from authserver.extensions import get_config
+from authserver.oauth2.client_auth import ASSERTION_ALGORITHMS
+from authserver.oauth2.paths import AUTHORIZE_PATH
+from authserver.oauth2.paths import END_SESSION_PATH
+from authserver.oauth2.paths import INTROSPECT_PATH
+from authserver.oauth2.paths import JWKS_PATH
+from authserver.oauth2.paths import REVOKE_PATH
+from authserver.oauth2.paths import TOKEN_PATH
+from authserver.oauth2.paths import USERINFO_PATH
 from authserver.oauth2.server import AuthorizationServer
 from authserver.scopes.services import list_scopes
 from authserver.tokens.keys import ALGORITHMS
 
-AUTHORIZE_PATH = "/oauth/authorize"
-TOKEN_PATH = "/oauth/token"
-REVOKE_PATH = "/oauth/revoke"
-INTROSPECT_PATH = "/oauth/introspect"
-USERINFO_PATH = "/oauth/userinfo"
-JWKS_PATH = "/oauth/jwks"
-END_SESSION_PATH = "/logout"
 
 CLAIMS_SUPPORTED = [
     "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "name", "email", "email_verified",
@@ -49,8 +50,11 @@ def server_metadata(server: AuthorizationServer) -> dict:
         "response_modes_supported": ["query"],
         "grant_types_supported": grant_types,
         "token_endpoint_auth_methods_supported": token_auth_methods,
+        "token_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGORITHMS,
         "revocation_endpoint_auth_methods_supported": _auth_methods(server, "revocation"),
+        "revocation_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGORITHMS,
         "introspection_endpoint_auth_methods_supported": _auth_methods(server, "introspection"),
+        "introspection_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGORITHMS,
         "code_challenge_methods_supported": ["S256"],
         "authorization_response_iss_parameter_supported": True,
         "subject_types_supported": ["public"],

@@ -42,6 +42,7 @@ class OAuthClient(ClientMixin):
     is_resource_server: bool
     client_uri: str | None
     policy_uri: str | None
+    jwks: dict | None = None
     client_metadata = {}
 
     @classmethod
@@ -59,6 +60,7 @@ class OAuthClient(ClientMixin):
             is_resource_server=row.is_resource_server,
             client_uri=row.client_uri,
             policy_uri=row.policy_uri,
+            jwks=row.jwks,
         )
 
     @property

@@ -8,6 +8,7 @@ from flask import request
 
 from authserver.extensions import csrf
 from authserver.oauth2 import metadata
+from authserver.oauth2 import paths
 from authserver.oauth2.authorize import authorization_endpoint
 from authserver.oauth2.server import get_server
 from authserver.tokens.keys import public_jwks
@@ -17,8 +18,8 @@ bp = Blueprint("oauth2", __name__)
 # Browser-based public clients call these from their own origin. None reads a cookie, so letting
 # any origin read the answers gives away nothing a direct request would not.
 CROSS_ORIGIN_PATHS = frozenset({
-    metadata.TOKEN_PATH, metadata.REVOKE_PATH, metadata.USERINFO_PATH, metadata.JWKS_PATH,
-    "/.well-known/oauth-authorization-server", "/.well-known/openid-configuration",
+    paths.TOKEN_PATH, paths.REVOKE_PATH, paths.USERINFO_PATH, paths.JWKS_PATH,
+    paths.OAUTH_METADATA_PATH, paths.OPENID_METADATA_PATH,
 })
 
 
@@ -33,42 +34,42 @@ def allow_browser_clients(response):
     return response
 
 
-@bp.route(metadata.AUTHORIZE_PATH, methods=["GET", "POST"])
+@bp.route(paths.AUTHORIZE_PATH, methods=["GET", "POST"])
 def authorize():
     return authorization_endpoint()
 
 
 # Clients authenticate these with their credentials, not a browser session: CSRF does not apply.
-@bp.post(metadata.TOKEN_PATH)
+@bp.post(paths.TOKEN_PATH)
 @csrf.exempt
 def token():
     return get_server().create_token_response()
 
 
-@bp.post(metadata.REVOKE_PATH)
+@bp.post(paths.REVOKE_PATH)
 @csrf.exempt
 def revoke():
     return get_server().create_endpoint_response("revocation")
 
 
-@bp.post(metadata.INTROSPECT_PATH)
+@bp.post(paths.INTROSPECT_PATH)
 @csrf.exempt
 def introspect():
     return get_server().create_endpoint_response("introspection")
 
 
-@bp.route(metadata.USERINFO_PATH, methods=["GET", "POST"])
+@bp.route(paths.USERINFO_PATH, methods=["GET", "POST"])
 @csrf.exempt
 def userinfo():
     return get_server().create_endpoint_response("userinfo")
 
 
-@bp.get(metadata.JWKS_PATH)
+@bp.get(paths.JWKS_PATH)
 def jwks():
     return jsonify(public_jwks())
 
 
-@bp.get("/.well-known/oauth-authorization-server")
-@bp.get("/.well-known/openid-configuration")
+@bp.get(paths.OAUTH_METADATA_PATH)
+@bp.get(paths.OPENID_METADATA_PATH)
 def server_metadata():
     return jsonify(metadata.server_metadata(get_server()))

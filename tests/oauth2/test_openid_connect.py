@@ -37,8 +37,13 @@ def test_metadata_documents_validate_and_name_every_endpoint(live_auth):
         assert metadata["response_types_supported"] == ["code"]
         assert set(metadata["grant_types_supported"]) == {"authorization_code", "refresh_token", "client_credentials"}
         assert metadata["code_challenge_methods_supported"] == ["S256"]
-        assert set(metadata["token_endpoint_auth_methods_supported"]) == {"client_secret_basic", "client_secret_post", "none"}
-        assert metadata["introspection_endpoint_auth_methods_supported"] == ["client_secret_basic", "client_secret_post"]
+        assert set(metadata["token_endpoint_auth_methods_supported"]) == {
+            "client_secret_basic", "client_secret_post", "private_key_jwt", "none"
+        }
+        assert metadata["introspection_endpoint_auth_methods_supported"] == [
+            "client_secret_basic", "client_secret_post", "private_key_jwt"
+        ]
+        assert "RS256" in metadata["token_endpoint_auth_signing_alg_values_supported"]
         assert metadata["authorization_response_iss_parameter_supported"] is True
         assert {"openid", "profile", "email", "offline_access", "models:read"} <= set(metadata["scopes_supported"])
         assert "RS256" in metadata["id_token_signing_alg_values_supported"]
