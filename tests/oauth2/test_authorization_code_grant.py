@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import requests
@@ -12,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy import update
 
 from authserver.accounts.services import disable_user
+from authserver.clients.services import disable_client
 from authserver.db import utcnow
 from authserver.extensions import db_session
 from authserver.tokens.models import AuthorizationCode
@@ -248,3 +250,14 @@ def test_codes_live_at_most_sixty_seconds(live_auth):
         return row.expires_at - row.created_at
 
     assert live_auth.run(lifetime) <= timedelta(seconds=60)
+
+
+def test_a_disabled_client_gets_the_error_page_within_a_second(live_auth):
+    client = live_auth.client()
+    browser = live_auth.browser()
+    browser.sign_in(live_auth.user())
+    assert browser.authorize(_params(client), decision=None).status_code == 200
+    live_auth.run(disable_client, client.client_id)
+    time.sleep(1.05)
+    response = browser.authorize(_params(client), decision=None)
+    assert response.status_code == 400 and "Location" not in response.headers
