@@ -9,8 +9,6 @@ that was just issued is not refused for long by a cache that saw it unknown.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import re
 import threading
@@ -26,6 +24,8 @@ from flask import request
 from resource.errors import ApiError
 from resource.errors import unavailable
 from resource.http import basic_credentials
+from resource.token_cache import TokenCache
+from resource.token_cache import cache_key
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ class Introspector:
         self._ttl = cfg.resource_cache_ttl
         self._negative_ttl = min(cfg.resource_negative_cache_ttl, cfg.resource_cache_ttl)
         self._timeout = cfg.introspection_timeout
-        self._cache = cache
+        self._cache = TokenCache(cache)
         self._http = http
         self._endpoint: str | None = None
         self._lock = threading.Lock()
@@ -100,18 +100,18 @@ class Introspector:
 
     def validate(self, token: str) -> TokenInfo | None:
         """The token's claims if it is an active access token, None if it is not."""
-        key = "introspection:" + hashlib.sha256(token.encode("utf-8")).hexdigest()
-        cached = self._cache_get(key) if self._ttl > 0 else None
+        key = cache_key(token)
+        cached = self._cache.get(key) if self._ttl > 0 else None
         if cached is not None:
-            claims = json.loads(cached)
-            return self._accept(claims)
+            return self._accept(cached)
         claims = self._introspect_once(key, token)
         info = self._accept(claims)
-        if info is None:
-            self._cache_set(key, '{"active": false}', self._negative_ttl)
-        else:
-            lifetime = self._ttl if info.exp is None else min(self._ttl, info.exp - time.time())
-            self._cache_set(key, json.dumps(claims), lifetime)
+        if self._ttl > 0:
+            if info is None:
+                self._cache.put(key, {"active": False}, self._negative_ttl)
+            else:
+                lifetime = self._ttl if info.exp is None else min(self._ttl, info.exp - time.time())
+                self._cache.put(key, claims, lifetime)
         return info
 
     def _introspect_once(self, key: str, token: str) -> dict:
@@ -174,19 +174,6 @@ class Introspector:
         if info.exp is not None and info.exp <= time.time():
             return None
         return info
-
-    def _cache_get(self, key: str) -> str | None:
-        try:
-            return self._cache.get(key)
-        except Exception as exc:  # a cache outage costs an introspection, never a wrong answer
-            log.warning("token cache unavailable: %s", type(exc).__name__)
-            return None
-
-    def _cache_set(self, key: str, value: str, ttl: float) -> None:
-        try:
-            self._cache.set(key, value, ttl)
-        except Exception as exc:
-            log.warning("token cache unavailable: %s", type(exc).__name__)
 
 
 class _Flight:

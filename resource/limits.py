@@ -11,7 +11,8 @@ A person acting through any client is held to the defaults as well, counted unde
 (say ``{"scope:chat:create": {"rate_limit_per_minute": 20}}``: 20 chat calls a minute per client,
 inside its overall limit); a field left out there is not limited separately.
 A limit of 0 means unlimited. Counters are fixed windows (the minute, the UTC day) in the shared
-cache, so with ``REDIS_URL`` every process and host counts together.
+cache, so with ``REDIS_URL`` every process and host counts together; each process re-reads the
+daily token count at most once a second (one Redis round trip per request, not two).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 
 from resource.auth import TokenInfo
 from resource.errors import ApiError
+from shared.cache import MemoryCache
 from shared.config import ConfigError
 
 log = logging.getLogger(__name__)
@@ -31,6 +33,8 @@ log = logging.getLogger(__name__)
 MINUTE = 60
 DAY = 86_400
 FIELDS = ("rate_limit_per_minute", "tokens_per_day")
+# A daily quota may be overshot by what other processes spend within this many seconds.
+QUOTA_READ_TTL = 1.0
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,7 @@ class Limiter:
         self._default = Limits(cfg.rate_limit_per_minute, cfg.tokens_per_day)
         self._overrides = parse_overrides(cfg.resource_limits)
         self._cache = cache
+        self._local = None if isinstance(cache, MemoryCache) else MemoryCache(max_entries=50_000)
 
     def limits_for(self, info: TokenInfo) -> Limits:
         values = {name: getattr(self._default, name) for name in FIELDS}
@@ -93,8 +98,9 @@ class Limiter:
         headers: dict[str, str] = {}
         try:
             for index, (who, subject, limits) in enumerate(self.subjects(info, scopes)):
-                count = self._cache.incr(f"rpm:{subject}:{window}", 1, MINUTE + 1)
-                used = int(self._cache.get(self._tokens_key(subject, now)) or 0)
+                count = self._cache.incr(f"rpm:{subject}:{window}", 1, MINUTE + 1) \
+                    if limits.rate_limit_per_minute else 0
+                used = self._tokens_used(self._tokens_key(subject, now)) if limits.tokens_per_day else 0
                 if index == 0:
                     headers = _headers(limits, count, used, reset)
                 if limits.rate_limit_per_minute and count > limits.rate_limit_per_minute:
@@ -115,9 +121,21 @@ class Limiter:
         now = time.time()
         try:
             for _, subject, _ in self.subjects(info, scopes):
-                self._cache.incr(self._tokens_key(subject, now), tokens, DAY + MINUTE)
+                key = self._tokens_key(subject, now)
+                total = self._cache.incr(key, tokens, DAY + MINUTE)
+                if self._local is not None:
+                    self._local.set(key, str(total), QUOTA_READ_TTL)
         except Exception as exc:
             log.warning("token quota store unavailable: %s", type(exc).__name__)
+
+    def _tokens_used(self, key: str) -> int:
+        """Today's tokens; with Redis, re-read at most once per QUOTA_READ_TTL per process."""
+        if self._local is not None and (seen := self._local.get(key)) is not None:
+            return int(seen)
+        used = int(self._cache.get(key) or 0)
+        if self._local is not None:
+            self._local.set(key, str(used), QUOTA_READ_TTL)
+        return used
 
     @staticmethod
     def _tokens_key(subject: str, now: float) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 import requests
 from authlib.integrations.requests_client import OAuth2Session
 
@@ -65,15 +66,21 @@ def test_user_token_speaks_for_the_user(stack):
     assert (me["sub"], me["client_id"]) == (user.sub, client.client_id)
 
 
-def test_revocation_takes_effect_within_the_cache_ttl(stack):
+@pytest.mark.parametrize("shared_cache", [False, True], ids=["memory", "redis"])
+def test_revocation_takes_effect_within_the_cache_ttl(stack, start_resource, request, shared_cache):
+    server = stack.resource
+    if shared_cache:
+        server = start_resource(stack.auth.url, stack.resource_client.client_id, stack.resource_client.client_secret,
+                                resource_cache_ttl=1, redis_url=request.getfixturevalue("redis_url"))
     token = stack.token("models:read")
-    assert stack.get("/v1/models", token).status_code == 200
+    assert stack.get("/v1/models", token, server=server).status_code == 200
     stack.revoke(token)
     revoked_at = time.monotonic()
-    while stack.get("/v1/models", token).status_code == 200:
+    while stack.get("/v1/models", token, server=server).status_code == 200:
         assert time.monotonic() - revoked_at < 1.5, "revoked token still accepted past RESOURCE_CACHE_TTL"
         time.sleep(0.05)
-    assert stack.get("/v1/models", token).headers["WWW-Authenticate"].startswith('Bearer error="invalid_token"')
+    refused = stack.get("/v1/models", token, server=server)
+    assert refused.headers["WWW-Authenticate"].startswith('Bearer error="invalid_token"')
 
 
 def test_expired_token_is_refused_and_never_served_from_cache(stack, config, start_resource):

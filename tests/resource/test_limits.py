@@ -111,3 +111,14 @@ def test_per_scope_limit_counts_only_the_calls_needing_that_scope(fake_as, start
     refused = chat(server, token)
     assert refused.status_code == 429 and "chat:create" in refused.json()["error"]["message"]
     assert get(server, token).status_code == 200  # other scopes only meet the client's own limit
+
+
+def test_token_quota_is_shared_through_redis(fake_as, start_resource, redis_url):
+    one = start_resource(fake_as.url, redis_url=redis_url, tokens_per_day=20)
+    two = start_resource(fake_as.url, redis_url=redis_url, tokens_per_day=20)
+    token = fake_as.grant("shared-quota", "chat:create")
+    assert chat(one, token).status_code == 200  # 12 tokens
+    assert chat(two, token).status_code == 200  # 24: two read 12 from Redis
+    time.sleep(1.05)  # QUOTA_READ_TTL: one's own view of the count is re-read from Redis
+    refused = chat(one, token)
+    assert refused.status_code == 429 and refused.json()["error"]["code"] == "tokens_per_day_exceeded"
