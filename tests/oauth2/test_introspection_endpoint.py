@@ -13,22 +13,14 @@ from authserver.clients.services import disable_client
 from authserver.db import utcnow
 from authserver.extensions import db_session
 from authserver.tokens.models import Token
-from tests.support.oauth import exchange_code
 from tests.support.oauth import introspect
-
-
-def _user_tokens(live_auth, client, user, scope="openid email"):
-    browser = live_auth.browser()
-    browser.sign_in(user)
-    code, verifier = browser.authorization_code(client, scope=scope)
-    return exchange_code(live_auth, client, code, verifier).json()
 
 
 def test_active_token_has_every_member_and_email_only_when_consented(live_auth):
     client = live_auth.client()
     resource = live_auth.client(redirect_uri=None, resource_server=True)
     user = live_auth.user()
-    tokens = _user_tokens(live_auth, client, user)
+    tokens = live_auth.user_tokens(client, user, scope="openid email")
     before = int(time.time())
     info = introspect(live_auth, resource, tokens["access_token"]).json()
     assert info["active"] is True
@@ -40,14 +32,14 @@ def test_active_token_has_every_member_and_email_only_when_consented(live_auth):
     assert before - 5 <= info["iat"] <= before + 1
     assert info["exp"] == info["iat"] + 3600
     assert info["username"] == info["email"] == user.email
-    without_email = _user_tokens(live_auth, client, user, scope="openid")
+    without_email = live_auth.user_tokens(client, user, scope="openid")
     info = introspect(live_auth, resource, without_email["access_token"]).json()
     assert info["active"] is True and "email" not in info and "username" not in info
 
 
 def test_clients_that_are_not_resource_servers_are_refused_even_for_their_own_tokens(live_auth):
     client = live_auth.client()
-    tokens = _user_tokens(live_auth, client, live_auth.user())
+    tokens = live_auth.user_tokens(client, scope="openid email")
     response = requests.post(
         live_auth.url + "/oauth/introspect", data={"token": tokens["access_token"]},
         auth=(client.client_id, client.client_secret), timeout=5,
@@ -68,11 +60,11 @@ def test_unknown_revoked_and_disabled_are_inactive(live_auth):
     resource = live_auth.client(redirect_uri=None, resource_server=True)
     user = live_auth.user()
     assert introspect(live_auth, resource, "unknown").json() == {"active": False}
-    tokens = _user_tokens(live_auth, client, user)
+    tokens = live_auth.user_tokens(client, user, scope="openid email")
     live_auth.run(disable_user, user.email)
     assert introspect(live_auth, resource, tokens["access_token"]).json() == {"active": False}
     other_user = live_auth.user()
-    tokens = _user_tokens(live_auth, client, other_user)
+    tokens = live_auth.user_tokens(client, other_user, scope="openid email")
     assert introspect(live_auth, resource, tokens["access_token"]).json()["active"] is True
     live_auth.run(disable_client, client.client_id)
     assert introspect(live_auth, resource, tokens["access_token"]).json() == {"active": False}

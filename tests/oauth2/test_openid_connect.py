@@ -12,13 +12,6 @@ from authserver.tokens.keys import add_key
 from tests.support.oauth import exchange_code
 
 
-def _id_token(live_auth, client, user, scope="openid", **extra):
-    browser = live_auth.browser()
-    browser.sign_in(user)
-    code, verifier = browser.authorization_code(client, scope=scope, **extra)
-    return exchange_code(live_auth, client, code, verifier).json()
-
-
 def _jwks(live_auth) -> dict:
     return requests.get(live_auth.url + "/oauth/jwks", timeout=5).json()
 
@@ -52,10 +45,10 @@ def test_metadata_documents_validate_and_name_every_endpoint(live_auth):
 def test_id_token_is_rs256_by_default_and_es256_after_rotation_with_the_old_key_still_published(live_auth):
     client = live_auth.client()
     user = live_auth.user()
-    first = _id_token(live_auth, client, user)["id_token"]
+    first = live_auth.user_tokens(client, user)["id_token"]
     assert jwt.decode(first, KeySet.import_key_set(_jwks(live_auth))).header["alg"] == "RS256"
     live_auth.run(add_key, "ES256")
-    second = _id_token(live_auth, client, user)["id_token"]
+    second = live_auth.user_tokens(client, user)["id_token"]
     jwks = KeySet.import_key_set(_jwks(live_auth))
     assert len(_jwks(live_auth)["keys"]) == 2
     assert jwt.decode(second, jwks).header["alg"] == "ES256"
@@ -66,10 +59,10 @@ def test_id_token_is_rs256_by_default_and_es256_after_rotation_with_the_old_key_
 def test_userinfo_honours_the_granted_scopes(live_auth):
     client = live_auth.client()
     user = live_auth.user(name="Grace Hopper")
-    token = _id_token(live_auth, client, user, scope="openid")["access_token"]
+    token = live_auth.user_tokens(client, user, scope="openid")["access_token"]
     info = requests.get(live_auth.url + "/oauth/userinfo", headers={"Authorization": f"Bearer {token}"}, timeout=5)
     assert info.json() == {"sub": user.sub}
-    token = _id_token(live_auth, client, user, scope="openid profile")["access_token"]
+    token = live_auth.user_tokens(client, user, scope="openid profile")["access_token"]
     info = requests.post(live_auth.url + "/oauth/userinfo", headers={"Authorization": f"Bearer {token}"}, timeout=5)
     assert info.json() == {"sub": user.sub, "name": "Grace Hopper"}
 
@@ -80,7 +73,7 @@ def test_userinfo_refuses_bad_tokens_and_tokens_without_openid(live_auth):
     assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
     assert requests.get(live_auth.url + "/oauth/userinfo", timeout=5).status_code == 401
     client = live_auth.client()
-    token = _id_token(live_auth, client, live_auth.user(), scope="email")
+    token = live_auth.user_tokens(client, live_auth.user(), scope="email")
     assert "id_token" not in token
     response = requests.get(live_auth.url + "/oauth/userinfo", headers={"Authorization": f"Bearer {token['access_token']}"}, timeout=5)
     assert response.status_code == 403 and response.json()["error"] == "insufficient_scope"
@@ -89,7 +82,7 @@ def test_userinfo_refuses_bad_tokens_and_tokens_without_openid(live_auth):
 def test_a_replayed_nonce_is_refused(live_auth):
     client = live_auth.client()
     user = live_auth.user()
-    _id_token(live_auth, client, user, nonce="once")
+    live_auth.user_tokens(client, user, nonce="once")
     browser = live_auth.browser()
     browser.sign_in(user)
     response = browser.authorize({

@@ -8,25 +8,15 @@ import requests
 from requests_oauthlib import OAuth2Session
 
 from authserver.accounts.services import disable_user
-from tests.support.oauth import exchange_code
 from tests.support.oauth import introspect
 from tests.support.oauth import refresh
-
-
-def _tokens(live_auth, client, scope="openid email"):
-    browser = live_auth.browser()
-    browser.sign_in(live_auth.user())
-    code, verifier = browser.authorization_code(client, scope=scope)
-    response = exchange_code(live_auth, client, code, verifier)
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 def test_each_refresh_returns_a_new_refresh_token_in_the_same_family(live_auth, monkeypatch):
     monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the live server is plain http on loopback
     client = live_auth.client()
     resource = live_auth.client(redirect_uri=None, resource_server=True)
-    first = _tokens(live_auth, client)
+    first = live_auth.user_tokens(client, scope="openid email")
     # requests-oauthlib, an independent client library, does the refresh.
     session = OAuth2Session(client.client_id, token=first)
     second = session.refresh_token(live_auth.token_endpoint, auth=(client.client_id, client.client_secret))
@@ -41,7 +31,7 @@ def test_each_refresh_returns_a_new_refresh_token_in_the_same_family(live_auth, 
 
 def test_refresh_may_narrow_the_scope_but_never_widen_it(live_auth):
     client = live_auth.client()
-    first = _tokens(live_auth, client)
+    first = live_auth.user_tokens(client, scope="openid email")
     response = requests.post(
         live_auth.token_endpoint,
         data={"grant_type": "refresh_token", "refresh_token": first["refresh_token"], "scope": "openid profile"},
@@ -59,7 +49,7 @@ def test_refresh_may_narrow_the_scope_but_never_widen_it(live_auth):
 def test_rfc9700_reuse_of_a_rotated_refresh_token_revokes_the_whole_family(live_auth):
     client = live_auth.client(auth_method="none")
     resource = live_auth.client(redirect_uri=None, resource_server=True)
-    first = _tokens(live_auth, client)
+    first = live_auth.user_tokens(client, scope="openid email")
     second = refresh(live_auth, client, first["refresh_token"]).json()
     third = refresh(live_auth, client, second["refresh_token"]).json()
     replay = refresh(live_auth, client, first["refresh_token"])
@@ -72,14 +62,14 @@ def test_rfc9700_reuse_of_a_rotated_refresh_token_revokes_the_whole_family(live_
 def test_refresh_token_is_bound_to_its_client(live_auth):
     client = live_auth.client()
     other = live_auth.client()
-    first = _tokens(live_auth, client)
+    first = live_auth.user_tokens(client, scope="openid email")
     assert refresh(live_auth, other, first["refresh_token"]).json()["error"] == "invalid_grant"
     assert refresh(live_auth, client, first["refresh_token"]).status_code == 200
 
 
 def test_client_without_the_refresh_grant_gets_no_refresh_token(live_auth):
     client = live_auth.client(grant_types=["authorization_code"])
-    assert "refresh_token" not in _tokens(live_auth, client)
+    assert "refresh_token" not in live_auth.user_tokens(client, scope="openid email")
 
 
 def test_rfc9700_two_concurrent_refreshes_have_exactly_one_winner(live_auth):
@@ -87,7 +77,7 @@ def test_rfc9700_two_concurrent_refreshes_have_exactly_one_winner(live_auth):
     client = live_auth.client()
     resource = live_auth.client(redirect_uri=None, resource_server=True)
     for _round in range(3):
-        first = _tokens(live_auth, client)
+        first = live_auth.user_tokens(client, scope="openid email")
         barrier = threading.Barrier(4)
         results = []
 
@@ -111,9 +101,6 @@ def test_rfc9700_two_concurrent_refreshes_have_exactly_one_winner(live_auth):
 def test_a_disabled_user_cannot_refresh(live_auth):
     client = live_auth.client()
     user = live_auth.user()
-    browser = live_auth.browser()
-    browser.sign_in(user)
-    code, verifier = browser.authorization_code(client)
-    tokens = exchange_code(live_auth, client, code, verifier).json()
+    tokens = live_auth.user_tokens(client, user)
     live_auth.run(disable_user, user.email)
     assert refresh(live_auth, client, tokens["refresh_token"]).json()["error"] == "invalid_grant"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import requests
 
-from tests.support.oauth import exchange_code
 from tests.support.oauth import introspect
 from tests.support.oauth import refresh
 
@@ -18,10 +17,7 @@ def _revoke(live_auth, client, token, **extra):
 
 
 def _family(live_auth, client):
-    browser = live_auth.browser()
-    browser.sign_in(live_auth.user())
-    code, verifier = browser.authorization_code(client)
-    first = exchange_code(live_auth, client, code, verifier).json()
+    first = live_auth.user_tokens(client)
     second = refresh(live_auth, client, first["refresh_token"]).json()
     return first, second
 

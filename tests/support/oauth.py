@@ -105,6 +105,15 @@ class LiveAuth:
     def browser(self) -> Browser:
         return Browser(self)
 
+    def user_tokens(self, client: RegisteredClient, user: AppUser | None = None, scope: str = "openid", **extra) -> dict:
+        """The token response ``client`` gets once ``user`` (a new one by default) signs in and allows."""
+        browser = self.browser()
+        browser.sign_in(user or self.user())
+        code, verifier = browser.authorization_code(client, scope=scope, **extra)
+        response = exchange_code(self, client, code, verifier)
+        assert response.status_code == 200, response.text
+        return response.json()
+
 
 @functools.cache
 def _password_hash(password: str) -> str:
