@@ -134,7 +134,7 @@ def _consent_page(client, scope: str, user):
             action=request.full_path.rstrip("?"),
         )
     )
-    _no_framing(response)
+    _page_headers(response)
     return response
 
 
@@ -142,12 +142,14 @@ def _error_page(message: str):
     response = make_response(
         render_template("error.html", title="This sign-in link is not valid", message=message, back_url=None), 400
     )
-    _no_framing(response)
+    _page_headers(response)
     return response
 
 
-def _no_framing(response) -> None:
-    # Consent must be given on our own page, never inside another site's frame (RFC 9700 §4.16).
+def _page_headers(response) -> None:
+    # Consent must be given on our own page, never inside another site's frame (RFC 9700 §4.16),
+    # and the request's URL (state, PKCE challenge) must not leak to the client's linked pages.
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
     response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"

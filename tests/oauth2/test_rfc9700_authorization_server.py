@@ -94,6 +94,7 @@ def test_rfc9700_4_16_the_consent_page_cannot_be_framed(live_auth):
     page = browser.authorize(_params(client), decision=None)
     assert page.headers["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+    assert page.headers["Referrer-Policy"] == "no-referrer"
 
 
 def test_rfc9700_4_7_consent_post_without_the_csrf_token_is_refused(live_auth):
