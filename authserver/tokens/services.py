@@ -48,7 +48,7 @@ def store_token(
 
     A plain INSERT on the session's connection (same transaction): the ORM's unit of work cost
     more than the insert itself on every token request. The row is then attached to the session
-    as already persistent, so callers may still change it and commit.
+    as already persistent, so callers may still change it and commit again.
     """
     config = get_config()
     now = utcnow()
@@ -69,10 +69,12 @@ def store_token(
     )
     session = db_session()
     result = session.connection().execute(_INSERT_TOKEN, values)
+    # Commit first: on SQLite the write lock is held from the INSERT to the COMMIT, so nothing
+    # else happens in between.
+    session.commit()
     row = Token(id=result.inserted_primary_key[0], **values)
     make_transient_to_detached(row)
     session.add(row)
-    session.commit()
     return row
 
 
