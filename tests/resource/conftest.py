@@ -8,6 +8,7 @@ import shutil
 import pytest
 
 from resource import create_app
+from shared.config import PROJECT_ROOT
 from shared.config import Config
 from tests.resource.fakes import RS_ID
 from tests.resource.fakes import RS_SECRET
@@ -96,3 +97,40 @@ def stack(live_auth, start_resource):
     server = start_resource(live_auth.url, resource_client.client_id, resource_client.client_secret,
                             resource_cache_ttl=1, usage_flush_interval=0.1)
     return Stack(live_auth, server, resource_client, partner)
+
+
+@pytest.fixture
+def resource_process(tmp_path):
+    """``resource_process(env)``: a resource server in its own OS process (``manage.py serve resource``)."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import requests
+
+    from tests.support.postgres import free_port
+
+    started = []
+
+    def start(env: dict[str, str]) -> str:
+        port = free_port()
+        environ = {key: value for key, value in os.environ.items() if not key.startswith(("RESOURCE_", "REDIS_"))}
+        environ.update(env, AUTHSERVER_INSTANCE_PATH=str(tmp_path / f"process-{port}"))
+        process = subprocess.Popen([sys.executable, "manage.py", "serve", "resource", "--port", str(port)],
+                                   cwd=PROJECT_ROOT, env=environ, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        started.append(process)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                requests.get(url + "/healthz", timeout=1)
+                return url
+            except requests.ConnectionError:
+                assert process.poll() is None and time.monotonic() < deadline, "resource server did not start"
+                time.sleep(0.1)
+
+    yield start
+    for process in started:
+        process.terminate()
+        process.wait(10)
