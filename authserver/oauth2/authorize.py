@@ -27,6 +27,7 @@ from authserver.accounts.sessions import auth_time
 from authserver.accounts.sessions import current_user
 from authserver.accounts.sessions import logout_user
 from authserver.consent import services as consent
+from authserver.extensions import csrf
 from authserver.oauth2.server import get_server
 from authserver.scopes.services import parse_scope
 from authserver.scopes.services import scope_descriptions
@@ -35,6 +36,13 @@ LOGIN_PATH = "/login"
 
 
 def authorization_endpoint():
+    if request.method == "POST":
+        if "decision" not in request.form:
+            # OIDC Core §3.1.2.1: an authorization request may come as a form POST; go on as a GET.
+            params = [*request.args.items(multi=True), *request.form.items(multi=True)]
+            return redirect(request.path + "?" + urlencode(params), code=303)
+        # The consent decision is the one POST that must come from our own form.
+        csrf.protect()
     response = _respond()
     if request.method == "POST" and response.status_code in (302, 307):
         # RFC 9700 §4.12: after a form POST, 303 makes every browser switch to GET.

@@ -261,3 +261,16 @@ def test_a_disabled_client_gets_the_error_page_within_a_second(live_auth):
     time.sleep(1.05)
     response = browser.authorize(_params(client), decision=None)
     assert response.status_code == 400 and "Location" not in response.headers
+
+
+def test_an_authorization_request_may_arrive_as_a_form_post(live_auth):
+    """OIDC Core §3.1.2.1: the same request as a POST from the client's page."""
+    client = live_auth.client()
+    browser = live_auth.browser()
+    browser.sign_in(live_auth.user())
+    posted = browser.http.post(live_auth.authorize_endpoint, data=_params(client), allow_redirects=False, timeout=5)
+    assert posted.status_code == 303
+    page = browser.http.get(live_auth.url + posted.headers["Location"], allow_redirects=False, timeout=5)
+    assert page.status_code == 200 and 'name="decision"' in page.text
+    response = browser.decide(page, "allow")
+    assert query_of(response.headers["Location"])["state"] == "st-123"
