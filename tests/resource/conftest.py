@@ -3,18 +3,26 @@ real authorization server (end to end, see ``tests/resource/e2e.py``)."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
+import time
 
 import pytest
+import requests
 
 from resource import create_app
 from shared.config import PROJECT_ROOT
 from shared.config import Config
+from tests.resource.e2e import Stack
+from tests.resource.e2e import register
 from tests.resource.fakes import RS_ID
 from tests.resource.fakes import RS_SECRET
 from tests.resource.fakes import FakeIntrospection
 from tests.resource.fakes import FakeUpstream
 from tests.support.live_server import LiveServer
+from tests.support.postgres import free_port
 from tests.support.redis import RedisServer
 
 
@@ -90,9 +98,6 @@ def resource(fake_as, start_resource):
 @pytest.fixture
 def stack(live_auth, start_resource):
     """The real authorization server, one resource server trusting it (cache TTL 1 s), a partner."""
-    from tests.resource.e2e import Stack
-    from tests.resource.e2e import register
-
     resource_client, partner = register(live_auth)
     server = start_resource(live_auth.url, resource_client.client_id, resource_client.client_secret,
                             resource_cache_ttl=1, usage_flush_interval=0.1)
@@ -102,15 +107,6 @@ def stack(live_auth, start_resource):
 @pytest.fixture
 def resource_process(tmp_path):
     """``resource_process(env)``: a resource server in its own OS process (``manage.py serve resource``)."""
-    import os
-    import subprocess
-    import sys
-    import time
-
-    import requests
-
-    from tests.support.postgres import free_port
-
     started = []
 
     def start(env: dict[str, str]) -> str:

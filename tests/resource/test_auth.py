@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
@@ -156,8 +157,6 @@ def test_oversized_or_malformed_tokens_are_refused_without_introspection(resourc
 
 
 def test_a_burst_on_a_fresh_token_costs_one_introspection(resource, fake_as):
-    from concurrent.futures import ThreadPoolExecutor
-
     token = fake_as.grant("burst", "models:read")
     get(resource, token="warm-up-discovery")
     fake_as.introspections = 0

@@ -8,6 +8,7 @@ import types
 
 import pytest
 
+from resource import create_app
 from resource.backends import build_backends
 from resource.backends import minilm
 from resource.backends.demo import DemoChat
@@ -81,8 +82,6 @@ def test_unusable_choices_fail_at_startup(tmp_path, overrides, message):
 
 
 def test_bad_limits_fail_at_startup(tmp_path):
-    from resource import create_app
-
     for raw in ("not json", '{"c": {"rpm": 5}}', '{"c": {"rate_limit_per_minute": -1}}'):
         with pytest.raises(ConfigError, match="RESOURCE_LIMITS"):
             create_app(Config.from_env(environ={}, instance_path=tmp_path, secret_key="x", resource_limits=raw))

@@ -8,6 +8,8 @@ import time
 import pytest
 import requests
 
+from tests.support.postgres import free_port
+
 CHAT = {"model": "demo-chat", "messages": [{"role": "user", "content": "count these words please"}]}
 
 
@@ -95,8 +97,6 @@ def test_limits_are_shared_across_processes_through_redis(fake_as, start_resourc
 
 
 def test_redis_outage_does_not_take_the_api_down(fake_as, start_resource):
-    from tests.support.postgres import free_port
-
     server = start_resource(fake_as.url, redis_url=f"redis://127.0.0.1:{free_port()}/0")
     assert get(server, fake_as.grant("no-redis", "models:read")).status_code == 200
     ready = requests.get(server.url + "/readyz", timeout=10)

@@ -7,6 +7,8 @@ import json
 import pytest
 import requests
 
+from tests.support.postgres import free_port
+
 ALL = "models:read embeddings:create chat:create"
 
 
@@ -94,8 +96,6 @@ def test_upstream_timeout_is_504(proxied, fake_upstream):
 
 
 def test_unreachable_upstream_is_502(fake_as, start_resource):
-    from tests.support.postgres import free_port
-
     server = start_resource(fake_as.url, chat_backend="openai",
                             openai_base_url=f"http://127.0.0.1:{free_port()}/v1")
     token = fake_as.grant("t", "chat:create models:read")
