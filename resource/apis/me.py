@@ -17,4 +17,5 @@ bp = Blueprint("me", __name__, url_prefix="/v1")
 def me():
     info = g.token
     account("me", None, 0, 0)
-    return jsonify(sub=info.sub, client_id=info.client_id, scope=" ".join(sorted(info.scopes)), exp=info.exp)
+    # The scope string exactly as the authorization server granted it (order included).
+    return jsonify(sub=info.sub, client_id=info.client_id, scope=info.claims.get("scope", ""), exp=info.exp)

@@ -35,6 +35,9 @@ def test_each_endpoint_requires_its_scope(stack):
     me = stack.get("/v1/me", reader).json()
     assert me["sub"] == me["client_id"] == stack.partner.client_id
     assert me["scope"] == "models:read"
+    with OAuth2Session(stack.partner.client_id, stack.partner.client_secret, scope="chat:create models:read") as session:
+        granted = session.fetch_token(stack.auth.token_endpoint, grant_type="client_credentials")
+    assert stack.get("/v1/me", granted["access_token"]).json()["scope"] == granted["scope"]
 
 
 def test_missing_and_unknown_tokens_are_401(stack):
