@@ -169,16 +169,21 @@ def test_prompt_none_answers_login_required_then_consent_required(live_auth):
 
 def test_prompt_login_forces_a_new_sign_in(live_auth):
     client = live_auth.client()
+    user = live_auth.user()
     browser = live_auth.browser()
-    browser.sign_in(live_auth.user())
-    response = browser.http.get(
-        live_auth.authorize_endpoint, params=_params(client, prompt="login"), allow_redirects=False, timeout=5
-    )
-    assert response.status_code == 302 and response.headers["Location"].startswith("/login?next=")
-    assert "prompt" not in response.headers["Location"]
+    browser.sign_in(user)
+    params = _params(client, prompt="login")
+    response = browser.http.get(live_auth.authorize_endpoint, params=params, allow_redirects=False, timeout=5)
+    login_url = response.headers["Location"]
+    assert response.status_code == 302 and login_url.startswith("/login?next=")
+    assert "prompt" not in login_url
     # The old session no longer counts.
     again = browser.http.get(live_auth.authorize_endpoint, params=_params(client), allow_redirects=False, timeout=5)
     assert again.headers["Location"].startswith("/login?next=")
+    # Signing in again through the form leads back to the request, which now goes on (no loop).
+    back = browser.login(user, next_url=query_of(live_auth.url + login_url)["next"])
+    response = browser.authorize(query_of(live_auth.url + back.headers["Location"]))
+    assert query_of(response.headers["Location"])["state"] == "st-123"
 
 
 def test_code_is_bound_to_client_and_redirect_uri(live_auth):

@@ -137,11 +137,12 @@ class Browser:
         self.live = live
         self.http = requests.Session()
 
-    def login(self, user: AppUser) -> requests.Response:
-        """Sign in through the real login form (about 100 ms of argon2)."""
-        page = self.http.get(self.live.url + "/login", timeout=10)
+    def login(self, user: AppUser, next_url: str | None = None) -> requests.Response:
+        """Sign in through the real login form (about 100 ms of argon2); returns its redirect."""
+        login_url = self.live.url + "/login" + ("?" + urlencode({"next": next_url}) if next_url else "")
+        page = self.http.get(login_url, timeout=10)
         response = self.http.post(
-            self.live.url + "/login",
+            login_url,
             data={"email": user.email, "password": user.password, "csrf_token": _field(page.text, "csrf_token")},
             allow_redirects=False,
             timeout=10,
