@@ -13,10 +13,10 @@ from resource.apis import account
 from resource.apis import json_body
 from resource.apis import require_string
 from resource.apis import state
+from resource.apis.models import resolve
 from resource.auth import require_scope
 from resource.errors import ApiError
 from resource.errors import bad_request
-from resource.errors import model_not_found
 
 bp = Blueprint("chat", __name__, url_prefix="/v1")
 SCOPE = "chat:create"
@@ -84,8 +84,7 @@ def validate(body: dict) -> dict:
 def create_chat_completion():
     body = validate(json_body())
     backend = state().chat
-    if body["model"] not in backend.models():
-        raise model_not_found(body["model"])
+    body["model"] = resolve(body["model"], backend)
     if body.get("stream"):
         return _stream(backend, body)
     completion = backend.complete(body)

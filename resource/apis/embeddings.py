@@ -12,9 +12,9 @@ from resource.apis import account
 from resource.apis import json_body
 from resource.apis import require_string
 from resource.apis import state
+from resource.apis.models import resolve
 from resource.auth import require_scope
 from resource.errors import bad_request
-from resource.errors import model_not_found
 
 bp = Blueprint("embeddings", __name__, url_prefix="/v1")
 SCOPE = "embeddings:create"
@@ -54,8 +54,7 @@ def create_embeddings():
     if encoding not in ENCODINGS:
         raise bad_request("'encoding_format' must be 'float' or 'base64'.", param="encoding_format")
     backend = state().embeddings
-    if model not in backend.models():
-        raise model_not_found(model)
+    model = resolve(model, backend)
     result = backend.embed(model, texts)
     dimensions = body.get("dimensions")
     if dimensions is not None and dimensions != len(result.vectors[0]):

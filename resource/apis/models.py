@@ -23,6 +23,17 @@ def all_models() -> list[str]:
     return list(dict.fromkeys(resources.chat.models() + resources.embeddings.models()))
 
 
+def resolve(model: str, backend) -> str:
+    """The backend's model for a requested id. Every id ``/v1/models`` lists is valid in every call
+    (the contract's promise): one this backend does not serve gets the backend's first model."""
+    served = backend.models()
+    if model in served:
+        return model
+    if model in all_models() and served:
+        return served[0]
+    raise model_not_found(model)
+
+
 @bp.get("/models")
 @require_scope(SCOPE)
 def list_models():

@@ -26,6 +26,7 @@ class FakeIntrospection:
         self.metadata_status = 200
         self.usage: list[dict] = []
         self.usage_status = 202
+        self.usage_attempts = 0
 
     def grant(self, token: str, scope: str, sub: str = "client-1", client_id: str = "client-1",
               lifetime: int = 3600, **extra) -> str:
@@ -53,6 +54,7 @@ class FakeIntrospection:
 
         @app.post("/internal/usage")
         def usage():
+            self.usage_attempts += 1
             if self.usage_status != 202:
                 return jsonify(error="temporarily_unavailable"), self.usage_status
             self.usage.extend(request.get_json()["records"])
