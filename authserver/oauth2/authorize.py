@@ -44,9 +44,12 @@ def authorization_endpoint():
         # The consent decision is the one POST that must come from our own form.
         csrf.protect()
     response = _respond()
-    if request.method == "POST" and response.status_code in (302, 307):
-        # RFC 9700 §4.12: after a form POST, 303 makes every browser switch to GET.
-        response.status_code = 303
+    if response.status_code in (302, 303):
+        # The Location may carry a code: no cache along the way may keep it.
+        response.headers["Cache-Control"] = "no-store"
+        if request.method == "POST":
+            # RFC 9700 §4.12: after a form POST, 303 makes every browser switch to GET.
+            response.status_code = 303
     return response
 
 

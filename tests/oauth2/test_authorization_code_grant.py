@@ -52,6 +52,7 @@ def test_confidential_client_gets_tokens_and_an_id_token(live_auth):
     response = browser.authorize(dict(query_of(url)))
     callback = response.headers["Location"]
     assert callback.startswith(CALLBACK)
+    assert response.headers["Cache-Control"] == "no-store"
     params = query_of(callback)
     assert params["state"] == state
     assert params["iss"] == live_auth.url
