@@ -72,6 +72,9 @@ def _continue(server, grant, user):
         raise RequestNotSupportedError(redirect_uri=grant.redirect_uri)
     if "request_uri" in request.args:
         raise RequestURINotSupportedError(redirect_uri=grant.redirect_uri)
+    if request.args.get("response_mode", "query") != "query":
+        # Only the query mode is offered (metadata); answering another way would go unread.
+        raise InvalidRequestError("Only 'response_mode=query' is supported.", redirect_uri=grant.redirect_uri)
     prompts = set((request.args.get("prompt") or "").split())
     if "none" in prompts and len(prompts) > 1:
         raise InvalidRequestError("'prompt=none' cannot be combined with other values.", redirect_uri=grant.redirect_uri)

@@ -77,6 +77,8 @@ def test_bad_oidc_parameters_go_back_to_the_client(endpoints):
         ({"scope": "openid", "nonce": "a\x00b"}, "invalid_request"),
         ({"request": "eyJhbGciOiJub25lIn0.e30."}, "request_not_supported"),
         ({"request_uri": "https://app.example/r"}, "request_uri_not_supported"),
+        ({"response_mode": "form_post"}, "invalid_request"),
+        ({"response_mode": "fragment"}, "invalid_request"),
     ]
     for extra, error in cases:
         response = requests.get(live_auth.authorize_endpoint, params={**base, **extra}, allow_redirects=False, timeout=5)
