@@ -1,0 +1,53 @@
+"""The benchmark's verdicts: what wrk's Lua script prints becomes figures, and any non-2xx response
+or socket error fails the run (timings themselves are never asserted)."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks.load import Request
+from benchmarks.load import parse
+from benchmarks.procs import BenchError
+from benchmarks.report import problems
+from benchmarks.report import summarize
+from benchmarks.report import table
+from benchmarks.stack import Scenario
+
+OUTPUT = """Running 5s test @ http://127.0.0.1:5000/oauth/token
+BENCH_RESULT requests=5000 duration_us=5000000 p50_us=2500 p99_us=40000 max_us=90000 non2xx=3 connect=0 read=1 write=0 timeout=2
+BENCH_FAILURE 401 {"error": "invalid_client"}
+BENCH_BODY {"access_token": "abc", "token_type": "Bearer"}
+"""
+
+
+def scenario(key: str, target: float | None = None) -> Scenario:
+    return Scenario(key, f"scenario {key}", Request("http://127.0.0.1:1/"), target, 50)
+
+
+def test_lua_output_becomes_figures():
+    result = parse(OUTPUT, "url")
+    assert (result.rps, result.p50_ms, result.p99_ms) == (1000.0, 2.5, 40.0)
+    assert (result.non2xx, result.socket_errors) == (3, 3)
+    assert result.failures == ['401 {"error": "invalid_client"}']
+    assert result.bodies == ['{"access_token": "abc", "token_type": "Bearer"}']
+
+
+def test_output_without_a_result_is_an_error_not_zeroes():
+    with pytest.raises(BenchError, match="no result"):
+        parse("unable to connect to 127.0.0.1:1 Connection refused\n", "url")
+
+
+def test_non_2xx_and_socket_errors_fail_the_run():
+    bad = summarize(scenario("a", 0.4), [parse(OUTPUT, "url")])
+    clean = summarize(scenario("e"), [parse(OUTPUT.replace("non2xx=3", "non2xx=0").replace("read=1", "read=0")
+                                                 .replace("timeout=2", "timeout=0"), "url")])
+    found = problems([bad, clean])
+    assert len(found) == 1 and found[0].startswith("(a) 3 non-2xx responses, 3 socket errors")
+
+
+def test_ratios_are_to_the_ceiling_and_medians_over_rounds():
+    rounds = [OUTPUT.replace("requests=5000", f"requests={n}") for n in (1000, 3000, 2000)]
+    token = summarize(scenario("a", 0.4), [parse(text, "url") for text in rounds])
+    ceiling = summarize(scenario("e"), [parse(OUTPUT.replace("requests=5000", "requests=10000"), "url")])
+    assert token.rps == 400.0
+    assert "0.20  >= 0.4 MISSED, p99 <= 50 ms ok" in table([token, ceiling])
