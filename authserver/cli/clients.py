@@ -93,6 +93,18 @@ def rotate_secret(client_id: str, as_json: bool) -> None:
     emit(payload, as_json, _describe(payload))
 
 
+@clients.command("set-limits")
+@click.argument("client_id")
+@click.option("--rate-limit-per-minute", type=int, default=None, help="Requests a minute; 0 is unlimited.")
+@click.option("--tokens-per-day", type=int, default=None, help="Model tokens a day; 0 is unlimited.")
+@click.option("--json", "as_json", is_flag=True)
+@in_app_context
+def set_limits(client_id: str, rate_limit_per_minute: int | None, tokens_per_day: int | None, as_json: bool) -> None:
+    """Set the limits resource servers enforce for this client (left out: the server's default)."""
+    payload = services.client_as_dict(services.set_limits(client_id, rate_limit_per_minute, tokens_per_day))
+    emit(payload, as_json, _describe(payload))
+
+
 @clients.command("disable")
 @click.argument("client_id")
 @in_app_context

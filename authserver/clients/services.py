@@ -125,6 +125,20 @@ def rotate_secret(client_id: str) -> Registration:
     return Registration(client=client, client_secret=secret)
 
 
+def set_limits(client_id: str, rate_limit_per_minute: int | None, tokens_per_day: int | None) -> Client:
+    """Per-client limits the resource servers enforce (published through introspection); None is the default."""
+    for name, value in (("requests per minute", rate_limit_per_minute), ("tokens per day", tokens_per_day)):
+        if value is not None and value < 0:
+            raise InvalidInput(f"{name} must not be negative (0 means unlimited)")
+    client = get_client(client_id)
+    client.rate_limit_per_minute = rate_limit_per_minute
+    client.tokens_per_day = tokens_per_day
+    record("client.limits_set", client_id=client.client_id, rate_limit_per_minute=rate_limit_per_minute,
+           tokens_per_day=tokens_per_day)
+    db_session().commit()
+    return client
+
+
 def disable_client(client_id: str) -> Client:
     client = get_client(client_id)
     client.disabled = True
@@ -144,6 +158,8 @@ def client_as_dict(client: Client) -> dict:
         "scope": " ".join(client.scopes),
         "token_endpoint_auth_method": client.token_endpoint_auth_method,
         "resource_server": client.is_resource_server,
+        "rate_limit_per_minute": client.rate_limit_per_minute,
+        "tokens_per_day": client.tokens_per_day,
         "disabled": client.disabled,
         "created_at": client.created_at.isoformat(),
         "secret_rotated_at": client.secret_rotated_at.isoformat() if client.secret_rotated_at else None,

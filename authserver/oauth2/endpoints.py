@@ -72,6 +72,7 @@ class IntrospectionEndpoint(_IntrospectionEndpoint):
             "token_type": "refresh_token" if record.is_refresh else "Bearer",
             "iss": get_config().issuer,
             "aud": record.client_id,
+            **record.client_limits,
         }
         if user is not None and "email" in parse_scope(token.scope):
             payload["username"] = user.email

@@ -142,6 +142,8 @@ class TokenRecord:
     client_id: str
     client_disabled: bool
     user: User | None
+    # The client's own limits for resource servers, published as introspection members.
+    client_limits: dict[str, int]
 
     @property
     def expires_at(self) -> datetime | None:
@@ -164,7 +166,7 @@ class TokenRecord:
 
 # Built once: constructing this statement cost more than running it (every introspection runs it).
 _FIND_TOKEN = (
-    select(Token, Client.client_id, Client.disabled, User)
+    select(Token, Client.client_id, Client.disabled, Client.rate_limit_per_minute, Client.tokens_per_day, User)
     .join(Client, Client.id == Token.client_id)
     .outerjoin(User, User.id == Token.user_id)
     .where(or_(Token.access_token_digest == bindparam("digest"), Token.refresh_token_digest == bindparam("digest")))
@@ -183,13 +185,15 @@ def find_token(value: str) -> TokenRecord | None:
     found = db_session().execute(_FIND_TOKEN, {"digest": token_digest}).first()
     if found is None:
         return None
-    token, client_id, client_disabled, user = found
+    token, client_id, client_disabled, rate_limit_per_minute, tokens_per_day, user = found
+    limits = {"rate_limit_per_minute": rate_limit_per_minute, "tokens_per_day": tokens_per_day}
     return TokenRecord(
         token=token,
         is_refresh=token.refresh_token_digest == token_digest,
         client_id=client_id,
         client_disabled=client_disabled,
         user=user,
+        client_limits={name: value for name, value in limits.items() if value is not None},
     )
 
 

@@ -73,3 +73,15 @@ def test_rotating_a_public_clients_secret_is_refused(cli):
                      "--auth-method", "none", "--json").json
     result = cli("clients", "rotate-secret", created["client_id"])
     assert result.code != 0 and "without a secret" in result.err
+
+
+def test_set_limits(cli):
+    created = cli.ok("clients", "add", "--name", "Partner", "--json").json
+    assert created["rate_limit_per_minute"] is None
+    shown = cli.ok("clients", "set-limits", created["client_id"], "--rate-limit-per-minute", "60",
+                   "--tokens-per-day", "5000", "--json").json
+    assert (shown["rate_limit_per_minute"], shown["tokens_per_day"]) == (60, 5000)
+    assert_refused_without_change(cli, ("clients", "list", "--json"),
+                                  ("clients", "set-limits", created["client_id"], "--tokens-per-day", "-1"),
+                                  "must not be negative")
+    assert_refused_without_change(cli, ("clients", "list", "--json"), ("clients", "set-limits", "nope"), "no client")

@@ -85,3 +85,17 @@ def test_expired_access_token_is_inactive(live_auth):
 
     live_auth.run(expire)
     assert introspect(live_auth, resource, token).json() == {"active": False}
+
+
+def test_a_clients_own_limits_are_published_for_resource_servers(live_auth):
+    from authserver.clients.services import set_limits
+    from tests.support.oauth import token_request
+
+    partner = live_auth.client(redirect_uri=None, scope="openid")
+    resource = live_auth.client(redirect_uri=None, resource_server=True)
+    token = token_request(live_auth, partner, {"grant_type": "client_credentials"}).json()["access_token"]
+    info = introspect(live_auth, resource, token).json()
+    assert "rate_limit_per_minute" not in info and "tokens_per_day" not in info
+    live_auth.run(set_limits, partner.client_id, 30, 0)
+    info = introspect(live_auth, resource, token).json()
+    assert info["rate_limit_per_minute"] == 30 and info["tokens_per_day"] == 0
