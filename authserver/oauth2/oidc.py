@@ -15,6 +15,7 @@ from authlib.oidc.core import UserInfoEndpoint as _UserInfoEndpoint
 from authlib.oidc.core.grants import OpenIDCode as _OpenIDCode
 
 from authserver.accounts.models import User
+from authserver.extensions import db_session
 from authserver.extensions import get_config
 from authserver.scopes.services import parse_scope
 from authserver.tokens import codes
@@ -84,6 +85,7 @@ class UserInfoEndpoint(_UserInfoEndpoint):
 
     def __call__(self, request):
         record = self.resource_protector.validate_request(["openid"], request)
-        if record.user is None:
+        user = db_session().get(User, record.token.user_id) if record.user is not None else None
+        if user is None:
             raise InvalidTokenError()
-        return 200, dict(user_claims(record.user, record.token.scope)), default_json_headers
+        return 200, dict(user_claims(user, record.token.scope)), default_json_headers

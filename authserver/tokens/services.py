@@ -7,6 +7,7 @@ so one indexed lookup by digest finds a row and a database leak yields no usable
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import fields
 from datetime import datetime
 from datetime import timedelta
 
@@ -16,7 +17,6 @@ from sqlalchemy import insert
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import update
-from sqlalchemy.orm import make_transient_to_detached
 
 from authserver.accounts.models import User
 from authserver.audit.services import record
@@ -43,12 +43,11 @@ def store_token(
     family_id: str | None = None,
     authorization_code_id: int | None = None,
     auth_time: datetime | None = None,
-) -> Token:
-    """Store one token row (digests only) and commit: the token request's one commit.
+) -> int:
+    """Store one token row (digests only), commit (the token request's one commit), return its id.
 
-    A plain INSERT on the session's connection (same transaction): the ORM's unit of work cost
-    more than the insert itself on every token request. The row is then attached to the session
-    as already persistent, so callers may still change it and commit again.
+    A plain INSERT on the session's connection (same transaction): building and attaching an ORM
+    object cost more than the insert itself on every token request.
     """
     config = get_config()
     now = utcnow()
@@ -72,10 +71,7 @@ def store_token(
     # Commit first: on SQLite the write lock is held from the INSERT to the COMMIT, so nothing
     # else happens in between.
     session.commit()
-    row = Token(id=result.inserted_primary_key[0], **values)
-    make_transient_to_detached(row)
-    session.add(row)
-    return row
+    return result.inserted_primary_key[0]
 
 
 def find_by_refresh_token(refresh_token: str) -> tuple[Token, User | None] | None:
@@ -134,14 +130,38 @@ def revoke_issued_from_code(code_id: int) -> int:
 
 
 @dataclass(frozen=True)
+class TokenRow:
+    """The columns of a token that introspection, revocation and userinfo read."""
+
+    id: int
+    family_id: str
+    scope: str
+    user_id: int | None
+    issued_at: datetime
+    access_expires_at: datetime
+    refresh_expires_at: datetime | None
+    refresh_rotated_at: datetime | None
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True)
+class TokenSubject:
+    """The columns of a token's user that introspection reads."""
+
+    sub: str
+    email: str
+    disabled: bool
+
+
+@dataclass(frozen=True)
 class TokenRecord:
     """A token with what introspection and userinfo need of its client and user, from one query."""
 
-    token: Token
+    token: TokenRow
     is_refresh: bool
     client_id: str
     client_disabled: bool
-    user: User | None
+    user: TokenSubject | None
     # The client's own limits for resource servers, published as introspection members.
     client_limits: dict[str, int]
 
@@ -164,13 +184,31 @@ class TokenRecord:
         return expires_at is not None and expires_at > utcnow()
 
 
-# Built once: constructing this statement cost more than running it (every introspection runs it).
+_TOKEN_COLUMNS = [Token.__table__.c[field.name] for field in fields(TokenRow)]
+_USER_COLUMNS = [User.__table__.c[field.name] for field in fields(TokenSubject)]
+# Built once and run as Core on the session's connection: constructing the statement, and loading
+# ORM objects from it, cost more than running it (every introspection runs it).
 _FIND_TOKEN = (
-    select(Token, Client.client_id, Client.disabled, Client.rate_limit_per_minute, Client.tokens_per_day, User)
-    .join(Client, Client.id == Token.client_id)
-    .outerjoin(User, User.id == Token.user_id)
-    .where(or_(Token.access_token_digest == bindparam("digest"), Token.refresh_token_digest == bindparam("digest")))
+    select(
+        *_TOKEN_COLUMNS,
+        Token.__table__.c.refresh_token_digest,
+        Client.__table__.c.client_id,
+        Client.__table__.c.disabled,
+        Client.__table__.c.rate_limit_per_minute,
+        Client.__table__.c.tokens_per_day,
+        *_USER_COLUMNS,
+    )
+    .select_from(Token.__table__)
+    .join(Client.__table__, Client.__table__.c.id == Token.__table__.c.client_id)
+    .outerjoin(User.__table__, User.__table__.c.id == Token.__table__.c.user_id)
+    .where(
+        or_(
+            Token.__table__.c.access_token_digest == bindparam("digest"),
+            Token.__table__.c.refresh_token_digest == bindparam("digest"),
+        )
+    )
 )
+_TOKEN_WIDTH = len(_TOKEN_COLUMNS)
 
 
 def find_token(value: str) -> TokenRecord | None:
@@ -182,17 +220,19 @@ def find_token(value: str) -> TokenRecord | None:
     if not value:
         return None
     token_digest = digest(value)
-    found = db_session().execute(_FIND_TOKEN, {"digest": token_digest}).first()
+    found = db_session().connection().execute(_FIND_TOKEN, {"digest": token_digest}).first()
     if found is None:
         return None
-    token, client_id, client_disabled, rate_limit_per_minute, tokens_per_day, user = found
+    token = TokenRow(*found[:_TOKEN_WIDTH])
+    refresh_digest, client_id, client_disabled, rate_limit_per_minute, tokens_per_day = found[_TOKEN_WIDTH:_TOKEN_WIDTH + 5]
+    user_values = found[_TOKEN_WIDTH + 5:]
     limits = {"rate_limit_per_minute": rate_limit_per_minute, "tokens_per_day": tokens_per_day}
     return TokenRecord(
         token=token,
-        is_refresh=token.refresh_token_digest == token_digest,
+        is_refresh=refresh_digest == token_digest,
         client_id=client_id,
         client_disabled=client_disabled,
-        user=user,
+        user=TokenSubject(*user_values) if user_values[0] is not None else None,
         client_limits={name: value for name, value in limits.items() if value is not None},
     )
 
