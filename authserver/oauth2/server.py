@@ -8,6 +8,7 @@ from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Payload
 from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Request
 from authlib.oauth2.rfc6749 import OAuth2Request
 from authlib.oauth2.rfc6749.errors import InvalidClientError
+from authlib.oauth2.rfc6749.errors import InvalidRequestError
 from flask import current_app
 from flask import request as flask_request
 
@@ -46,6 +47,14 @@ class AuthorizationServer(_AuthorizationServer):
         except (UnicodeDecodeError, ValueError):
             # A Basic header that decodes to garbage is a failed authentication, not a crash.
             raise InvalidClientError(status_code=401, description="Malformed client credentials.") from None
+
+    def get_consent_grant(self, request=None, end_user=None):
+        try:
+            return super().get_consent_grant(request, end_user)
+        except ValueError:
+            # Authlib quotes redirect_uri and response_type into its error descriptions and refuses
+            # to build one with characters RFC 6749 §5.2 forbids there (control, non-ASCII).
+            raise InvalidRequestError("The authorization request is malformed.") from None
 
     def generate_bearer_token(self, grant_type, client, user=None, scope=None, expires_in=None,
                               include_refresh_token=True) -> dict:

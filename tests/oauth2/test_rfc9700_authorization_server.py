@@ -76,6 +76,18 @@ def test_rfc9700_4_11_never_an_open_redirector(live_auth):
     assert response.status_code == 400 and "Location" not in response.headers
 
 
+def test_rfc9700_4_11_control_and_non_ascii_characters_end_on_the_error_page(live_auth):
+    # Authlib quotes these values into error descriptions, where RFC 6749 §5.2 forbids such characters.
+    client = live_auth.client()
+    browser = live_auth.browser()
+    browser.sign_in(live_auth.user())
+    for extra in ({"redirect_uri": client.redirect_uri + "\x00"}, {"redirect_uri": client.redirect_uri + "\u00e9"},
+                  {"response_type": "code\x00"}):
+        response = browser.http.get(live_auth.authorize_endpoint, params=_params(client, **extra),
+                                    allow_redirects=False, timeout=5)
+        assert response.status_code == 400 and "Location" not in response.headers, extra
+
+
 def test_rfc9700_4_12_redirects_after_the_consent_post_are_303(live_auth):
     client = live_auth.client()
     browser = live_auth.browser()
