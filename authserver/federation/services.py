@@ -68,7 +68,7 @@ def add_provider(
     token_url: str | None = None,
     userinfo_url: str | None = None,
 ) -> UpstreamProvider:
-    if not NAME.match(name or "") or name in RESERVED_NAMES:
+    if not NAME.fullmatch(name or "") or name in RESERVED_NAMES:
         raise InvalidInput(f"invalid name {name!r}: use 1-64 lowercase letters, digits, '-' or '_' (not 'link')")
     kind = TYPES.get(type_)
     if kind is None:
@@ -113,6 +113,8 @@ def list_providers(enabled_only: bool = False) -> list[UpstreamProvider]:
 
 
 def get_provider(name: str, enabled_only: bool = True) -> UpstreamProvider | None:
+    if not NAME.fullmatch(name):
+        return None  # never stored; and PostgreSQL refuses a NUL from the URL with an error, not "no row"
     provider = db_session().scalar(select(UpstreamProvider).where(UpstreamProvider.name == name))
     if provider is None or (enabled_only and provider.disabled):
         return None
