@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import requests
 from authlib.integrations.base_client import OAuthError
 from flask import session
@@ -19,6 +21,9 @@ from authserver.federation.providers import TYPES
 
 # Round trips one browser may have in flight at once (tabs, back button, double clicks).
 MAX_PENDING = 4
+# The sizes of the columns an upstream's answer is stored in (upstream_identities.subject and
+# .email, users.name): a longer value would be a database error, not a sign-in.
+SUBJECT_MAX, EMAIL_MAX, NAME_MAX = 255, 320, 200
 
 
 def _client(provider: UpstreamProvider):
@@ -72,7 +77,7 @@ def finish(provider: UpstreamProvider, code: str, data: dict) -> UpstreamUser:
         token = client.fetch_access_token(
             redirect_uri=data["redirect_uri"], code=code, code_verifier=data["code_verifier"]
         )
-        return kind.fetch_user(client, token, data)
+        return _storable(kind.fetch_user(client, token, data))
     except UpstreamFailure:
         raise
     except requests.RequestException as exc:
@@ -83,3 +88,15 @@ def finish(provider: UpstreamProvider, code: str, data: dict) -> UpstreamUser:
         raise UpstreamFailure("invalid_id_token", f"{type(exc).__name__}: {exc}") from exc
     except (ValueError, KeyError, TypeError) as exc:
         raise UpstreamFailure("upstream_error", f"{type(exc).__name__}: {exc}") from exc
+
+
+def _storable(user: UpstreamUser) -> UpstreamUser:
+    """The upstream's answer as we can keep it; a subject we cannot store exactly is refused."""
+    subject = user.subject
+    if not isinstance(subject, str) or not 0 < len(subject) <= SUBJECT_MAX or "\x00" in subject:
+        raise UpstreamFailure("upstream_error", "the subject is not a string of 1 to 255 characters")
+    email = user.email if isinstance(user.email, str) and len(user.email) <= EMAIL_MAX else None
+    if email and "\x00" in email:
+        email = None
+    name = user.name.replace("\x00", "")[:NAME_MAX] if isinstance(user.name, str) else None
+    return dataclasses.replace(user, email=email, name=name or None)
