@@ -16,10 +16,7 @@ from urllib.parse import urlunsplit
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
-from sqlalchemy import select
-
-from authserver.clients.models import Client
-from authserver.extensions import db_session
+from authserver.clients.services import find_enabled_client
 from authserver.extensions import get_config
 from authserver.tokens.keys import public_jwks
 
@@ -73,8 +70,8 @@ def redirect_target(request: LogoutRequest) -> str | None:
         client_id = audience
     if client_id is None:
         return None
-    client = db_session().scalar(select(Client).where(Client.client_id == client_id))
-    if client is None or client.disabled or uri not in (client.post_logout_redirect_uris or []):
+    client = find_enabled_client(client_id)
+    if client is None or uri not in (client.post_logout_redirect_uris or []):
         return None
     return with_state(uri, request.state)
 

@@ -106,6 +106,19 @@ def get_client(client_id: str) -> Client:
     return client
 
 
+def could_be_client_id(value: str | None) -> bool:
+    """False for what we could never have issued: not worth a query (a NUL byte fails one on PostgreSQL)."""
+    return bool(value) and len(value) <= 64 and value.isascii() and value.isprintable()
+
+
+def find_enabled_client(client_id: str | None) -> Client | None:
+    """The enabled client with this id, or None: unknown and disabled clients look the same."""
+    if not could_be_client_id(client_id):
+        return None
+    client = db_session().scalar(select(Client).where(Client.client_id == client_id))
+    return client if client is not None and not client.disabled else None
+
+
 def list_clients(owner_id: int | None = None) -> list[Client]:
     query = select(Client).order_by(Client.id)
     if owner_id is not None:

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 
 from authlib.oauth2.rfc6749 import ClientMixin
 from authlib.oidc.core import AuthorizationCodeMixin
-from sqlalchemy import select
 
 from authserver.accounts.models import User
 from authserver.clients.models import Client
 from authserver.clients.redirects import redirect_uri_matches
-from authserver.extensions import db_session
+from authserver.clients.services import could_be_client_id
+from authserver.clients.services import find_enabled_client
 from authserver.scopes.services import parse_scope
 from authserver.tokens.models import AuthorizationCode
 from authserver.tokens.models import Token
@@ -114,14 +114,14 @@ class ClientCache:
         self._lock = threading.Lock()
 
     def get(self, client_id: str | None) -> OAuthClient | None:
-        if not client_id or len(client_id) > 64 or not client_id.isascii() or not client_id.isprintable():
+        if not could_be_client_id(client_id):
             return None
         now = time.monotonic()
         entry = self._entries.get(client_id)
         if entry is not None and entry[0] > now:
             return entry[1]
-        row = db_session().scalar(select(Client).where(Client.client_id == client_id))
-        client = OAuthClient.from_row(row) if row is not None and not row.disabled else None
+        row = find_enabled_client(client_id)
+        client = OAuthClient.from_row(row) if row is not None else None
         with self._lock:
             if len(self._entries) >= self.max_entries:
                 self._entries.clear()

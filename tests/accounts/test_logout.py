@@ -191,3 +191,10 @@ def test_signing_in_again_ends_the_previous_session(auth_app, signed_in, user):
     replay = auth_app.test_client()
     replay.set_cookie("authserver_session", earlier)
     assert replay.get("/account/apps").status_code == 302
+
+
+def test_a_client_id_no_client_could_have_goes_to_the_signed_out_page(client, app_client):
+    # A NUL byte must not reach the query: PostgreSQL refuses it with an error.
+    for client_id in ("a\x00b", "x" * 65, "caf\u00e9"):
+        response = client.get("/logout?" + urlencode({"client_id": client_id, "post_logout_redirect_uri": BYE}))
+        assert response.status_code == 200 and "Location" not in response.headers, client_id
