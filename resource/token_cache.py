@@ -1,8 +1,9 @@
 """Introspection answers, cached under the SHA-256 of the token, never past a fixed deadline.
 
-Each entry carries its absolute deadline (``until``). With Redis, entries are shared by every
-process, and each process also keeps what it read in memory until that same deadline: the local
-copy is never staler than the shared one, and a hot token costs no Redis round trip.
+Each process keeps the answers themselves in memory (never serialized), each until its deadline.
+With Redis, entries are also shared by every process as JSON carrying their absolute deadline
+(``until``); what a process reads from Redis it keeps in memory until that same deadline: the
+local copy is never staler than the shared one, and a hot token costs no Redis round trip.
 A cache outage costs an introspection call, never a wrong answer.
 """
 
@@ -24,28 +25,31 @@ def cache_key(token: str) -> str:
 
 class TokenCache:
     def __init__(self, shared):
-        self._shared = shared
-        self._local = None if isinstance(shared, MemoryCache) else MemoryCache(max_entries=50_000)
+        # Without Redis the app's memory cache is the only store: it holds the claims dicts as they are.
+        in_process = isinstance(shared, MemoryCache)
+        self._local = shared if in_process else MemoryCache(max_entries=50_000)
+        self._shared = None if in_process else shared
 
     def get(self, key: str) -> dict | None:
-        raw = self._local.get(key) if self._local is not None else None
+        claims = self._local.get(key)
+        if claims is not None or self._shared is None:
+            return claims
+        raw = self._shared_get(key)
         if raw is None:
-            raw = self._shared_get(key)
-            if raw is None:
-                return None
-            if self._local is not None:
-                self._local.set(key, raw, json.loads(raw)["until"] - time.time())
+            return None
         entry = json.loads(raw)
-        return entry["claims"] if entry["until"] > time.time() else None
+        remaining = entry["until"] - time.time()
+        self._local.set(key, entry["claims"], remaining)
+        return entry["claims"] if remaining > 0 else None
 
     def put(self, key: str, claims: dict, ttl: float) -> None:
         if ttl <= 0:
             return
-        raw = json.dumps({"until": time.time() + ttl, "claims": claims})
-        if self._local is not None:
-            self._local.set(key, raw, ttl)
+        self._local.set(key, claims, ttl)
+        if self._shared is None:
+            return
         try:
-            self._shared.set(key, raw, ttl)
+            self._shared.set(key, json.dumps({"until": time.time() + ttl, "claims": claims}), ttl)
         except Exception as exc:
             log.warning("token cache unavailable: %s", type(exc).__name__)
 
