@@ -76,15 +76,6 @@ class _EnabledProviders:
         return len(self._load())
 
 
-@bp.after_request
-def no_store_no_framing(response):
-    # These pages carry CSRF tokens and a password form: never cached, never inside another site's frame.
-    response.headers.setdefault("Cache-Control", "no-store")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
-    return response
-
-
 @bp.app_context_processor
 def upstream_providers_processor():
     return {"upstream_providers": _EnabledProviders()}
@@ -99,7 +90,7 @@ def _fail(provider, reason: str, back_url: str, detail: str = "", status: int = 
     title, message = (text.format(provider=label) for text in FAILURES[reason])
     way_back = giveup.denial_for(next_url or back_url)
     body = render_template("federation/failed.html", title=title, message=message, back_url=back_url, way_back=way_back)
-    return body, status, {"Cache-Control": "no-store"}
+    return body, status
 
 
 def _login_back(next_url: str | None) -> str:
