@@ -29,6 +29,7 @@ from authserver.accounts.services import add_user
 from authserver.clients.services import register_client
 from authserver.extensions import db_session
 from authserver.scopes.services import add_scope
+from tests.support.accounts import csrf_token
 
 DEFAULT_PASSWORD = "correct horse battery staple"
 CALLBACK = "http://127.0.0.1:8765/callback"
@@ -143,7 +144,7 @@ class Browser:
         page = self.http.get(login_url, timeout=10)
         response = self.http.post(
             login_url,
-            data={"email": user.email, "password": user.password, "csrf_token": _field(page.text, "csrf_token")},
+            data={"email": user.email, "password": user.password, "csrf_token": csrf_token(page.text)},
             allow_redirects=False,
             timeout=10,
         )
@@ -182,7 +183,7 @@ class Browser:
         action = unescape(re.search(r'<form method="post" action="([^"]+)"', consent_page.text).group(1))
         return self.http.post(
             urljoin(consent_page.url, action),
-            data={"csrf_token": _field(consent_page.text, "csrf_token"), "decision": decision},
+            data={"csrf_token": csrf_token(consent_page.text), "decision": decision},
             allow_redirects=False,
             timeout=10,
         )
@@ -209,14 +210,6 @@ class Browser:
 
 def is_consent_page(response: requests.Response) -> bool:
     return response.status_code == 200 and 'name="decision"' in response.text
-
-
-def _field(html: str, name: str) -> str:
-    match = re.search(rf'name="{name}"[^>]*value="([^"]*)"', html) or re.search(
-        rf'value="([^"]*)"[^>]*name="{name}"', html
-    )
-    assert match, f"no {name} field in page"
-    return unescape(match.group(1))
 
 
 def exchange_code(live: LiveAuth, client: RegisteredClient, code: str, verifier: str | None) -> requests.Response:
