@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from flask import current_app
 from flask import g
 from flask import request
@@ -13,8 +15,16 @@ def state():
     return current_app.extensions["resource"]
 
 
+def _not_json(constant: str):
+    # NaN and Infinity are not JSON (RFC 8259 §6): they would slip past range checks and break forwarding.
+    raise ValueError(constant)
+
+
 def json_body() -> dict:
-    body = request.get_json(force=True, silent=True)
+    try:
+        body = json.loads(request.get_data(), parse_constant=_not_json)
+    except (ValueError, RecursionError):  # RecursionError: arrays nested thousands deep
+        body = None
     if not isinstance(body, dict):
         raise bad_request("We could not parse the JSON body of your request: send a JSON object.")
     return body

@@ -159,6 +159,17 @@ def test_body_must_be_a_json_object(call):
     assert response.json()["error"]["type"] == "invalid_request_error"
 
 
+@pytest.mark.parametrize("data", [
+    "[" * 100_000 + "]" * 100_000,  # deep enough to exhaust the parser's recursion
+    '{"model": "demo-chat", "messages": [{"role": "user", "content": "x"}], "temperature": NaN}',
+    '{"model": "demo-chat", "messages": [{"role": "user", "content": "x"}], "top_p": -Infinity}',
+])
+def test_bodies_that_are_not_json_are_400_never_500(call, data):
+    response = call("POST", "/v1/chat/completions", data=data, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["error"]["type"] == "invalid_request_error"
+
+
 def test_unknown_path_is_404_in_openai_shape(call):
     response = call("GET", "/v1/nothing")
     assert response.status_code == 404 and "message" in response.json()["error"]
