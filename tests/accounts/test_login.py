@@ -5,11 +5,13 @@ import re
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
+from authserver import create_app
 from authserver.accounts import throttle
 from authserver.audit.models import AuditEvent
 from authserver.extensions import db_session
 from authserver.models import User
 from tests.accounts.conftest import PASSWORD
+from tests.support.accounts import add_user
 from tests.support.accounts import csrf_token
 
 
@@ -57,6 +59,11 @@ def test_wrong_password_and_unknown_email_get_the_same_generic_error(auth_app, c
     assert [e.user_id for e in failures] == [user.id, None]
     assert all("not the password" not in str(e.details) for e in failures)
     assert client.get("/account/apps").status_code == 302
+
+
+def test_an_email_with_a_nul_byte_gets_the_generic_error(client, user):
+    # PostgreSQL refuses NUL bytes in a query: it must not get that far.
+    assert post_login(client, "ada\x00@example.com", PASSWORD).status_code == 401
 
 
 def test_disabled_user_is_refused_with_the_generic_error(auth_app, client, user):
@@ -111,9 +118,6 @@ def test_session_cookie_is_httponly_and_samesite_lax_and_not_secure_on_http(clie
 
 
 def test_session_cookie_is_secure_when_the_issuer_is_https(config):
-    from authserver import create_app
-    from tests.support.accounts import add_user
-
     app = create_app(config.replace(issuer="https://auth.example"))
     add_user(app, "ada@example.com", PASSWORD)
     client = app.test_client()
