@@ -16,7 +16,8 @@ from authserver.errors import NotFound
 from authserver.extensions import db_session
 from shared.security import new_identifier
 
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+# No control characters either: a NUL byte cannot even be looked up on PostgreSQL.
+EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s.\x00-\x1f\x7f]+$")
 
 
 def normalize_email(email: str) -> str:
@@ -63,7 +64,11 @@ def list_users() -> list[User]:
 
 
 def find_user_by_email(email: str) -> User | None:
-    return db_session().scalar(select(User).where(User.email == (email or "").strip().lower()))
+    try:
+        email = normalize_email(email)
+    except InvalidInput:
+        return None
+    return db_session().scalar(select(User).where(User.email == email))
 
 
 def authenticate(email: str, password: str) -> User | None:
