@@ -21,7 +21,8 @@ _STRINGS = {"client_id": (64, False), "user_sub": (64, True), "endpoint": (64, F
 
 def authenticate_reporter(client_id: str | None, secret: str | None) -> Client | None:
     """The enabled resource-server client these credentials prove, or None."""
-    if not client_id or not secret:
+    # NUL (which PostgreSQL refuses in a query) and lone surrogates are not printable.
+    if not client_id or not secret or not client_id.isprintable():
         return None
     client = db_session().scalar(select(Client).where(Client.client_id == client_id))
     if client is None or client.disabled or not client.is_resource_server:
@@ -37,8 +38,8 @@ def _record(entry) -> UsageRecord:
         value = entry.get(name)
         if value is None and optional:
             values[name] = None
-        elif not isinstance(value, str) or not value or len(value) > length:
-            raise InvalidInput(f"{name} must be a string of 1 to {length} characters")
+        elif not isinstance(value, str) or not value or len(value) > length or not value.isprintable():
+            raise InvalidInput(f"{name} must be a string of 1 to {length} printable characters")
         else:
             values[name] = value
     for name in ("tokens_in", "tokens_out"):
@@ -55,9 +56,9 @@ def _timestamp(raw) -> datetime:
         return utcnow()
     try:
         at = datetime.fromisoformat(raw)
-    except (TypeError, ValueError):
+        return at.astimezone(timezone.utc) if at.tzinfo else at.replace(tzinfo=timezone.utc)
+    except (TypeError, ValueError, OverflowError):  # OverflowError: year 1 or 9999 moved into UTC
         raise InvalidInput("at must be an ISO 8601 timestamp") from None
-    return at.astimezone(timezone.utc) if at.tzinfo else at.replace(tzinfo=timezone.utc)
 
 
 def store(entries) -> int:

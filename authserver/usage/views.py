@@ -33,7 +33,10 @@ def ingest():
         response = oauth_error("invalid_client", "Only a resource server may report usage.", 401)
         response.headers["WWW-Authenticate"] = 'Basic realm="usage"'
         return response
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # arrays nested thousands deep
+        body = None
     try:
         stored = services.store(body.get("records") if isinstance(body, dict) else None)
     except InvalidInput as exc:

@@ -44,7 +44,7 @@ def test_a_resource_server_reports_usage(auth_app, clients):
 
 def test_only_enabled_resource_servers_with_the_right_secret_may_report(auth_app, clients):
     resource_id, secret = clients["resource"]
-    for auth in (None, clients["plain"], (resource_id, "wrong"), (resource_id, "")):
+    for auth in (None, clients["plain"], (resource_id, "wrong"), (resource_id, ""), (resource_id + "\x00", secret)):
         response = post(auth_app, auth, {"records": [RECORD]})
         assert response.status_code == 401 and response.json["error"] == "invalid_client"
     with auth_app.app_context():
@@ -58,6 +58,9 @@ def test_only_enabled_resource_servers_with_the_right_secret_may_report(auth_app
     {"records": [RECORD, {**RECORD, "tokens_in": -1}]},
     {"records": [RECORD, {**RECORD, "client_id": ""}]},
     {"records": [RECORD, {**RECORD, "at": "yesterday"}]},
+    {"records": [RECORD, {**RECORD, "at": "9999-12-31T23:59:59-14:00"}]},
+    {"records": [RECORD, {**RECORD, "user_sub": "a\x00b"}]},
+    {"records": [RECORD, {**RECORD, "model": "\ud800"}]},
     {"records": [RECORD] * 1001},
     [],
 ])
@@ -65,3 +68,9 @@ def test_a_bad_batch_is_refused_whole(auth_app, clients, body):
     response = post(auth_app, clients["resource"], body)
     assert response.status_code == 400 and response.json["error"] == "invalid_request"
     assert stored(auth_app) == 0
+
+
+def test_a_body_nested_too_deep_to_parse_is_refused(auth_app, clients):
+    response = auth_app.test_client().post("/internal/usage", data="[" * 100_000 + "]" * 100_000,
+                                           content_type="application/json", auth=clients["resource"])
+    assert response.status_code == 400 and response.json["error"] == "invalid_request"
