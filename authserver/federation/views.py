@@ -236,7 +236,8 @@ def identities_page():
     )
 
 
-@bp.post(IDENTITIES_PAGE + "/<int:identity_id>/unlink")
+# Ids are INTEGER columns: a larger number in the URL is no page (the database would raise, not find nothing).
+@bp.post(IDENTITIES_PAGE + "/<int(max=2147483647):identity_id>/unlink")
 @login_required
 def unlink(identity_id: int):
     try:

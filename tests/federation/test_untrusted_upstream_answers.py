@@ -9,6 +9,7 @@ from tests.federation.conftest import go
 from tests.federation.conftest import signed_in_email
 from tests.federation.conftest import upstream_round_trip
 from tests.federation.conftest import users
+from tests.support.accounts import csrf_token
 
 
 def test_provider_names_that_were_never_stored_are_not_found(auth_server, oidc):
@@ -43,3 +44,13 @@ def test_an_odd_display_name_is_dropped_or_trimmed(auth_server, github):
     assert upstream_round_trip(session, auth_server.url, "github").callback.status_code == 303
     assert signed_in_email(session, auth_server.url) == "grace@example.com"
     assert [email for email, _sub, _verified in users(auth_server.app)] == ["ada@example.com", "grace@example.com"]
+
+
+def test_an_identity_id_beyond_the_column_range_is_not_found(auth_server, oidc, github):
+    session = requests.Session()
+    upstream_round_trip(session, auth_server.url, "corp")
+    token = csrf_token(go(session, f"{auth_server.url}/account/identities").text)
+    for identity_id in ("2147483648", "99999999999999999999"):
+        page = session.post(f"{auth_server.url}/account/identities/{identity_id}/unlink",
+                            data={"csrf_token": token}, allow_redirects=False, timeout=10)
+        assert page.status_code == 404, identity_id
