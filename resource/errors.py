@@ -43,8 +43,8 @@ class ApiError(Exception):
         return response
 
 
-def bad_request(message: str, param: str | None = None, code: str | None = None) -> ApiError:
-    return ApiError(400, message, param=param, code=code)
+def bad_request(message: str, param: str | None = None) -> ApiError:
+    return ApiError(400, message, param=param)
 
 
 def model_not_found(model: str) -> ApiError:
