@@ -4,7 +4,6 @@ SQLite only: storage is covered by the HTTP-level tests, and each browser test i
 """
 
 import secrets
-import shutil
 
 import pytest
 import requests
@@ -15,6 +14,7 @@ from authserver.federation import services
 from tests.support.browser import authorize_url
 from tests.support.browser import callback  # noqa: F401
 from tests.support.browser import chromium  # noqa: F401
+from tests.support.browser import database_url  # noqa: F401
 from tests.support.browser import page  # noqa: F401
 from tests.support.fake_upstreams import FakeOidcProvider
 from tests.support.oauth import exchange_code
@@ -22,13 +22,6 @@ from tests.support.oauth import pkce_pair
 from tests.support.oauth import query_of
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def database_url(tmp_path, sqlite_template):
-    path = tmp_path / "authserver.sqlite3"
-    shutil.copyfile(sqlite_template, path)
-    return f"sqlite:///{path}"
 
 
 @pytest.fixture

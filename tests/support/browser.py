@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 from urllib.parse import urlencode
 
 import pytest
@@ -56,6 +57,14 @@ class _SharedChromium:
 
 
 _shared = _SharedChromium()
+
+
+@pytest.fixture
+def database_url(tmp_path, sqlite_template):
+    """SQLite only, where imported: storage is covered elsewhere, and each browser test is slow enough once."""
+    path = tmp_path / "authserver.sqlite3"
+    shutil.copyfile(sqlite_template, path)
+    return f"sqlite:///{path}"
 
 
 @pytest.fixture(scope="session")
