@@ -100,7 +100,7 @@ def register_client(
 
 
 def get_client(client_id: str) -> Client:
-    client = db_session().scalar(select(Client).where(Client.client_id == client_id))
+    client = find_client(client_id)
     if client is None:
         raise NotFound(f"no client with id {client_id!r}")
     return client
@@ -111,11 +111,15 @@ def could_be_client_id(value: str | None) -> bool:
     return bool(value) and len(value) <= 64 and value.isascii() and value.isprintable()
 
 
-def find_enabled_client(client_id: str | None) -> Client | None:
-    """The enabled client with this id, or None: unknown and disabled clients look the same."""
+def find_client(client_id: str | None) -> Client | None:
     if not could_be_client_id(client_id):
         return None
-    client = db_session().scalar(select(Client).where(Client.client_id == client_id))
+    return db_session().scalar(select(Client).where(Client.client_id == client_id))
+
+
+def find_enabled_client(client_id: str | None) -> Client | None:
+    """The enabled client with this id, or None: unknown and disabled clients look the same."""
+    client = find_client(client_id)
     return client if client is not None and not client.disabled else None
 
 

@@ -8,14 +8,12 @@ from flask import flash
 from flask import redirect
 from flask import render_template
 from flask import url_for
-from sqlalchemy import select
 
 from authserver.accounts.errorpages import register_html_errors
 from authserver.accounts.sessions import current_user
 from authserver.accounts.sessions import login_required
-from authserver.clients.models import Client
+from authserver.clients.services import find_client
 from authserver.consent import services
-from authserver.extensions import db_session
 
 bp = Blueprint("consent", __name__)
 register_html_errors(bp)
@@ -31,7 +29,7 @@ def apps():
 @bp.post("/account/apps/<client_id>/revoke")
 @login_required
 def revoke(client_id: str):
-    client = db_session().scalar(select(Client).where(Client.client_id == client_id))
+    client = find_client(client_id)
     if client is None or not services.revoke(current_user().id, client.id):
         abort(404, "You have not connected that app, or its access was already removed.")
     flash(f"{client.name} can no longer access your account.", "success")

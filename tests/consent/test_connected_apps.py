@@ -128,3 +128,11 @@ def _hidden(signed_in):
 def test_empty_page_says_no_app_has_access(signed_in):
     assert "No app has access to your account" in signed_in.get("/account/apps").get_data(as_text=True)
 
+
+
+def test_revoking_a_client_id_no_client_could_have_is_a_404_page(signed_in):
+    # A NUL byte must not reach the query: PostgreSQL refuses it with an error.
+    token = csrf_token(_hidden(signed_in))
+    for client_id in ("a%00b", "x" * 65):
+        response = signed_in.post(f"/account/apps/{client_id}/revoke", data={"csrf_token": token})
+        assert response.status_code == 404 and response.mimetype == "text/html", client_id
