@@ -21,14 +21,12 @@ CREDENTIAL_BYTES = 32
 
 
 def new_credential() -> str:
-    """A 256-bit random value, URL-safe, that never begins with '-' (safe as a CLI argument)."""
-    while True:
-        value = secrets.token_urlsafe(CREDENTIAL_BYTES)
-        if not value.startswith("-"):
-            return value
+    """A 256-bit random value (see ``new_identifier``)."""
+    return new_identifier(CREDENTIAL_BYTES)
 
 
 def new_identifier(nbytes: int = 18) -> str:
+    """A random URL-safe value that never begins with '-' (safe as a CLI argument)."""
     while True:
         value = secrets.token_urlsafe(nbytes)
         if not value.startswith("-"):
