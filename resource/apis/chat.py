@@ -88,9 +88,15 @@ def create_chat_completion():
     if body.get("stream"):
         return _stream(backend, body)
     completion = backend.complete(body)
-    usage = completion.get("usage") or {}
-    account("chat.completions", body["model"], usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0))
+    account("chat.completions", body["model"], *_token_counts(completion.get("usage")))
     return jsonify(completion)
+
+
+def _token_counts(usage) -> tuple[int, int]:
+    """Prompt and completion tokens of a backend's ``usage`` object; what is not a count counts 0."""
+    usage = usage if isinstance(usage, dict) else {}
+    counts = (usage.get("prompt_tokens"), usage.get("completion_tokens"))
+    return tuple(count if isinstance(count, int) and not isinstance(count, bool) else 0 for count in counts)
 
 
 def _stream(backend, body: dict) -> Response:
@@ -100,7 +106,7 @@ def _stream(backend, body: dict) -> Response:
     info, resources, scopes = g.token, state(), g.required_scopes
 
     def generate():
-        usage = {}
+        usage = None
         try:
             for event in events:
                 if event.get("usage"):
@@ -117,8 +123,8 @@ def _stream(backend, body: dict) -> Response:
         finally:
             # A client that hangs up mid-stream must not keep the upstream connection open.
             getattr(events, "close", lambda: None)()
-            account("chat.completions", body["model"], usage.get("prompt_tokens", 0),
-                    usage.get("completion_tokens", 0), info=info, resources=resources, scopes=scopes)
+            account("chat.completions", body["model"], *_token_counts(usage),
+                    info=info, resources=resources, scopes=scopes)
 
     return Response(generate(), mimetype="text/event-stream",
                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

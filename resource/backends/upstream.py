@@ -39,14 +39,14 @@ class OpenAIUpstream:
         with self._lock:
             if self._models and self._models[0] > time.monotonic():
                 return self._models[1]
-        body = self._call("GET", "/models").json()
-        ids = [item["id"] for item in body.get("data", []) if isinstance(item, dict) and "id" in item]
+        body = _object(self._call("GET", "/models"))
+        ids = [item["id"] for item in _rows(body) if isinstance(item, dict) and "id" in item]
         with self._lock:
             self._models = (time.monotonic() + MODELS_TTL, ids)
         return ids
 
     def complete(self, request: dict) -> dict:
-        return self._call("POST", "/chat/completions", {**request, "stream": False}).json()
+        return _object(self._call("POST", "/chat/completions", {**request, "stream": False}))
 
     def stream(self, request: dict) -> Iterator[dict]:
         # Ask for usage even if the caller did not: metering and quotas need it (stripped later).
@@ -56,10 +56,16 @@ class OpenAIUpstream:
         return self._events(response)
 
     def embed(self, model: str, texts: list[str]) -> Embedded:
-        body = self._call("POST", "/embeddings", {"model": model, "input": texts,
-                                                  "encoding_format": "float"}).json()
-        rows = sorted(body.get("data", []), key=lambda row: row.get("index", 0))
-        return Embedded([row["embedding"] for row in rows], body.get("usage", {}).get("prompt_tokens", 0))
+        body = _object(self._call("POST", "/embeddings", {"model": model, "input": texts,
+                                                           "encoding_format": "float"}))
+        try:
+            vectors = [row["embedding"] for row in sorted(_rows(body), key=lambda row: row.get("index", 0))]
+            tokens = int((body.get("usage") or {}).get("prompt_tokens", 0))
+        except (AttributeError, KeyError, TypeError, ValueError):
+            raise _unexpected() from None
+        if len(vectors) != len(texts) or not all(isinstance(vector, list) for vector in vectors):
+            raise _unexpected()
+        return Embedded(vectors, tokens)
 
     def _call(self, method: str, path: str, body: dict | None = None, stream: bool = False):
         try:
@@ -109,9 +115,11 @@ class OpenAIUpstream:
                     if data == b"[DONE]":
                         return
                     event = json.loads(data)
-                    if isinstance(event, dict) and "error" in event:
-                        raise upstream_error(f"The model server failed mid-stream: "
-                                             f"{(event['error'] or {}).get('message', '')}")
+                    if not isinstance(event, dict):
+                        raise _unexpected()
+                    if "error" in event:
+                        error = event["error"] if isinstance(event["error"], dict) else {"message": event["error"]}
+                        raise upstream_error(f"The model server failed mid-stream: {error.get('message') or ''}")
                     yield event
         except requests.Timeout:
             raise upstream_error("The model server stopped answering mid-stream.", timeout=True) from None
@@ -120,6 +128,28 @@ class OpenAIUpstream:
             raise upstream_error("The model server's stream broke off.") from None
         finally:
             response.close()
+
+
+def _unexpected() -> ApiError:
+    return upstream_error("The model server answered in an unexpected shape.")
+
+
+def _object(response: requests.Response) -> dict:
+    """The upstream's JSON answer; anything but an object means the upstream is failing."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise _unexpected()
+    return body
+
+
+def _rows(body: dict) -> list:
+    rows = body.get("data")
+    if not isinstance(rows, list):
+        raise _unexpected()
+    return rows
 
 
 def _pieces(response: requests.Response) -> Iterator[bytes]:

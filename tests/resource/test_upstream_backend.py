@@ -87,6 +87,26 @@ def test_upstream_errors_are_mapped(proxied, fake_upstream, status, body, expect
         assert response.json()["error"]["code"] == code
 
 
+@pytest.mark.parametrize("path, body", [
+    ("/v1/chat/completions", ["not", "an", "object"]),
+    ("/v1/embeddings", ["not", "an", "object"]),
+    ("/v1/embeddings", {"data": "not rows"}),
+    ("/v1/embeddings", {"data": [{"index": 0}]}),
+    ("/v1/embeddings", {"data": []}),
+])
+def test_an_upstream_answer_in_the_wrong_shape_is_502(proxied, fake_upstream, path, body):
+    assert proxied("GET", "/v1/models").status_code == 200
+    fake_upstream.failure = (200, body)
+    response = proxied("POST", path, json={**CHAT, "model": "up-embed", "input": "x"})
+    assert response.status_code == 502 and response.json()["error"]["code"] == "upstream_error"
+
+
+def test_unusable_upstream_usage_counts_zero_tokens(proxied, fake_upstream):
+    assert proxied("GET", "/v1/models").status_code == 200
+    fake_upstream.failure = (200, {"object": "chat.completion", "choices": [], "usage": "lots"})
+    assert proxied("POST", "/v1/chat/completions", json=CHAT).json()["usage"] == "lots"
+
+
 def test_upstream_timeout_is_504(proxied, fake_upstream):
     assert proxied("GET", "/v1/models").status_code == 200
     fake_upstream.delay = 1.0
