@@ -15,15 +15,15 @@ from authlib.oidc.core import UserInfoEndpoint as _UserInfoEndpoint
 from authlib.oidc.core.grants import OpenIDCode as _OpenIDCode
 
 from authserver.accounts.models import User
-from authserver.extensions import db_session
 from authserver.extensions import get_config
 from authserver.scopes.services import parse_scope
 from authserver.tokens import codes
 from authserver.tokens import keys
 from authserver.tokens import services as tokens
+from authserver.tokens.services import TokenSubject
 
 
-def user_claims(user: User, scope: str) -> UserInfo:
+def user_claims(user: User | TokenSubject, scope: str) -> UserInfo:
     """The claims a scope releases (OIDC Core §5.4); ``sub`` always, the rest only when granted."""
     scopes = set(parse_scope(scope))
     claims = UserInfo(sub=user.sub)
@@ -85,7 +85,6 @@ class UserInfoEndpoint(_UserInfoEndpoint):
 
     def __call__(self, request):
         record = self.resource_protector.validate_request(["openid"], request)
-        user = db_session().get(User, record.token.user_id) if record.user is not None else None
-        if user is None:
+        if record.user is None:
             raise InvalidTokenError()
-        return 200, dict(user_claims(user, record.token.scope)), default_json_headers
+        return 200, dict(user_claims(record.user, record.token.scope)), default_json_headers

@@ -146,11 +146,13 @@ class TokenRow:
 
 @dataclass(frozen=True)
 class TokenSubject:
-    """The columns of a token's user that introspection reads."""
+    """The columns of a token's user that introspection and userinfo read."""
 
     sub: str
     email: str
     disabled: bool
+    name: str | None
+    email_verified: bool
 
 
 @dataclass(frozen=True)
