@@ -30,11 +30,8 @@ def _client(provider: UpstreamProvider):
     kind = TYPES[provider.type]
     settings = services.settings_for(provider)
     timeout = get_config().federation_timeout
-    try:
-        metadata = kind.metadata(settings, timeout)
-    except requests.RequestException as exc:
-        raise UpstreamFailure("unavailable", type(exc).__name__) from exc
-    return kind, kind.client(settings, metadata, timeout)
+    # metadata() reads documents through fetch_json, which already turns network errors into UpstreamFailure.
+    return kind, kind.client(settings, kind.metadata(settings, timeout), timeout)
 
 
 def begin(provider: UpstreamProvider, **carry: object) -> str:
