@@ -25,14 +25,13 @@ from flask import request
 
 from authserver.accounts.sessions import auth_time
 from authserver.accounts.sessions import current_user
+from authserver.accounts.sessions import login_url
 from authserver.accounts.sessions import logout_user
 from authserver.consent import services as consent
 from authserver.extensions import csrf
 from authserver.oauth2.server import get_server
 from authserver.scopes.services import parse_scope
 from authserver.scopes.services import scope_descriptions
-
-LOGIN_PATH = "/login"
 
 
 def authorization_endpoint():
@@ -133,7 +132,7 @@ def _login_url() -> str:
             continue
         params.append((key, value))
     next_url = request.path + ("?" + urlencode(params) if params else "")
-    return LOGIN_PATH + "?" + urlencode({"next": next_url})
+    return login_url(next_url)
 
 
 def _consent_page(client, scope: str, user):
