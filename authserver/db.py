@@ -16,7 +16,6 @@ from sqlalchemy import TypeDecorator
 from sqlalchemy import create_engine
 from sqlalchemy import event
 from sqlalchemy.orm import DeclarativeBase
-from sqlalchemy.orm import Session
 from sqlalchemy.orm import scoped_session
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -89,9 +88,6 @@ class Database:
 
     def remove(self, _exc=None) -> None:
         self.session.remove()
-
-    def new_session(self) -> Session:
-        return self.session_factory()
 
     def dispose(self) -> None:
         self.session.remove()

@@ -60,10 +60,6 @@ class Config:
     def session_cookie_secure(self) -> bool:
         return self.issuer.startswith("https://")
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
-
     @classmethod
     def from_env(
         cls,
