@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -136,23 +137,13 @@ class TTLCache:
             self._entries[url] = (now + self.ttl, document)
         return document
 
-
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
 
 
-def fetch_json(url: str, timeout: float, **kwargs) -> dict:
-    try:
-        response = requests.get(url, timeout=timeout, headers={"Accept": "application/json"}, **kwargs)
-    except requests.RequestException as exc:
-        raise UpstreamFailure("unavailable", f"{url}: {type(exc).__name__}") from exc
-    if response.status_code != 200:
-        raise UpstreamFailure("upstream_error", f"{url} answered {response.status_code}")
-    try:
-        document = response.json()
-    except ValueError:
-        raise UpstreamFailure("upstream_error", f"{url} did not answer JSON") from None
+def fetch_json(url: str, timeout: float) -> dict:
+    document = _json_answer(url, lambda: requests.get(url, timeout=timeout, headers={"Accept": "application/json"}))
     if not isinstance(document, dict):
         raise UpstreamFailure("upstream_error", f"{url} did not answer a JSON object")
     return document
@@ -160,8 +151,12 @@ def fetch_json(url: str, timeout: float, **kwargs) -> dict:
 
 def api_get(client: FlaskOAuth2App, url: str, token: dict, **kwargs) -> object:
     """A call to the upstream's API with the person's access token."""
+    return _json_answer(url, lambda: client.get(url, token=token, **kwargs))
+
+
+def _json_answer(url: str, send: Callable[[], requests.Response]) -> object:
     try:
-        response = client.get(url, token=token, **kwargs)
+        response = send()
     except requests.RequestException as exc:
         raise UpstreamFailure("unavailable", f"{url}: {type(exc).__name__}") from exc
     if response.status_code != 200:
