@@ -69,6 +69,7 @@ def register_client(
         raise InvalidInput("a resource server must be a confidential client")
     if grant_types == [REFRESH_TOKEN]:
         raise InvalidInput("refresh_token needs another grant type to obtain the first token")
+    _check_key_set(jwks)
     scopes = parse_scope(scope)
     if scopes:
         require_known_scopes(scopes)
@@ -97,6 +98,15 @@ def register_client(
     record("client.added", client_id=client.client_id, user_id=owner_id, name=name)
     session.commit()
     return Registration(client=client, client_secret=secret)
+
+
+def _check_key_set(jwks) -> None:
+    """The shape private_key_jwt reads at the token endpoint (RFC 7517 §5); anything else would fail there."""
+    if jwks is None:
+        return
+    keys = jwks.get("keys") if isinstance(jwks, dict) else None
+    if not isinstance(keys, list) or not all(isinstance(key, dict) for key in keys):
+        raise InvalidInput('--jwks must be a JSON Web Key Set: {"keys": [...]}')
 
 
 def get_client(client_id: str) -> Client:

@@ -85,3 +85,9 @@ def test_set_limits(cli):
                                   ("clients", "set-limits", created["client_id"], "--tokens-per-day", "-1"),
                                   "must not be negative")
     assert_refused_without_change(cli, ("clients", "list", "--json"), ("clients", "set-limits", "nope"), "no client")
+
+
+@pytest.mark.parametrize("jwks", ["[1]", '{"keys": "abc"}', '{"keys": [1]}', '"keys"'])
+def test_a_jwks_that_is_not_a_key_set_is_refused(cli, jwks):
+    args = ("clients", "add", "--name", "x", "--auth-method", "private_key_jwt", "--jwks", jwks)
+    assert_refused_without_change(cli, ("clients", "list", "--json"), args, "JSON Web Key Set")
