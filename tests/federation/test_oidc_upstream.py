@@ -141,6 +141,15 @@ def test_google_accepts_its_documented_scheme_less_issuer():
     assert OidcType().issuer_values(metadata) == ["https://accounts.google.com"]
 
 
+def test_google_scheme_less_issuer_is_accepted_only_from_a_google_upstream(auth_server, oidc):
+    auth_server.add_upstream(name="google", type_="google", issuer=oidc.url)
+    oidc.redirect_uris.append(f"{auth_server.url}/login/google/callback")
+    oidc.misbehave = "google_iss"
+    assert upstream_round_trip(requests.Session(), auth_server.url, "google").callback.status_code == 303
+    assert upstream_round_trip(requests.Session(), auth_server.url, "corp").callback.status_code == 400
+    assert failures(auth_server.app) == ["invalid_id_token"]
+
+
 def test_many_abandoned_round_trips_keep_the_cookie_small(auth_server, oidc):
     session = requests.Session()
     starts = [go(session, f"{auth_server.url}/login/corp") for _ in range(8)]

@@ -171,6 +171,8 @@ class FakeOidcProvider(_FakeUpstream):
             claims["aud"] = "someone-else"
         elif self.misbehave == "wrong_iss":
             claims["iss"] = "https://evil.example"
+        elif self.misbehave == "google_iss":
+            claims["iss"] = "accounts.google.com"  # as Google documents it may send
         elif self.misbehave == "wrong_nonce":
             claims["nonce"] = "not-the-nonce"
         elif self.misbehave == "expired":
