@@ -30,8 +30,6 @@ from authserver.accounts.sessions import logout_user
 from authserver.consent import services as consent
 from authserver.extensions import csrf
 from authserver.oauth2.server import get_server
-from authserver.scopes.services import parse_scope
-from authserver.scopes.services import scope_descriptions
 
 
 def authorization_endpoint():
@@ -136,13 +134,11 @@ def _login_url() -> str:
 
 
 def _consent_page(client, scope: str, user):
-    names = parse_scope(scope)
-    descriptions = scope_descriptions(names)
     response = make_response(
         render_template(
             "consent/consent.html",
             client=client,
-            scopes=[(name, descriptions.get(name, name)) for name in names],
+            scopes=consent.describe_scopes(scope),
             user=user,
             action=request.full_path.rstrip("?"),
         )
