@@ -54,6 +54,9 @@ class MemoryCache:
     def incr(self, key: str, amount: int, ttl: float) -> int:
         now = time.monotonic()
         with self._lock:
+            # The bound set() keeps: counters (failed sign-ins, assertion jtis) are mostly new keys.
+            if key not in self._data and len(self._data) >= self._max_entries:
+                self._evict_expired()
             expires, value = self._data.get(key, (0.0, "0"))
             if expires <= now:
                 expires, value = now + ttl, "0"
