@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import requests
 from authlib.integrations.base_client import OAuthError
@@ -21,6 +22,9 @@ from authserver.federation.providers import TYPES
 
 # Round trips one browser may have in flight at once (tabs, back button, double clicks).
 MAX_PENDING = 4
+# Their share of the session cookie, as JSON: base64 makes it a third larger, and the cookie must
+# stay under 4,093 bytes with the rest of the session.
+PENDING_BYTES = 2400
 # The sizes of the columns an upstream's answer is stored in (upstream_identities.subject and
 # .email, users.name): a longer value would be a database error, not a sign-in.
 SUBJECT_MAX, EMAIL_MAX, NAME_MAX = 255, 320, 200
@@ -42,18 +46,24 @@ def begin(provider: UpstreamProvider, **carry: object) -> str:
     data = {"redirect_uri": redirect_uri, "code_verifier": rv["code_verifier"], **carry}
     if rv.get("nonce"):
         data["nonce"] = rv["nonce"]
-    _forget_oldest_round_trips()
     client.save_authorize_data(state=rv["state"], **data)
+    _forget_oldest_round_trips()
     return rv["url"]
 
 
 def _forget_oldest_round_trips() -> None:
-    """Keep the session cookie under browsers' 4 KB limit however often the buttons are clicked."""
+    """Keep the session cookie under browsers' 4 KB limit however often the buttons are clicked.
+
+    Counted in bytes as well: each round trip carries its ``next`` (up to 2,000 characters).
+    The newest round trip is always kept.
+    """
     pending = sorted(
         (value.get("exp", 0), key) for key, value in session.items() if key.startswith(STATE_PREFIX)
     )
-    for _exp, key in pending[: max(0, len(pending) - (MAX_PENDING - 1))]:
-        session.pop(key, None)
+    size = sum(len(json.dumps(session[key])) for _exp, key in pending)
+    while len(pending) > 1 and (len(pending) > MAX_PENDING or size > PENDING_BYTES):
+        _exp, key = pending.pop(0)
+        size -= len(json.dumps(session.pop(key)))
 
 
 def take_state(provider: UpstreamProvider, state: str | None) -> dict | None:

@@ -1,6 +1,8 @@
 """Sign-in through an OpenID Connect upstream: state, PKCE S256, nonce and id_token validation."""
 
+import secrets
 from urllib.parse import parse_qs
+from urllib.parse import quote
 from urllib.parse import urlsplit
 
 import pytest
@@ -157,3 +159,13 @@ def test_many_abandoned_round_trips_keep_the_cookie_small(auth_server, oidc):
     oldest, newest = (go(session, s.headers["Location"]).headers["Location"] for s in (starts[0], starts[-1]))
     assert go(session, oldest).status_code == 400
     assert go(session, newest).status_code == 303
+
+
+def test_round_trips_with_long_next_paths_keep_the_cookie_under_4_kb(auth_server, oidc):
+    session = requests.Session()
+    paths = ["/account/apps?x=" + secrets.token_urlsafe(1500)[:1980] for _ in range(4)]
+    starts = [go(session, f"{auth_server.url}/login/corp?next={quote(path, safe='')}") for path in paths]
+    assert [start.status_code for start in starts] == [302] * 4
+    assert len(session.cookies.get("authserver_session")) < 4000
+    newest = go(session, starts[-1].headers["Location"]).headers["Location"]
+    assert go(session, newest).headers["Location"] == paths[-1]
