@@ -112,10 +112,11 @@ def _too_old(redirect_uri: str) -> bool:
     max_age = request.args.get("max_age")
     if max_age is None:
         return False
-    if not max_age.isdigit():
+    if not (max_age.isascii() and max_age.isdigit()):
         raise InvalidRequestError("'max_age' must be a non-negative integer.", redirect_uri=redirect_uri)
     signed_in_at = auth_time()
-    return signed_in_at is None or time.time() - signed_in_at > int(max_age)
+    # Past 12 digits (30,000 years) no sign-in is too old, and int() refuses thousands of digits.
+    return signed_in_at is None or (len(max_age) <= 12 and time.time() - signed_in_at > int(max_age))
 
 
 def _login_url() -> str:

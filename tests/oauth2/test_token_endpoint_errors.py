@@ -84,3 +84,17 @@ def test_bad_oidc_parameters_go_back_to_the_client(endpoints):
         response = requests.get(live_auth.authorize_endpoint, params={**base, **extra}, allow_redirects=False, timeout=5)
         assert response.status_code == 302
         assert f"error={error}" in response.headers["Location"]
+
+
+def test_max_age_is_read_as_ascii_digits_of_any_length_when_signed_in(endpoints):
+    live_auth, client = endpoints
+    browser = live_auth.browser()
+    browser.sign_in(live_auth.user())
+    base = {"response_type": "code", "client_id": client.client_id, "redirect_uri": client.redirect_uri, "state": "s",
+            "scope": "openid", "code_challenge": "x" * 43, "code_challenge_method": "S256"}
+    superscript = browser.http.get(live_auth.authorize_endpoint, params={**base, "max_age": "\u00b2"},
+                                   allow_redirects=False, timeout=5)
+    assert superscript.status_code == 302 and "error=invalid_request" in superscript.headers["Location"]
+    endless = browser.http.get(live_auth.authorize_endpoint, params={**base, "max_age": "9" * 5000},
+                               allow_redirects=False, timeout=5)
+    assert endless.status_code == 200 and "Location" not in endless.headers
