@@ -9,6 +9,7 @@ from sqlalchemy import func
 from sqlalchemy import select
 
 from authserver.clients.models import Client
+from authserver.clients.services import find_enabled_client
 from authserver.db import utcnow
 from authserver.errors import InvalidInput
 from authserver.extensions import db_session
@@ -21,11 +22,8 @@ _STRINGS = {"client_id": (64, False), "user_sub": (64, True), "endpoint": (64, F
 
 def authenticate_reporter(client_id: str | None, secret: str | None) -> Client | None:
     """The enabled resource-server client these credentials prove, or None."""
-    # NUL (which PostgreSQL refuses in a query) and lone surrogates are not printable.
-    if not client_id or not secret or not client_id.isprintable():
-        return None
-    client = db_session().scalar(select(Client).where(Client.client_id == client_id))
-    if client is None or client.disabled or not client.is_resource_server:
+    client = find_enabled_client(client_id) if secret else None
+    if client is None or not client.is_resource_server:
         return None
     return client if matches_digest(secret, client.client_secret_digest) else None
 
