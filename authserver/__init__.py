@@ -26,6 +26,8 @@ def create_app(config: Config | Mapping[str, object] | None = None) -> Flask:
     configure_logging()
     app = Flask(__name__, instance_path=str(cfg.instance_path))
     app.config.update(
+        # No form, token request or usage batch comes near this; a larger body is refused with 413.
+        MAX_CONTENT_LENGTH=1024 * 1024,
         SECRET_KEY=cfg.secret_key,
         SESSION_COOKIE_NAME="authserver_session",
         SESSION_COOKIE_HTTPONLY=True,
