@@ -8,11 +8,15 @@ from flask import Flask
 from sqlalchemy import text
 
 from authserver.accounts import views as accounts_views
+from authserver.accounts.sessions import PageSessionInterface
 from authserver.consent import views as consent_views
 from authserver.db import Database
 from authserver.federation import views as federation_views
 from authserver.oauth2 import init_oauth2
+from authserver.oauth2.paths import CLIENT_ENDPOINT_PATHS
+from authserver.request import Request
 from authserver.usage import views as usage_views
+from authserver.usage.views import USAGE_PATH
 from authserver.extensions import csrf
 from shared.config import Config
 from shared.config import resolve
@@ -25,6 +29,7 @@ def create_app(config: Config | Mapping[str, object] | None = None) -> Flask:
     cfg = resolve(config)
     configure_logging()
     app = Flask(__name__, instance_path=str(cfg.instance_path))
+    app.request_class = Request
     app.config.update(
         # No form, token request or usage batch comes near this; a larger body is refused with 413.
         MAX_CONTENT_LENGTH=1024 * 1024,
@@ -42,6 +47,7 @@ def create_app(config: Config | Mapping[str, object] | None = None) -> Flask:
     app.extensions["authserver.db"] = database
     app.teardown_appcontext(database.remove)
     csrf.init_app(app)
+    app.session_interface = PageSessionInterface(CLIENT_ENDPOINT_PATHS | {USAGE_PATH, "/healthz", "/readyz"})
 
     def database_answers() -> bool:
         with database.engine.connect() as connection:

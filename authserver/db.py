@@ -6,6 +6,8 @@ on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import logging
+import os
 from datetime import datetime
 from datetime import timezone
 
@@ -15,10 +17,14 @@ from sqlalchemy import MetaData
 from sqlalchemy import TypeDecorator
 from sqlalchemy import create_engine
 from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql import Executable
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import scoped_session
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import StaticPool
+
+log = logging.getLogger(__name__)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -78,6 +84,112 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+class DirectConnections:
+    """DBAPI connections in autocommit mode for direct statements, idle ones kept for reuse.
+
+    Each statement is its own transaction: on SQLite the write lock is taken and released inside one
+    call into the library, with no Python (and no wait for the GIL) in between. Checking one out is
+    a list pop: no pool bookkeeping, no reset on return, no ping round trip. A connection found
+    dropped (a restarted database) is replaced and the statement run once more.
+    """
+
+    def __init__(self, engine: Engine, max_idle: int = 32):
+        self.engine = engine
+        self.dialect = engine.dialect
+        self.max_idle = max_idle
+        self._dbapi_error = engine.dialect.loaded_dbapi.Error
+        self._idle: list = []
+        self._pid = os.getpid()
+
+    def first_row(self, sql: str, values) -> tuple | None:
+        if log.isEnabledFor(logging.DEBUG):
+            # Like SQLAlchemy's engine log (which these statements bypass): the SQL, never the values.
+            log.debug("%s", sql)
+        for attempt in (1, 2):
+            connection, reused = self._checkout()
+            try:
+                cursor = connection.cursor()
+                cursor.execute(sql, values)
+                row = cursor.fetchone() if cursor.description else None
+                cursor.close()
+            except self._dbapi_error as exc:
+                _close_quietly(connection)
+                dropped = self.dialect.is_disconnect(exc, connection, None)
+                if dropped and reused and attempt == 1:
+                    continue
+                raise DBAPIError.instance(sql, values, exc, self._dbapi_error,
+                                          connection_invalidated=dropped, dialect=self.dialect) from exc
+            except BaseException:
+                _close_quietly(connection)
+                raise
+            if len(self._idle) < self.max_idle:
+                self._idle.append(connection)
+            else:
+                _close_quietly(connection)
+            return row
+        raise AssertionError("unreachable")
+
+    def _checkout(self):
+        if self._pid != os.getpid():
+            # A forked worker must not share its parent's sockets or file handles: start afresh.
+            self._idle, self._pid = [], os.getpid()
+        try:
+            return self._idle.pop(), True
+        except IndexError:
+            pooled = self.engine.raw_connection()  # runs the engine's connect hooks (SQLite pragmas)
+            pooled.detach()
+            connection = pooled.dbapi_connection
+            self.dialect.set_isolation_level(connection, "AUTOCOMMIT")
+            return connection, False
+
+    def close(self) -> None:
+        idle, self._idle = self._idle, []
+        for connection in idle:
+            _close_quietly(connection)
+
+
+def _close_quietly(connection) -> None:
+    try:
+        connection.close()
+    except Exception:  # already broken: nothing more to release
+        pass
+
+
+class DirectStatement:
+    """A Core statement compiled once and run on a direct connection, one row back at most.
+
+    For the statements on the hot paths (one per token request, one per introspection): the session,
+    pool checkout, execution context and result objects around them cost ten times the indexed
+    query itself. Values still pass through each column type's bind and result processors, and
+    DBAPI errors still surface as SQLAlchemy's exceptions. Never part of the session's transaction.
+    """
+
+    def __init__(self, connections: DirectConnections, statement: Executable):
+        dialect = connections.dialect
+        compiled = statement.compile(dialect=dialect)
+        self.sql = str(compiled)
+        self._connections = connections
+        self._positional = dialect.positional
+        names = list(compiled.positiontup) if dialect.positional else list(compiled.binds)
+        self._binds = [
+            (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names
+        ]
+        self._results = [
+            column.type.dialect_impl(dialect).result_processor(dialect, None)
+            for column in getattr(statement, "exported_columns", ())
+        ]
+
+    def first(self, params: dict) -> tuple | None:
+        """The first row the statement returns, None if none (or if it returns no rows)."""
+        values = [processor(params[name]) if processor else params[name] for name, processor in self._binds]
+        if not self._positional:
+            values = dict(zip((name for name, _ in self._binds), values))
+        row = self._connections.first_row(self.sql, values)
+        if row is None:
+            return None
+        return tuple(processor(value) if processor else value for processor, value in zip(self._results, row))
+
+
 class Database:
     """Engine plus a thread-scoped session, removed at the end of each app context."""
 
@@ -85,10 +197,20 @@ class Database:
         self.engine = make_engine(url)
         self.session_factory = sessionmaker(bind=self.engine, expire_on_commit=False)
         self.session = scoped_session(self.session_factory)
+        self._direct_connections = DirectConnections(self.engine)
+        self._direct: dict[Executable, DirectStatement] = {}
+
+    def direct(self, statement: Executable) -> DirectStatement:
+        """``statement`` compiled for this engine, once (statements are module-level constants)."""
+        compiled = self._direct.get(statement)
+        if compiled is None:
+            compiled = self._direct[statement] = DirectStatement(self._direct_connections, statement)
+        return compiled
 
     def remove(self, _exc=None) -> None:
         self.session.remove()
 
     def dispose(self) -> None:
         self.session.remove()
+        self._direct_connections.close()
         self.engine.dispose()

@@ -17,10 +17,28 @@ from flask import g
 from flask import redirect
 from flask import request
 from flask import session
+from flask.sessions import SecureCookieSessionInterface
 
 from authserver.accounts.cache import app_cache
 from authserver.accounts.models import User
 from authserver.extensions import db_session
+
+
+class PageSessionInterface(SecureCookieSessionInterface):
+    """Cookie sessions for the pages people visit, none for the endpoints machines call.
+
+    The token, introspection and other client endpoints authenticate every call by its own
+    credentials; reading and verifying a cookie there would be work on the hottest paths for nothing.
+    Those requests get Flask's null session, which refuses to be written.
+    """
+
+    def __init__(self, sessionless_paths: frozenset[str]):
+        self.sessionless_paths = sessionless_paths
+
+    def open_session(self, app, request):
+        if request.path in self.sessionless_paths:
+            return None
+        return super().open_session(app, request)
 
 
 def current_user() -> User | None:

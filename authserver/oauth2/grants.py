@@ -23,9 +23,10 @@ CONFIDENTIAL_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "priva
 ALL_AUTH_METHODS = [*CONFIDENTIAL_AUTH_METHODS, "none"]
 
 
-def _store(request, token: dict, **lineage) -> None:
+def _store(request, token: dict, with_session_changes: bool = True, **lineage) -> None:
     """Store the token Authlib generated, with where it came from (its code, its family)."""
     tokens.store_token(
+        with_session_changes=with_session_changes,
         access_token=token["access_token"],
         refresh_token=token.get("refresh_token"),
         client_pk=request.client.pk,
@@ -150,7 +151,8 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):
         return 200, token, self.TOKEN_RESPONSE_HEADER
 
     def save_token(self, token: dict) -> None:
-        _store(self.request, token)
+        # Nothing else changed: the token is the request's only write.
+        _store(self.request, token, with_session_changes=False)
 
 
 class S256CodeChallenge(CodeChallenge):

@@ -10,3 +10,8 @@ JWKS_PATH = "/oauth/jwks"
 END_SESSION_PATH = "/logout"
 OAUTH_METADATA_PATH = "/.well-known/oauth-authorization-server"
 OPENID_METADATA_PATH = "/.well-known/openid-configuration"
+
+# Called by clients with their own credentials or a bearer token, never with a browser's cookie.
+CLIENT_ENDPOINT_PATHS = frozenset({
+    TOKEN_PATH, REVOKE_PATH, INTROSPECT_PATH, USERINFO_PATH, JWKS_PATH, OAUTH_METADATA_PATH, OPENID_METADATA_PATH,
+})

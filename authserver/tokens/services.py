@@ -24,16 +24,36 @@ from authserver.clients.models import Client
 from authserver.db import utcnow
 from authserver.extensions import db_session
 from authserver.extensions import get_config
+from authserver.extensions import get_db
 from authserver.tokens.models import AuthorizationCode
 from authserver.tokens.models import Token
 from shared.security import digest
 from shared.security import new_identifier
 
 
-_INSERT_TOKEN = insert(Token.__table__)
+_TOKEN_TABLE = Token.__table__
+_INSERT_TOKEN = insert(_TOKEN_TABLE).values(
+    {column.name: bindparam(column.name, type_=column.type) for column in _TOKEN_TABLE.c if column.name != "id"}
+)
 
 
-def store_token(
+def store_token(*, with_session_changes: bool = True, **token) -> None:
+    """Store one token row (digests only) and commit it.
+
+    ``with_session_changes``: the token commits in one transaction with what the request's session
+    changed (a consumed authorization code, a rotated refresh token). A token with nothing to commit
+    alongside (client credentials) is one direct INSERT, its own transaction.
+    """
+    values = _token_values(**token)
+    if not with_session_changes:
+        get_db().direct(_INSERT_TOKEN).first(values)
+        return
+    session = db_session()
+    session.connection().execute(_INSERT_TOKEN, values)
+    session.commit()
+
+
+def _token_values(
     *,
     access_token: str,
     refresh_token: str | None,
@@ -43,15 +63,10 @@ def store_token(
     family_id: str | None = None,
     authorization_code_id: int | None = None,
     auth_time: datetime | None = None,
-) -> int:
-    """Store one token row (digests only), commit (the token request's one commit), return its id.
-
-    A plain INSERT on the session's connection (same transaction): building and attaching an ORM
-    object cost more than the insert itself on every token request.
-    """
+) -> dict:
     config = get_config()
     now = utcnow()
-    values = dict(
+    return dict(
         access_token_digest=digest(access_token),
         refresh_token_digest=digest(refresh_token) if refresh_token else None,
         family_id=family_id or new_identifier(),
@@ -66,12 +81,6 @@ def store_token(
         refresh_rotated_at=None,
         revoked_at=None,
     )
-    session = db_session()
-    result = session.connection().execute(_INSERT_TOKEN, values)
-    # Commit first: on SQLite the write lock is held from the INSERT to the COMMIT, so nothing
-    # else happens in between.
-    session.commit()
-    return result.inserted_primary_key[0]
 
 
 def find_by_refresh_token(refresh_token: str) -> tuple[Token, User | None] | None:
@@ -188,8 +197,7 @@ class TokenRecord:
 
 _TOKEN_COLUMNS = [Token.__table__.c[field.name] for field in fields(TokenRow)]
 _USER_COLUMNS = [User.__table__.c[field.name] for field in fields(TokenSubject)]
-# Built once and run as Core on the session's connection: constructing the statement, and loading
-# ORM objects from it, cost more than running it (every introspection runs it).
+# Built once, run as a direct statement: every introspection runs it.
 _FIND_TOKEN = (
     select(
         *_TOKEN_COLUMNS,
@@ -222,7 +230,7 @@ def find_token(value: str) -> TokenRecord | None:
     if not value:
         return None
     token_digest = digest(value)
-    found = db_session().connection().execute(_FIND_TOKEN, {"digest": token_digest}).first()
+    found = get_db().direct(_FIND_TOKEN).first({"digest": token_digest})
     if found is None:
         return None
     token = TokenRow(*found[:_TOKEN_WIDTH])

@@ -19,11 +19,13 @@ from authserver.extensions import db_session
 from authserver.usage import services
 from shared.errors import oauth_error
 
+USAGE_PATH = "/internal/usage"
+
 bp = Blueprint("usage", __name__)
 csrf.exempt(bp)
 
 
-@bp.post("/internal/usage")
+@bp.post(USAGE_PATH)
 def ingest():
     auth = request.authorization
     client = None

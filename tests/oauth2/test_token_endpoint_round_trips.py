@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 import requests
 from sqlalchemy import event
@@ -12,13 +14,28 @@ from tests.support.oauth import LiveAuth
 from tests.support.oauth import introspect
 
 
-class StatementLog:
+class StatementLog(logging.Handler):
+    """Statements run through the session (engine events) and directly (the authserver.db log)."""
+
     def __init__(self, engine):
+        super().__init__(logging.DEBUG)
         self.statements: list[str] = []
         event.listen(engine, "before_cursor_execute", self._record)
+        direct = logging.getLogger("authserver.db")
+        direct.setLevel(logging.DEBUG)
+        direct.addHandler(self)
+
+    def close(self) -> None:
+        direct = logging.getLogger("authserver.db")
+        direct.removeHandler(self)
+        direct.setLevel(logging.NOTSET)
+        super().close()
 
     def _record(self, conn, cursor, statement, parameters, context, executemany):
         self.statements.append(statement.split()[0].upper())
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.statements.append(record.getMessage().split()[0].upper())
 
     def take(self) -> list[str]:
         taken, self.statements = self.statements, []
@@ -36,10 +53,11 @@ def live_auth(config):
     app.extensions["authserver.db"].dispose()
 
 
-def test_client_credentials_is_one_insert_and_introspection_one_select_once_the_client_is_cached(live_auth):
+def test_client_credentials_is_one_insert_and_introspection_one_select_once_the_client_is_cached(live_auth, request):
     client = live_auth.client(redirect_uri=None)
     resource = live_auth.client(redirect_uri=None, resource_server=True)
     log = StatementLog(live_auth.app.extensions["authserver.db"].engine)
+    request.addfinalizer(log.close)
 
     def token():
         return requests.post(

@@ -25,10 +25,11 @@ def _seed(app) -> None:
         now = utcnow()
 
         def token(name, access_delta, refresh_delta=None, **extra):
-            row = db_session().get(Token, services.store_token(
+            services.store_token(
                 access_token=name, refresh_token=name + "-r" if refresh_delta is not None else None,
                 client_pk=client.id, user_id=user.id, scope="openid",
-            ))
+            )
+            row = db_session().scalars(select(Token).where(Token.access_token_digest == digest(name))).one()
             row.access_expires_at = now + access_delta
             row.refresh_expires_at = now + refresh_delta if refresh_delta is not None else None
             for key, value in extra.items():
