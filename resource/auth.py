@@ -9,23 +9,28 @@ that was just issued is not refused for long by a cache that saw it unknown.
 
 from __future__ import annotations
 
+import http.client
+import json
 import logging
 import re
 import threading
 import time
 from dataclasses import dataclass
 from functools import wraps
+from urllib.parse import quote
 
-import requests
 from flask import current_app
 from flask import g
 from flask import request
 
 from resource.errors import ApiError
 from resource.errors import unavailable
-from resource.http import basic_credentials
+from resource.http import KeepAlivePool
+from resource.http import basic_authorization
+from resource.http import origin_of
 from resource.token_cache import TokenCache
 from resource.token_cache import cache_key
+from shared.config import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +40,7 @@ _B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 RETRY_AFTER = 2
 # Far above any token our authorization server issues; longer ones are refused unasked.
 MAX_TOKEN_LENGTH = 4096
+_ACCEPT_JSON = b"Accept: application/json\r\n"
 
 
 @dataclass(frozen=True)
@@ -58,15 +64,23 @@ class TokenInfo:
 
 
 class Introspector:
-    def __init__(self, cfg, cache, http: requests.Session):
+    def __init__(self, cfg, cache):
         self._issuer = cfg.resource_issuer
-        self._credentials = basic_credentials(cfg)
         self._ttl = cfg.resource_cache_ttl
         self._negative_ttl = min(cfg.resource_negative_cache_ttl, cfg.resource_cache_ttl)
         self._timeout = cfg.introspection_timeout
         self._cache = TokenCache(cache)
-        self._http = http
-        self._endpoint: str | None = None
+        # Every header but Content-Length, built once: credentials never change in a process.
+        self._headers = (f"Authorization: {basic_authorization(cfg)}\r\nAccept: application/json\r\n"
+                         "Content-Type: application/x-www-form-urlencoded\r\n").encode("ascii")
+        try:
+            issuer = KeepAlivePool(self._issuer, self._timeout)
+            self._metadata = issuer, issuer.target(self.metadata_url)
+        except ValueError:
+            raise ConfigError(f"RESOURCE_ISSUER must be an http(s) URL, not {self._issuer!r}") from None
+        # One pool per origin: the issuer's, and the introspection endpoint's if it is elsewhere.
+        self._pools = {issuer.origin: issuer}
+        self._endpoint: tuple[KeepAlivePool, bytes] | None = None
         self._lock = threading.Lock()
         self._flights: dict[str, _Flight] = {}
 
@@ -74,7 +88,7 @@ class Introspector:
     def metadata_url(self) -> str:
         return self._issuer + METADATA_PATH
 
-    def endpoint(self) -> str:
+    def endpoint(self) -> tuple[KeepAlivePool, bytes]:
         """The introspection endpoint, discovered once per process; a failed discovery is retried."""
         if self._endpoint is None:
             with self._lock:
@@ -82,21 +96,29 @@ class Introspector:
                     self._endpoint = self.discover()
         return self._endpoint
 
-    def discover(self) -> str:
+    def discover(self) -> tuple[KeepAlivePool, bytes]:
+        status = None
         try:
-            response = self._http.get(self.metadata_url, timeout=self._timeout)
-            document = response.json() if response.status_code == 200 else {}
-        except (requests.RequestException, ValueError) as exc:
+            pool, target = self._metadata
+            status, body = pool.request(b"GET", target, headers=_ACCEPT_JSON)
+            document = json.loads(body) if status == 200 else {}
+        except (OSError, http.client.HTTPException, ValueError) as exc:
             log.warning("authorization server metadata unavailable: %s", type(exc).__name__)
             raise _outage() from None
         # RFC 8414 §3.3: the metadata's issuer must be the one we asked, or it is not our server.
         document = document if isinstance(document, dict) else {}
         endpoint = document.get("introspection_endpoint")
         if document.get("issuer") != self._issuer or not isinstance(endpoint, str):
-            log.warning("authorization server metadata at %s is unusable (status %s)",
-                        self.metadata_url, response.status_code)
+            log.warning("authorization server metadata at %s is unusable (status %s)", self.metadata_url, status)
             raise _outage()
-        return endpoint
+        try:
+            origin = origin_of(endpoint)
+            pool = self._pools.get(origin) or self._pools.setdefault(origin, KeepAlivePool(origin, self._timeout))
+            return pool, pool.target(endpoint)
+        except ValueError:
+            log.warning("authorization server metadata at %s names an unusable introspection_endpoint",
+                        self.metadata_url)
+            raise _outage() from None
 
     def validate(self, token: str) -> TokenInfo | None:
         """The token's claims if it is an active access token, None if it is not."""
@@ -139,29 +161,31 @@ class Introspector:
     def ready(self) -> bool:
         """Metadata answers and the introspection endpoint accepts our credentials."""
         self._endpoint = self.discover()
-        response = self._http.post(self._endpoint, data={"token": "readiness-probe"},
-                                   auth=self._credentials, timeout=self._timeout)
-        return response.status_code == 200 and response.json().get("active") is False
+        status, body = self._post(b"token=readiness-probe")
+        return status == 200 and json.loads(body).get("active") is False
 
     def _introspect(self, token: str) -> dict:
-        endpoint = self.endpoint()
+        status = None
         try:
-            response = self._http.post(
-                endpoint,
-                data={"token": token, "token_type_hint": "access_token"},
-                auth=self._credentials,
-                headers={"Accept": "application/json"},
-                timeout=self._timeout,
-            )
-            claims = response.json() if response.status_code == 200 else None
-        except (requests.RequestException, ValueError) as exc:
+            # The token is b64token characters only (bearer_token checked): quote has little to do.
+            status, body = self._post(b"token=%s&token_type_hint=access_token" % quote(token, safe="").encode())
+            claims = json.loads(body) if status == 200 else None
+        except (OSError, http.client.HTTPException, ValueError) as exc:
             log.warning("introspection failed: %s", type(exc).__name__)
             raise _outage() from None
         if not isinstance(claims, dict) or not isinstance(claims.get("active"), bool):
             # 401 here means our own credentials are wrong: an operator's problem, not the caller's.
-            log.error("introspection answered %s; check RESOURCE_CLIENT_ID/SECRET", response.status_code)
+            log.error("introspection answered %s; check RESOURCE_CLIENT_ID/SECRET", status)
             raise _outage()
         return claims
+
+    def _post(self, body: bytes):
+        pool, target = self.endpoint()
+        return pool.request(b"POST", target, body, self._headers)
+
+    def close(self) -> None:
+        for pool in list(self._pools.values()):
+            pool.clear()
 
     @staticmethod
     def _accept(claims: dict) -> TokenInfo | None:

@@ -35,7 +35,7 @@ class ResourceState:
         cache = make_cache(cfg.redis_url, CACHE_PREFIX)
         http = pooled_session()
         chat, embeddings = build_backends(cfg, http)
-        return cls(cfg, cache, http, Introspector(cfg, cache, http), Limiter(cfg, cache), Meter(cfg, http),
+        return cls(cfg, cache, http, Introspector(cfg, cache), Limiter(cfg, cache), Meter(cfg, http),
                    chat, embeddings)
 
     def readiness_checks(self) -> dict:
@@ -46,4 +46,5 @@ class ResourceState:
 
     def close(self) -> None:
         self.meter.close()
+        self.introspector.close()
         self.http.close()
