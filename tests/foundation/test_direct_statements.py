@@ -1,0 +1,52 @@
+"""Direct statements (the token INSERT and introspection SELECT) on their own autocommit connections."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from authserver.clients.services import register_client
+from authserver.extensions import db_session
+from authserver.tokens import services as tokens
+from authserver.tokens.models import Token
+from shared.security import digest
+from tests.support.postgres import admin
+
+
+def _issue(app, access_token: str) -> None:
+    with app.app_context():
+        client = register_client(name="Partner", grant_types=["client_credentials"]).client
+        tokens.store_token(with_session_changes=False, access_token=access_token, refresh_token=None,
+                           client_pk=client.id, user_id=None, scope="")
+
+
+def test_a_direct_insert_is_committed_on_its_own(auth_app):
+    _issue(auth_app, "direct-token")
+    with auth_app.app_context():
+        # Read through the session, on another connection: the row is there, committed.
+        row = db_session().scalars(select(Token).where(Token.access_token_digest == digest("direct-token"))).one()
+        assert row.issued_at.tzinfo is not None
+        found = tokens.find_token("direct-token")
+        assert found.active and found.token.access_expires_at == row.access_expires_at
+
+
+def test_a_failed_direct_statement_raises_sqlalchemys_error_and_the_next_one_works(auth_app):
+    _issue(auth_app, "twice")
+    with auth_app.app_context(), pytest.raises(IntegrityError):
+        client_pk = db_session().scalars(select(Token.client_id)).one()
+        tokens.store_token(with_session_changes=False, access_token="twice", refresh_token=None,
+                           client_pk=client_pk, user_id=None, scope="")
+    with auth_app.app_context():
+        assert tokens.find_token("twice").active
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_connection_the_database_dropped_is_replaced_without_an_error(auth_app, database_url):
+    _issue(auth_app, "survivor")
+    with auth_app.app_context():
+        assert tokens.find_token("survivor").active  # leaves an idle direct connection
+    server, name = database_url.rsplit("/", 1)
+    admin(server, f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
+    with auth_app.app_context():
+        assert tokens.find_token("survivor").active
