@@ -223,14 +223,18 @@ def bearer_token() -> str:
     RFC 6750 §2.2/2.3 allow form and query tokens, but query tokens leak into logs and
     histories (RFC 9700 §4.3.2), so both are refused with ``invalid_request``.
     """
-    in_form = request.mimetype == "application/x-www-form-urlencoded" and "access_token" in request.form
-    if "access_token" in request.args or in_form:
+    environ = request.environ
+    # The query and form are parsed only when there is one: most calls have neither.
+    in_query = environ.get("QUERY_STRING") and "access_token" in request.args
+    in_form = environ.get("CONTENT_TYPE") and request.mimetype == "application/x-www-form-urlencoded" \
+        and "access_token" in request.form
+    if in_query or in_form:
         raise ApiError(
             400, "Send the access token in the Authorization header, not in the URL or body.",
             code="invalid_request", param="access_token",
             headers={"WWW-Authenticate": 'Bearer error="invalid_request"'},
         )
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    scheme, _, token = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise _invalid_token("No bearer access token was provided.")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from flask import Response
-from flask import jsonify
+
+from resource.responses import json_response
 
 INVALID_REQUEST = "invalid_request_error"
 
@@ -35,12 +36,8 @@ class ApiError(Exception):
         return {"error": {"message": self.message, "type": self.type, "code": self.code, "param": self.param}}
 
     def response(self) -> Response:
-        response = jsonify(self.as_dict())
-        response.status_code = self.status
-        response.headers.update(self.headers)
-        if self.status in (401, 403):
-            response.headers["Cache-Control"] = "no-store"
-        return response
+        headers = {**self.headers, "Cache-Control": "no-store"} if self.status in (401, 403) else self.headers
+        return json_response(self.as_dict(), self.status, headers)
 
 
 def bad_request(message: str, param: str | None = None) -> ApiError:

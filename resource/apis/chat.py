@@ -7,7 +7,6 @@ import json
 from flask import Blueprint
 from flask import Response
 from flask import g
-from flask import jsonify
 
 from resource.apis import account
 from resource.apis import json_body
@@ -17,6 +16,7 @@ from resource.apis.models import resolve
 from resource.auth import require_scope
 from resource.errors import ApiError
 from resource.errors import bad_request
+from resource.responses import json_response
 
 bp = Blueprint("chat", __name__, url_prefix="/v1")
 SCOPE = "chat:create"
@@ -89,7 +89,7 @@ def create_chat_completion():
         return _stream(backend, body)
     completion = backend.complete(body)
     account("chat.completions", body["model"], *_token_counts(completion.get("usage")))
-    return jsonify(completion)
+    return json_response(completion)
 
 
 def _token_counts(usage) -> tuple[int, int]:

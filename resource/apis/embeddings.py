@@ -6,7 +6,6 @@ import base64
 import struct
 
 from flask import Blueprint
-from flask import jsonify
 
 from resource.apis import account
 from resource.apis import json_body
@@ -15,6 +14,7 @@ from resource.apis import state
 from resource.apis.models import resolve
 from resource.auth import require_scope
 from resource.errors import bad_request
+from resource.responses import json_response
 
 bp = Blueprint("embeddings", __name__, url_prefix="/v1")
 SCOPE = "embeddings:create"
@@ -60,10 +60,10 @@ def create_embeddings():
     if dimensions is not None and dimensions != len(result.vectors[0]):
         raise bad_request(f"'dimensions' must be {len(result.vectors[0])} for {model}.", param="dimensions")
     account("embeddings", model, result.prompt_tokens, 0)
-    return jsonify(
-        object="list",
-        data=[{"object": "embedding", "index": index, "embedding": _encode(vector, encoding)}
-              for index, vector in enumerate(result.vectors)],
-        model=model,
-        usage={"prompt_tokens": result.prompt_tokens, "total_tokens": result.prompt_tokens},
-    )
+    return json_response({
+        "object": "list",
+        "data": [{"object": "embedding", "index": index, "embedding": _encode(vector, encoding)}
+                 for index, vector in enumerate(result.vectors)],
+        "model": model,
+        "usage": {"prompt_tokens": result.prompt_tokens, "total_tokens": result.prompt_tokens},
+    })

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint
 from flask import g
-from flask import jsonify
 
 from resource.apis import account
 from resource.auth import require_scope
+from resource.responses import json_response
 
 bp = Blueprint("me", __name__, url_prefix="/v1")
 
@@ -18,4 +18,5 @@ def me():
     info = g.token
     account("me", None, 0, 0)
     # The scope string exactly as the authorization server granted it (order included).
-    return jsonify(sub=info.sub, client_id=info.client_id, scope=info.claims.get("scope", ""), exp=info.exp)
+    return json_response({"sub": info.sub, "client_id": info.client_id, "scope": info.claims.get("scope", ""),
+                          "exp": info.exp})

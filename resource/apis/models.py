@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask import Blueprint
-from flask import jsonify
 
 from resource.apis import account
 from resource.apis import state
 from resource.auth import require_scope
 from resource.errors import model_not_found
+from resource.responses import json_response
 
 bp = Blueprint("models", __name__, url_prefix="/v1")
 SCOPE = "models:read"
@@ -39,7 +39,7 @@ def resolve(model: str, backend) -> str:
 def list_models():
     models = all_models()
     account("models", None, 0, 0)
-    return jsonify(object="list", data=[_model(model_id) for model_id in models])
+    return json_response({"object": "list", "data": [_model(model_id) for model_id in models]})
 
 
 @bp.get("/models/<path:model_id>")
@@ -48,4 +48,4 @@ def retrieve_model(model_id: str):
     if model_id not in all_models():
         raise model_not_found(model_id)
     account("models", model_id, 0, 0)
-    return jsonify(_model(model_id))
+    return json_response(_model(model_id))
