@@ -243,13 +243,15 @@ def bearer_token() -> str:
     return token
 
 
-def authenticate() -> TokenInfo:
-    if "token" not in g:
-        info = current_app.extensions["resource"].introspector.validate(bearer_token())
+def authenticate(resources=None) -> TokenInfo:
+    info = g.get("token")
+    if info is None:
+        resources = resources or current_app.extensions["resource"]
+        info = resources.introspector.validate(bearer_token())
         if info is None:
             raise _invalid_token("The access token is invalid, expired or revoked.")
         g.token = info
-    return g.token
+    return info
 
 
 def require_scope(*scopes: str):
@@ -259,16 +261,16 @@ def require_scope(*scopes: str):
     def decorator(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
-            info = authenticate()
-            missing = [scope for scope in scopes if scope not in info.scopes]
-            if missing:
+            resources = current_app.extensions["resource"]
+            info = authenticate(resources)
+            if not info.scopes.issuperset(scopes):
                 needed = " ".join(scopes)
                 raise ApiError(
                     403, f"This access token lacks the scope {needed!r}.", code="insufficient_scope",
                     headers={"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{needed}"'},
                 )
             g.required_scopes = scopes
-            g.rate_limit_headers = current_app.extensions["resource"].limiter.enforce(info, scopes)
+            g.rate_limit_headers = resources.limiter.enforce(info, scopes)
             return view(*args, **kwargs)
 
         return wrapper

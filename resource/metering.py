@@ -15,6 +15,7 @@ import collections
 import logging
 import os
 import threading
+import time
 from datetime import datetime
 from datetime import timezone
 
@@ -46,7 +47,8 @@ class Meter:
     def record(self, *, client_id: str | None, user_sub: str | None, endpoint: str, model: str | None,
                tokens_in: int, tokens_out: int) -> None:
         # Fit the authorization server's columns: one oversized record would get its whole batch refused.
-        entry = {"at": datetime.now(timezone.utc).isoformat(), "client_id": (client_id or "unknown")[:64],
+        # "at" is formatted as ISO 8601 by the thread that sends it, off the request path.
+        entry = {"at": time.time(), "client_id": (client_id or "unknown")[:64],
                  "user_sub": user_sub[:64] if user_sub else None, "endpoint": endpoint[:64],
                  "model": model[:128] if model else None, "tokens_in": max(0, int(tokens_in)),
                  "tokens_out": max(0, int(tokens_out))}
@@ -78,6 +80,7 @@ class Meter:
                 batch = [self._pending.popleft() for _ in range(min(BATCH_SIZE, len(self._pending)))]
             if not batch:
                 return True
+            batch = [_sendable(entry) for entry in batch]
             if not self._post(batch):
                 with self._lock:
                     self._pending.extendleft(reversed(batch))
@@ -107,3 +110,10 @@ class Meter:
         if self._thread is not None:
             self._thread.join(self._timeout + 1)
         self.flush()
+
+
+def _sendable(entry: dict) -> dict:
+    at = entry["at"]
+    if isinstance(at, float):
+        return {**entry, "at": datetime.fromtimestamp(at, timezone.utc).isoformat()}
+    return entry  # formatted already: a batch that failed once is retried as it was sent
