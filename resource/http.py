@@ -3,8 +3,8 @@
 ``KeepAlivePool`` carries the calls on the request path (metadata discovery and token
 introspection): a few kept-alive HTTP/1.1 connections to one origin, each request written in a
 single ``sendall`` from headers built once at start-up, each answer read by ``resource.wire``.
-``requests`` cost ~4x more CPU per call (~950 us against ~250 us), which with one
-introspection per request was most of what the resource server spent.
+With ``requests`` an introspection cost the resource server ~950 us of CPU, with this ~250 us
+(``benchmarks/hotpaths.py``: me-nocache less me), most of it now the kernel's and the wait's.
 
 ``requests.Session`` (``pooled_session``) serves what is off the hot path or needs its features:
 usage metering and the upstream model API.
@@ -32,8 +32,10 @@ POOL_SIZE = 32
 USER_AGENT = "ai-authserver-resource/0.1"
 # Introspection answers and metadata documents are a few hundred bytes.
 MAX_RESPONSE_BYTES = 1024 * 1024
-# What a kept-alive connection the server has closed meanwhile looks like: nothing was answered.
-_STALE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
+# What a kept-alive connection the server has closed meanwhile looks like: nothing was answered
+# (over TLS the write may fail with an EOF of the TLS layer instead).
+_STALE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError, ConnectionAbortedError,
+          ssl.SSLEOFError, ssl.SSLZeroReturnError)
 
 
 class KeepAlivePool:
