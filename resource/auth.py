@@ -16,6 +16,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass
+from dataclasses import field
 from functools import wraps
 from urllib.parse import quote
 
@@ -50,6 +51,9 @@ class TokenInfo:
     scopes: frozenset[str]
     exp: int | None
     claims: dict
+    # What other parts work out from the token once per introspection answer, not once per request
+    # (the limiter's subjects): an answer is cached as one TokenInfo, reused by every call.
+    derived: dict = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_claims(cls, claims: dict) -> TokenInfo:
@@ -69,7 +73,7 @@ class Introspector:
         self._ttl = cfg.resource_cache_ttl
         self._negative_ttl = min(cfg.resource_negative_cache_ttl, cfg.resource_cache_ttl)
         self._timeout = cfg.introspection_timeout
-        self._cache = TokenCache(cache)
+        self._cache = TokenCache(cache, _prepared)
         # Every header but Content-Length, built once: credentials never change in a process.
         self._headers = (f"Authorization: {basic_authorization(cfg)}\r\nAccept: application/json\r\n"
                          "Content-Type: application/x-www-form-urlencoded\r\n").encode("ascii")
@@ -123,17 +127,17 @@ class Introspector:
     def validate(self, token: str) -> TokenInfo | None:
         """The token's claims if it is an active access token, None if it is not."""
         key = cache_key(token)
-        cached = self._cache.get(key) if self._ttl > 0 else None
-        if cached is not None:
-            return self._accept(cached)
+        if self._ttl > 0 and (cached := self._cache.get(key)) is not None:
+            return _unexpired(cached)
         claims = self._introspect_once(key, token)
-        info = self._accept(claims)
+        prepared = _prepared(claims)
+        info = _unexpired(prepared)
         if self._ttl > 0:
             if info is None:
                 self._cache.put(key, {"active": False}, self._negative_ttl)
             else:
                 lifetime = self._ttl if info.exp is None else min(self._ttl, info.exp - time.time())
-                self._cache.put(key, claims, lifetime)
+                self._cache.put(key, claims, lifetime, prepared)
         return info
 
     def _introspect_once(self, key: str, token: str) -> dict:
@@ -187,17 +191,24 @@ class Introspector:
         for pool in list(self._pools.values()):
             pool.clear()
 
-    @staticmethod
-    def _accept(claims: dict) -> TokenInfo | None:
-        if claims.get("active") is not True:
-            return None
-        # A refresh token is not a credential for the API (RFC 6749 §1.5).
-        if str(claims.get("token_type", "")).lower() in ("refresh_token", "refresh"):
-            return None
-        info = TokenInfo.from_claims(claims)
-        if info.exp is not None and info.exp <= time.time():
-            return None
-        return info
+# An introspection answer that is no access token: inactive, or a refresh token.
+_REFUSED = object()
+
+
+def _prepared(claims: dict):
+    """What the cache keeps of an introspection answer: a TokenInfo, or _REFUSED."""
+    if claims.get("active") is not True:
+        return _REFUSED
+    # A refresh token is not a credential for the API (RFC 6749 §1.5).
+    if str(claims.get("token_type", "")).lower() in ("refresh_token", "refresh"):
+        return _REFUSED
+    return TokenInfo.from_claims(claims)
+
+
+def _unexpired(prepared) -> TokenInfo | None:
+    if prepared is _REFUSED or (prepared.exp is not None and prepared.exp <= time.time()):
+        return None
+    return prepared
 
 
 class _Flight:

@@ -77,7 +77,15 @@ class Limiter:
         return Limits(**values)
 
     def subjects(self, info: TokenInfo, scopes: tuple[str, ...] = ()) -> list[tuple[str, str, Limits]]:
-        """(who, counter key, limits) for everything this call counts against; the client first."""
+        """(who, counter key, limits) for everything this call counts against; the client first.
+        Worked out once per token (its introspection answer) and scopes, not once per call."""
+        memo = (self, scopes)
+        subjects = info.derived.get(memo)
+        if subjects is None:
+            subjects = info.derived[memo] = self._subjects(info, scopes)
+        return subjects
+
+    def _subjects(self, info: TokenInfo, scopes: tuple[str, ...]) -> list[tuple[str, str, Limits]]:
         client = f"client:{info.client_id}"
         subjects = [("client", client, self.limits_for(info))]
         for scope in scopes:

@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Callable
 
 from shared.cache import MemoryCache
 
@@ -24,28 +25,33 @@ def cache_key(token: str) -> str:
 
 
 class TokenCache:
-    def __init__(self, shared):
-        # Without Redis the app's memory cache is the only store: it holds the claims dicts as they are.
+    """What ``get`` returns, and the process keeps, is ``prepare(claims)``: made once per answer."""
+
+    def __init__(self, shared, prepare: Callable[[dict], object]):
+        # Without Redis the app's memory cache is the only store: it holds the prepared answers as they are.
         in_process = isinstance(shared, MemoryCache)
         self._local = shared if in_process else MemoryCache(max_entries=50_000)
         self._shared = None if in_process else shared
+        self._prepare = prepare
 
-    def get(self, key: str) -> dict | None:
-        claims = self._local.get(key)
-        if claims is not None or self._shared is None:
-            return claims
+    def get(self, key: str):
+        prepared = self._local.get(key)
+        if prepared is not None or self._shared is None:
+            return prepared
         raw = self._shared_get(key)
         if raw is None:
             return None
         entry = json.loads(raw)
         remaining = entry["until"] - time.time()
-        self._local.set(key, entry["claims"], remaining)
-        return entry["claims"] if remaining > 0 else None
+        prepared = self._prepare(entry["claims"])
+        self._local.set(key, prepared, remaining)
+        return prepared if remaining > 0 else None
 
-    def put(self, key: str, claims: dict, ttl: float) -> None:
+    def put(self, key: str, claims: dict, ttl: float, prepared: object = None) -> None:
+        """``prepared``: ``prepare(claims)`` if the caller made it already."""
         if ttl <= 0:
             return
-        self._local.set(key, claims, ttl)
+        self._local.set(key, self._prepare(claims) if prepared is None else prepared, ttl)
         if self._shared is None:
             return
         try:
