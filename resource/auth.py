@@ -2,7 +2,8 @@
 
 The resource server trusts the authorization server only over HTTP: the introspection endpoint is
 discovered from ``RESOURCE_ISSUER``'s RFC 8414 metadata and called with the resource server's own
-client credentials. Answers are cached under the SHA-256 of the token (never the token itself),
+client credentials, over kept-alive connections (``resource.http.KeepAlivePool``); the metadata is
+read once per process. Answers are cached under the SHA-256 of the token (never the token itself),
 never past ``min(RESOURCE_CACHE_TTL, exp - now)``; inactive answers only briefly, so a token
 that was just issued is not refused for long by a cache that saw it unknown.
 """

@@ -1,6 +1,7 @@
 """Introspection answers, cached under the SHA-256 of the token, never past a fixed deadline.
 
-Each process keeps the answers themselves in memory (never serialized), each until its deadline.
+Each process keeps each answer in memory as it will use it (the caller's ``prepare``: a TokenInfo,
+built once per answer rather than once per request), never serialized, until its deadline.
 With Redis, entries are also shared by every process as JSON carrying their absolute deadline
 (``until``); what a process reads from Redis it keeps in memory until that same deadline: the
 local copy is never staler than the shared one, and a hot token costs no Redis round trip.
