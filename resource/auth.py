@@ -255,14 +255,14 @@ def bearer_token() -> str:
     return token
 
 
-def authenticate(resources=None) -> TokenInfo:
-    info = g.get("token")
+def authenticate(resources, ctx) -> TokenInfo:
+    """``ctx``: the request's ``g`` itself, not its proxy (each proxy access costs ~0.7 us)."""
+    info = ctx.get("token")
     if info is None:
-        resources = resources or current_app.extensions["resource"]
         info = resources.introspector.validate(bearer_token())
         if info is None:
             raise _invalid_token("The access token is invalid, expired or revoked.")
-        g.token = info
+        ctx.token = info
     return info
 
 
@@ -273,16 +273,16 @@ def require_scope(*scopes: str):
     def decorator(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
-            resources = current_app.extensions["resource"]
-            info = authenticate(resources)
+            resources, ctx = current_app.extensions["resource"], g._get_current_object()
+            info = authenticate(resources, ctx)
             if not info.scopes.issuperset(scopes):
                 needed = " ".join(scopes)
                 raise ApiError(
                     403, f"This access token lacks the scope {needed!r}.", code="insufficient_scope",
                     headers={"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{needed}"'},
                 )
-            g.required_scopes = scopes
-            g.rate_limit_headers = resources.limiter.enforce(info, scopes)
+            ctx.required_scopes = scopes
+            ctx.rate_limit_headers = resources.limiter.enforce(info, scopes)
             return view(*args, **kwargs)
 
         return wrapper
