@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from urllib.parse import parse_qsl
 
 import werkzeug.urls  # noqa: F401  registers the "werkzeug.url_quote" codec error handler
@@ -19,13 +20,25 @@ class Request(FlaskRequest):
     """
 
     def _load_form_data(self) -> None:
-        if "form" in self.__dict__ or self.mimetype != FORM_URLENCODED:
+        body = self._whole_form_body()
+        if body is None:
             super()._load_form_data()
             return
         try:
-            items = parse_qsl(self._get_stream_for_parsing().read().decode(),
-                              keep_blank_values=True, errors="werkzeug.url_quote")
+            items = parse_qsl(body.decode(), keep_blank_values=True, errors="werkzeug.url_quote")
         except ValueError:
             items = []
-        self.__dict__["form"] = self.parameter_storage_class(items)
-        self.__dict__["files"] = self.parameter_storage_class()
+        self.__dict__.update(stream=io.BytesIO(), form=self.parameter_storage_class(items),
+                             files=self.parameter_storage_class())
+
+    def _whole_form_body(self) -> bytes | None:
+        """The body of an untouched URL-encoded request of a known length within the limit, read
+        straight from the server; None leaves every other case (chunked bodies, oversized ones,
+        bodies already read) to werkzeug."""
+        d = self.__dict__
+        if "form" in d or "stream" in d or "_cached_data" in d or self.mimetype != FORM_URLENCODED:
+            return None
+        length, limit = self.content_length, self.max_content_length
+        if length is None or (limit is not None and length > limit) or self.shallow:
+            return None
+        return self.environ["wsgi.input"].read(length)

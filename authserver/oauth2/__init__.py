@@ -7,6 +7,8 @@ from flask import Flask
 
 def init_oauth2(app: Flask) -> None:
     """Register every grant and endpoint on the app: this list is everything the server speaks."""
+    from authlib.oauth2.rfc6749.errors import InsecureTransportError
+
     from authserver.oauth2 import views
     from authserver.oauth2.client_auth import PrivateKeyJWT
     from authserver.oauth2.endpoints import IntrospectionEndpoint
@@ -29,4 +31,7 @@ def init_oauth2(app: Flask) -> None:
     server.register_endpoint(IntrospectionEndpoint)
     server.register_endpoint(UserInfoEndpoint)
     app.extensions["authserver.oauth2"] = server
+    # Raised before Authlib's own error handling starts (an http issuer off loopback): still an
+    # answer in RFC 6749's shape, not a 500.
+    app.register_error_handler(InsecureTransportError, lambda error: server.handle_error_response(None, error))
     app.register_blueprint(views.bp)

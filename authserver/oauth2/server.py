@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+
+from authlib.common.security import is_secure_transport
 from authlib.common.urls import add_params_to_uri
 from authlib.integrations.flask_oauth2 import AuthorizationServer as _AuthorizationServer
 from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Payload
 from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Request
-from authlib.oauth2.rfc6749 import OAuth2Request
+from authlib.oauth2.rfc6749.errors import InsecureTransportError
 from authlib.oauth2.rfc6749.errors import InvalidClientError
 from authlib.oauth2.rfc6749.errors import InvalidRequestError
+from flask import Response
 from flask import current_app
 from flask import request as flask_request
 
@@ -19,10 +23,21 @@ from shared.security import new_credential
 
 
 class _Request(FlaskOAuth2Request):
-    """The request as the issuer names it (behind a proxy, Flask's own URL may say http)."""
+    """The request as the issuer names it (behind a proxy, Flask's own URL may say http).
+
+    What ``OAuth2Request.__init__`` sets, without its transport check: every URI here starts with
+    the issuer, whose transport ``AuthorizationServer`` checks once (a URL parse, and an address
+    parse for loopback http, otherwise paid on every token request).
+    """
 
     def __init__(self, request, public_url: str):
-        OAuth2Request.__init__(self, method=request.method, uri=public_url, headers=request.headers)
+        self.method = request.method
+        self.uri = public_url
+        self.headers = request.headers
+        self._body = None
+        self._scope = None
+        self.client = self.auth_method = self.user = None
+        self.authorization_code = self.refresh_token = self.credential = None
         self._request = request
         self.payload = FlaskOAuth2Payload(request)
 
@@ -31,6 +46,8 @@ class AuthorizationServer(_AuthorizationServer):
     def __init__(self, config: Config):
         super().__init__()
         self.config = config
+        # OAuth 2 only over https, or plain http on a loopback address (for development).
+        self.issuer_is_secure = is_secure_transport(config.issuer + "/")
         self.clients = ClientCache(config.lookup_cache_ttl)
         self.register_token_generator("default", self.generate_bearer_token)
 
@@ -70,7 +87,16 @@ class AuthorizationServer(_AuthorizationServer):
         return token
 
     def create_oauth2_request(self, request):
+        if not self.issuer_is_secure:
+            raise InsecureTransportError()
         return _Request(flask_request, self.config.issuer + flask_request.full_path.rstrip("?"))
+
+    def handle_response(self, status_code, payload, headers):
+        # The standard library's encoder: Flask's JSON provider adds an app lookup and its
+        # settings to every token and introspection answer, for the same bytes.
+        if isinstance(payload, dict):
+            payload = json.dumps(payload)
+        return Response(payload, status=status_code, headers=headers)
 
     def handle_error_response(self, request, error):
         """Errors sent back to the client's redirect URI carry ``state`` and ``iss`` (RFC 9207 §2)."""

@@ -40,3 +40,17 @@ def test_other_bodies_still_go_through_werkzeug(auth_app):
     with auth_app.test_request_context("/", method="POST", data={"a": "1"}, content_type="multipart/form-data"):
         assert isinstance(flask.request, Request)
         assert flask.request.form.to_dict() == {"a": "1"}
+
+
+def test_a_body_already_read_is_still_parsed_as_a_form(auth_app):
+    body = b"grant_type=client_credentials&scope=a+b"
+    with auth_app.test_request_context("/", method="POST", data=body, content_type="application/x-www-form-urlencoded"):
+        assert flask.request.get_data() == body
+        assert flask.request.form.to_dict() == {"grant_type": "client_credentials", "scope": "a b"}
+
+
+def test_a_form_over_the_size_limit_is_refused_with_413(auth_app):
+    body = b"token=" + b"a" * (auth_app.config["MAX_CONTENT_LENGTH"] + 1)
+    response = auth_app.test_client().post("/oauth/introspect", data=body,
+                                           content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 413
