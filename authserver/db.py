@@ -232,10 +232,12 @@ class DirectStatement:
         self._binds = [
             (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names
         ]
-        self._results = [
+        processors = [
             column.type.dialect_impl(dialect).result_processor(dialect, None)
             for column in getattr(statement, "exported_columns", ())
         ]
+        # Only the columns whose values need converting (dates on SQLite, for one).
+        self._results = [(index, processor) for index, processor in enumerate(processors) if processor]
 
     def first(self, params: dict) -> tuple | None:
         """The first row the statement returns, None if none (or if it returns no rows)."""
@@ -243,9 +245,12 @@ class DirectStatement:
         if not self._positional:
             values = dict(zip((name for name, _ in self._binds), values))
         row = self._connections.first_row(self.sql, values, writes=self._writes)
-        if row is None:
-            return None
-        return tuple(processor(value) if processor else value for processor, value in zip(self._results, row))
+        if row is None or not self._results:
+            return row
+        row = list(row)
+        for index, processor in self._results:
+            row[index] = processor(row[index])
+        return tuple(row)
 
 
 class Database:

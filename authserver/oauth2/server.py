@@ -89,7 +89,9 @@ class AuthorizationServer(_AuthorizationServer):
     def create_oauth2_request(self, request):
         if not self.issuer_is_secure:
             raise InsecureTransportError()
-        return _Request(flask_request, self.config.issuer + flask_request.full_path.rstrip("?"))
+        # The request object itself, not the context proxy: Authlib reads it a score of times.
+        request = flask_request._get_current_object()
+        return _Request(request, self.config.issuer + request.full_path.rstrip("?"))
 
     def handle_response(self, status_code, payload, headers):
         # The standard library's encoder: Flask's JSON provider adds an app lookup and its
