@@ -6,6 +6,7 @@ from datetime import datetime
 from datetime import timezone
 
 from sqlalchemy import func
+from sqlalchemy import insert
 from sqlalchemy import select
 
 from authserver.clients.models import Client
@@ -28,7 +29,7 @@ def authenticate_reporter(client_id: str | None, secret: str | None) -> Client |
     return client if matches_digest(secret, client.client_secret_digest) else None
 
 
-def _record(entry) -> UsageRecord:
+def _record(entry) -> dict:
     if not isinstance(entry, dict):
         raise InvalidInput("each usage record must be an object")
     values = {}
@@ -46,7 +47,7 @@ def _record(entry) -> UsageRecord:
             raise InvalidInput(f"{name} must be a whole number >= 0")
         values[name] = value
     values["at"] = _timestamp(entry.get("at"))
-    return UsageRecord(**values)
+    return values
 
 
 def _timestamp(raw) -> datetime:
@@ -60,13 +61,18 @@ def _timestamp(raw) -> datetime:
 
 
 def store(entries) -> int:
-    """Store a batch atomically: a batch with one bad record is refused whole."""
+    """Store a batch atomically: a batch with one bad record is refused whole.
+
+    One multi-row INSERT of plain values: a busy resource server reports thousands of calls a
+    second, and ORM objects for them cost the authorization server several times the insert.
+    """
     if not isinstance(entries, list) or len(entries) > MAX_BATCH:
         raise InvalidInput(f"records must be an array of at most {MAX_BATCH} objects")
     rows = [_record(entry) for entry in entries]
-    session = db_session()
-    session.add_all(rows)
-    session.commit()
+    if rows:
+        session = db_session()
+        session.execute(insert(UsageRecord), rows)
+        session.commit()
     return len(rows)
 
 
