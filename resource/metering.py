@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import atexit
 import collections
+import http.client
+import json
 import logging
 import os
 import threading
@@ -19,9 +21,8 @@ import time
 from datetime import datetime
 from datetime import timezone
 
-import requests
-
-from resource.http import basic_credentials
+from resource.http import KeepAlivePool
+from resource.http import basic_authorization
 
 log = logging.getLogger(__name__)
 
@@ -31,12 +32,14 @@ MAX_PENDING = 50_000
 
 
 class Meter:
-    def __init__(self, cfg, http: requests.Session):
-        self._url = cfg.resource_issuer + USAGE_PATH
-        self._credentials = basic_credentials(cfg)
+    def __init__(self, cfg):
         self._interval = cfg.usage_flush_interval
         self._timeout = cfg.introspection_timeout
-        self._http = http
+        # The same kept-alive client as introspection: a busy server sends a batch every interval.
+        self._pool = KeepAlivePool(cfg.resource_issuer, self._timeout)
+        self._target = self._pool.target(cfg.resource_issuer + USAGE_PATH)
+        self._headers = (f"Authorization: {basic_authorization(cfg)}\r\n"
+                         "Content-Type: application/json\r\n").encode("ascii")
         self._pending: collections.deque[dict] = collections.deque()
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -88,18 +91,18 @@ class Meter:
 
     def _post(self, batch: list[dict]) -> bool:
         try:
-            response = self._http.post(self._url, json={"records": batch}, auth=self._credentials,
-                                       timeout=self._timeout)
-        except requests.RequestException as exc:
+            status, _ = self._pool.request(b"POST", self._target, json.dumps({"records": batch}).encode(),
+                                           self._headers)
+        except (OSError, http.client.HTTPException, ValueError) as exc:
             log.warning("usage not delivered (%s); will retry", type(exc).__name__)
             return False
-        if response.status_code >= 500:
-            log.warning("usage not delivered (HTTP %s); will retry", response.status_code)
+        if status >= 500:
+            log.warning("usage not delivered (HTTP %s); will retry", status)
             return False
-        if response.status_code >= 400:
+        if status >= 400:
             # Retrying a batch the server refuses would only block the ones behind it.
             log.error("usage refused (HTTP %s): %d records dropped; check RESOURCE_CLIENT_ID/SECRET",
-                      response.status_code, len(batch))
+                      status, len(batch))
         return True
 
     def close(self) -> None:
@@ -110,6 +113,7 @@ class Meter:
         if self._thread is not None:
             self._thread.join(self._timeout + 1)
         self.flush()
+        self._pool.clear()
 
 
 def _sendable(entry: dict) -> dict:

@@ -35,7 +35,7 @@ class ResourceState:
         cache = make_cache(cfg.redis_url, CACHE_PREFIX)
         http = pooled_session()
         chat, embeddings = build_backends(cfg, http)
-        return cls(cfg, cache, http, Introspector(cfg, cache), Limiter(cfg, cache), Meter(cfg, http),
+        return cls(cfg, cache, http, Introspector(cfg, cache), Limiter(cfg, cache), Meter(cfg),
                    chat, embeddings)
 
     def readiness_checks(self) -> dict:
