@@ -7,11 +7,9 @@ on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import fcntl
-import functools
 import logging
 import os
 import threading
-import weakref
 from datetime import datetime
 from datetime import timezone
 
@@ -23,6 +21,8 @@ from sqlalchemy import create_engine
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import Executable
+
+from shared.forks import reset_in_child
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import scoped_session
 from sqlalchemy.orm import sessionmaker
@@ -103,7 +103,8 @@ class DirectConnections:
         self.max_idle = max_idle
         self._dbapi_error = engine.dialect.loaded_dbapi.Error
         self._idle: list = []
-        self._pid = os.getpid()
+        # A forked worker must not share its parent's sockets or file handles: it starts afresh.
+        reset_in_child(self, DirectConnections._forget_idle)
         database = engine.url.database
         on_sqlite_file = engine.dialect.name == "sqlite" and database not in (None, "", ":memory:")
         self._writers = SQLiteWriterQueue(database + "-writers.lock") if on_sqlite_file else None
@@ -142,10 +143,10 @@ class DirectConnections:
             return row
         raise AssertionError("unreachable")
 
+    def _forget_idle(self) -> None:
+        self._idle = []
+
     def _checkout(self):
-        if self._pid != os.getpid():
-            # A forked worker must not share its parent's sockets or file handles: start afresh.
-            self._idle, self._pid = [], os.getpid()
         try:
             return self._idle.pop(), True
         except IndexError:
@@ -174,7 +175,7 @@ class SQLiteWriterQueue:
         self.path = path
         self._mutex = threading.Lock()
         self._fd: int | None = None
-        os.register_at_fork(after_in_child=functools.partial(_restart_in_child, weakref.ref(self)))
+        reset_in_child(self, SQLiteWriterQueue._restart_in_child)
 
     def __enter__(self) -> None:
         self._mutex.acquire()
@@ -192,17 +193,13 @@ class SQLiteWriterQueue:
         finally:
             self._mutex.release()
 
-
-def _restart_in_child(queue_ref: weakref.ref) -> None:
-    """A forked child starts with a free mutex (its copy may be held by a parent's thread) and its
-    own descriptor: an inherited one shares the parent's lock instead of waiting for it."""
-    queue = queue_ref()
-    if queue is None:
-        return
-    queue._mutex = threading.Lock()
-    if queue._fd is not None:
-        os.close(queue._fd)
-        queue._fd = None
+    def _restart_in_child(self) -> None:
+        """A free mutex (the copy may be held by a parent's thread) and a descriptor of its own (an
+        inherited one shares the parent's lock instead of waiting for it)."""
+        self._mutex = threading.Lock()
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
 
 def _close_quietly(connection) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import http.client
-import os
 import socket
 import ssl
 import threading
@@ -27,6 +26,7 @@ from requests.adapters import HTTPAdapter
 
 from resource.wire import Answer
 from resource.wire import Connection
+from shared.forks import reset_in_child
 
 POOL_SIZE = 32
 USER_AGENT = "ai-authserver-resource/0.1"
@@ -59,7 +59,8 @@ class KeepAlivePool:
         self._head = "".join(f"{name}: {_field(value)}\r\n" for name, value in fields.items()).encode("ascii")
         self._idle: list[Connection] = []
         self._lock = threading.Lock()
-        self._pid = os.getpid()
+        # A forked child must not share its parent's sockets; they stay the parent's to close.
+        reset_in_child(self, KeepAlivePool._forget_idle)
 
     def target(self, url: str) -> bytes:
         """The request target of a URL on this origin, checked once (for a URL learned at run time)."""
@@ -99,11 +100,12 @@ class KeepAlivePool:
         for connection in idle:
             connection.close()
 
+    def _forget_idle(self) -> None:
+        self._lock = threading.Lock()
+        self._idle = []
+
     def _checkout(self) -> tuple[Connection, bool]:
         with self._lock:
-            if self._pid != os.getpid():
-                # A forked child must not share its parent's sockets; they stay the parent's to close.
-                self._idle, self._pid = [], os.getpid()
             if self._idle:
                 return self._idle.pop(), True
         return self._connect(), False

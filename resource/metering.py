@@ -15,7 +15,6 @@ import collections
 import http.client
 import json
 import logging
-import os
 import threading
 import time
 from datetime import datetime
@@ -23,6 +22,7 @@ from datetime import timezone
 
 from resource.http import KeepAlivePool
 from resource.http import basic_authorization
+from shared.forks import reset_in_child
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +44,9 @@ class Meter:
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stopped = threading.Event()
-        self._pid: int | None = None
         self._thread: threading.Thread | None = None
+        # The thread starts on first use in each process: a pre-forking server's workers get their own.
+        reset_in_child(self, Meter._forget_thread)
 
     def record(self, *, client_id: str | None, user_sub: str | None, endpoint: str, model: str | None,
                tokens_in: int, tokens_out: int) -> None:
@@ -62,10 +63,14 @@ class Meter:
             self._pending.append(entry)
             self._ensure_thread()
 
+    def _forget_thread(self) -> None:
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._thread = None
+
     def _ensure_thread(self) -> None:
-        if self._pid == os.getpid() and self._thread is not None:
+        if self._thread is not None:
             return
-        self._pid = os.getpid()
         self._thread = threading.Thread(target=self._run, name="usage-meter", daemon=True)
         self._thread.start()
         atexit.register(self.close)
