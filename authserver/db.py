@@ -20,13 +20,13 @@ from sqlalchemy import TypeDecorator
 from sqlalchemy import create_engine
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.sql import Executable
-
-from shared.forks import reset_in_child
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import scoped_session
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.sql import Executable
+
+from shared.forks import reset_in_child
 
 log = logging.getLogger(__name__)
 
@@ -95,14 +95,18 @@ class DirectConnections:
     call into the library, with no Python (and no wait for the GIL) in between. Checking one out is
     a list pop: no pool bookkeeping, no reset on return, no ping round trip. A connection found
     dropped (a restarted database) is replaced and the statement run once more.
+
+    ``session``: for an in-memory SQLite database, which is its one connection; statements then run
+    in the request's session, as any other query would.
     """
 
-    def __init__(self, engine: Engine, max_idle: int = 32):
+    def __init__(self, engine: Engine, session: scoped_session | None = None, max_idle: int = 32):
         self.engine = engine
         self.dialect = engine.dialect
         self.max_idle = max_idle
         self._dbapi_error = engine.dialect.loaded_dbapi.Error
         self._idle: list = []
+        self._session = session
         # A forked worker must not share its parent's sockets or file handles: it starts afresh.
         reset_in_child(self, DirectConnections._forget_idle)
         database = engine.url.database
@@ -113,48 +117,64 @@ class DirectConnections:
         if log.isEnabledFor(logging.DEBUG):
             # Like SQLAlchemy's engine log (which these statements bypass): the SQL, never the values.
             log.debug("%s", sql)
+        if self._session is not None:
+            return self._run_in_session(sql, values, writes)
         if writes and self._writers is not None:
             with self._writers:
                 return self._first_row(sql, values)
         return self._first_row(sql, values)
 
     def _first_row(self, sql: str, values) -> tuple | None:
-        for attempt in (1, 2):
-            connection, reused = self._checkout()
-            try:
-                cursor = connection.cursor()
-                cursor.execute(sql, values)
-                row = cursor.fetchone() if cursor.description else None
-                cursor.close()
-            except self._dbapi_error as exc:
-                _close_quietly(connection)
-                dropped = self.dialect.is_disconnect(exc, connection, None)
-                if dropped and reused and attempt == 1:
-                    continue
-                raise DBAPIError.instance(sql, values, exc, self._dbapi_error,
-                                          connection_invalidated=dropped, dialect=self.dialect) from exc
-            except BaseException:
-                _close_quietly(connection)
+        try:
+            connection = self._idle.pop()
+        except IndexError:
+            return self._run(self._connect(), sql, values)
+        try:
+            return self._run(connection, sql, values)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
                 raise
-            if len(self._idle) < self.max_idle:
-                self._idle.append(connection)
-            else:
-                _close_quietly(connection)
-            return row
-        raise AssertionError("unreachable")
+        # The idle connection had been dropped (a restarted database): once more, on a new one.
+        return self._run(self._connect(), sql, values)
+
+    def _run(self, connection, sql: str, values) -> tuple | None:
+        try:
+            cursor = connection.cursor()
+            cursor.execute(sql, values)
+            row = cursor.fetchone() if cursor.description else None
+            cursor.close()
+        except self._dbapi_error as exc:
+            _close_quietly(connection)
+            raise DBAPIError.instance(sql, values, exc, self._dbapi_error, dialect=self.dialect,
+                                      connection_invalidated=self.dialect.is_disconnect(exc, connection, None),
+                                      ) from exc
+        except BaseException:
+            _close_quietly(connection)
+            raise
+        if len(self._idle) < self.max_idle:
+            self._idle.append(connection)
+        else:
+            _close_quietly(connection)
+        return row
+
+    def _run_in_session(self, sql: str, values, writes: bool) -> tuple | None:
+        session = self._session()
+        params = tuple(values) if isinstance(values, list) else values
+        result = session.connection().exec_driver_sql(sql, params)
+        row = result.first() if result.returns_rows else None
+        if writes:
+            session.commit()
+        return tuple(row) if row is not None else None
+
+    def _connect(self):
+        pooled = self.engine.raw_connection()  # runs the engine's connect hooks (SQLite pragmas)
+        pooled.detach()
+        connection = pooled.dbapi_connection
+        self.dialect.set_isolation_level(connection, "AUTOCOMMIT")
+        return connection
 
     def _forget_idle(self) -> None:
         self._idle = []
-
-    def _checkout(self):
-        try:
-            return self._idle.pop(), True
-        except IndexError:
-            pooled = self.engine.raw_connection()  # runs the engine's connect hooks (SQLite pragmas)
-            pooled.detach()
-            connection = pooled.dbapi_connection
-            self.dialect.set_isolation_level(connection, "AUTOCOMMIT")
-            return connection, False
 
     def close(self) -> None:
         idle, self._idle = self._idle, []
@@ -257,7 +277,8 @@ class Database:
         self.engine = make_engine(url)
         self.session_factory = sessionmaker(bind=self.engine, expire_on_commit=False)
         self.session = scoped_session(self.session_factory)
-        self._direct_connections = DirectConnections(self.engine)
+        in_memory = isinstance(self.engine.pool, StaticPool)
+        self._direct_connections = DirectConnections(self.engine, session=self.session if in_memory else None)
         self._direct: dict[Executable, DirectStatement] = {}
 
     def direct(self, statement: Executable) -> DirectStatement:

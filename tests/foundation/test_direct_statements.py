@@ -7,13 +7,18 @@ import time
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
+from authserver import create_app
 from authserver.clients.services import register_client
+from authserver.db import Base
+from authserver.db import utcnow
 from authserver.db import SQLiteWriterQueue
 from authserver.extensions import db_session
 from authserver.tokens import services as tokens
 from authserver.tokens.models import Token
+from shared.config import Config
 from shared.security import digest
 from tests.support.postgres import admin
 
@@ -71,3 +76,22 @@ def test_sqlite_writers_take_turns_across_forked_processes(tmp_path):
         assert os.waitpid(child, os.WNOHANG) == (0, 0)
     _, status = os.waitpid(child, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_on_an_in_memory_database_direct_statements_use_its_one_connection(tmp_path):
+    app = create_app(Config.from_env(environ={}, instance_path=tmp_path, database_url="sqlite://",
+                                     secret_key="test-secret-key", testing=True))
+    try:
+        with app.app_context():
+            Base.metadata.create_all(db_session().connection())
+            db_session().commit()
+        _issue(app, "in-memory")
+        with app.app_context():
+            assert tokens.find_token("in-memory").active
+            assert tokens.find_token("unknown") is None
+            # The session's transactions still roll back: the shared connection was left as it was.
+            db_session().execute(update(Token).values(revoked_at=utcnow()))
+            db_session().rollback()
+            assert tokens.find_token("in-memory").active
+    finally:
+        app.extensions["authserver.db"].dispose()
