@@ -12,6 +12,7 @@ from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Request
 from authlib.oauth2.rfc6749.errors import InsecureTransportError
 from authlib.oauth2.rfc6749.errors import InvalidClientError
 from authlib.oauth2.rfc6749.errors import InvalidRequestError
+from authlib.oauth2.rfc6749.errors import UnsupportedGrantTypeError
 from flask import Response
 from flask import current_app
 from flask import request as flask_request
@@ -42,6 +43,18 @@ class _Request(FlaskOAuth2Request):
         self.payload = FlaskOAuth2Payload(request)
 
 
+class MissingGrantType(UnsupportedGrantTypeError):
+    """A token request without ``grant_type`` is missing a required parameter: ``invalid_request``
+    (RFC 6749 §5.2), not a grant type we do not support. A subclass, because Authlib's token endpoint
+    catches only ``UnsupportedGrantTypeError`` around the grant lookup."""
+
+    error = "invalid_request"
+
+    def __init__(self):
+        super().__init__(None)
+        self.description = "The 'grant_type' parameter is missing."
+
+
 class AuthorizationServer(_AuthorizationServer):
     def __init__(self, config: Config):
         super().__init__()
@@ -54,6 +67,11 @@ class AuthorizationServer(_AuthorizationServer):
     def query_client(self, client_id: str) -> OAuthClient | None:
         """Disabled and unknown clients look the same: absent."""
         return self.clients.get(client_id)
+
+    def get_token_grant(self, request):
+        if not request.payload.grant_type:
+            raise MissingGrantType()
+        return super().get_token_grant(request)
 
     def save_token(self, token, request):
         raise RuntimeError("each grant stores its own tokens (see authserver.oauth2.grants)")

@@ -48,6 +48,17 @@ def test_unsupported_grant_type_and_json_bodies(endpoints):
     assert response.status_code == 400 and response.json()["error"] == "unsupported_grant_type"
     response = requests.post(live_auth.token_endpoint, json={"grant_type": "client_credentials"}, timeout=5)
     assert response.status_code == 400 and "error" in response.json()
+
+
+def test_a_token_request_without_grant_type_is_invalid_request_rfc6749_5_2(endpoints):
+    live_auth, client = endpoints
+    for form in ({}, {"grant_type": ""}, {"scope": "openid"}):
+        response = requests.post(live_auth.token_endpoint, data=form, auth=(client.client_id, client.client_secret),
+                                 timeout=5)
+        assert response.status_code == 400
+        assert response.json() == {"error": "invalid_request",
+                                   "error_description": "The 'grant_type' parameter is missing."}
+        assert response.headers["Cache-Control"] == "no-store"
     assert requests.get(live_auth.token_endpoint, timeout=5).status_code == 405
 
 
