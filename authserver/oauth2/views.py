@@ -16,11 +16,9 @@ from authserver.tokens.keys import public_jwks
 bp = Blueprint("oauth2", __name__)
 
 # Browser-based public clients call these from their own origin. None reads a cookie, so letting
-# any origin read the answers gives away nothing a direct request would not.
-CROSS_ORIGIN_PATHS = frozenset({
-    paths.TOKEN_PATH, paths.REVOKE_PATH, paths.USERINFO_PATH, paths.JWKS_PATH,
-    paths.OAUTH_METADATA_PATH, paths.OPENID_METADATA_PATH,
-})
+# any origin read the answers gives away nothing a direct request would not. Introspection is for
+# resource servers only, never called from a browser.
+CROSS_ORIGIN_PATHS = paths.CLIENT_ENDPOINT_PATHS - {paths.INTROSPECT_PATH}
 
 
 @bp.after_request
