@@ -67,11 +67,14 @@ def test_bad_assertions_are_invalid_client(live_auth):
         _assertion(key, client.client_id, live_auth.token_endpoint, "RS256", iss="someone-else"),
         _assertion(OctKey.generate_key(256), client.client_id, live_auth.token_endpoint, "HS256"),
         "not.a.jwt",
-        "",
     ]
     for assertion in cases:
         response = _token(live_auth, assertion)
-        assert response.status_code in (400, 401) and response.json()["error"] == "invalid_client", assertion
+        assert response.status_code == 400 and response.json()["error"] == "invalid_client", assertion
+    # An empty assertion is no credentials at all: 401 naming the scheme to use (RFC 6749 §5.2).
+    response = _token(live_auth, "")
+    assert response.status_code == 401 and response.json()["error"] == "invalid_client"
+    assert response.headers["WWW-Authenticate"].startswith("Basic ")
 
 
 def test_a_secret_client_cannot_switch_to_assertions_nor_an_assertion_client_to_secrets(live_auth):
