@@ -8,9 +8,6 @@ import pytest
 import requests
 from sqlalchemy import event
 
-from authserver import create_app
-from tests.support.live_server import LiveServer
-from tests.support.oauth import LiveAuth
 from tests.support.oauth import introspect
 
 
@@ -43,14 +40,9 @@ class StatementLog(logging.Handler):
 
 
 @pytest.fixture
-def live_auth(config):
-    """A live server whose client cache outlives a slow test machine's pauses."""
-    server = LiveServer()
-    app = create_app(config.replace(issuer=server.url, lookup_cache_ttl=60.0))
-    server.start(app)
-    yield LiveAuth(server.url, app)
-    server.stop()
-    app.extensions["authserver.db"].dispose()
+def config(config):
+    """The suite's live_auth, with a client cache that outlives a slow test machine's pauses."""
+    return config.replace(lookup_cache_ttl=60.0)
 
 
 def test_client_credentials_is_one_insert_and_introspection_one_select_once_the_client_is_cached(live_auth, request):
