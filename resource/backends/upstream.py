@@ -40,7 +40,7 @@ class OpenAIUpstream:
             if self._models and self._models[0] > time.monotonic():
                 return self._models[1]
         body = _object(self._call("GET", "/models"))
-        ids = [item["id"] for item in _rows(body) if isinstance(item, dict) and "id" in item]
+        ids = [item["id"] for item in _rows(body) if isinstance(item, dict) and isinstance(item.get("id"), str)]
         with self._lock:
             self._models = (time.monotonic() + MODELS_TTL, ids)
         return ids
@@ -82,12 +82,13 @@ class OpenAIUpstream:
 
     def _mapped(self, response: requests.Response, body: dict | None) -> ApiError:
         try:
-            error = response.json().get("error") or {}
-            error = error if isinstance(error, dict) else {"message": str(error)}
+            answer = response.json()
         except ValueError:
-            error = {}
+            answer = None
         finally:
             response.close()
+        error = (answer.get("error") or {}) if isinstance(answer, dict) else {}
+        error = error if isinstance(error, dict) else {"message": str(error)}
         log.warning("upstream answered %s: %s", response.status_code, error.get("message"))
         if response.status_code == 404 and body and "model" in body:
             return model_not_found(body["model"])

@@ -122,3 +122,16 @@ def test_unreachable_upstream_is_502(fake_as, start_resource):
     response = requests.get(server.url + "/v1/models", headers={"Authorization": f"Bearer {token}"}, timeout=10)
     assert response.status_code == 502
     assert response.json()["error"]["type"] == "server_error"
+
+
+@pytest.mark.parametrize("body", [["not", "an", "object"], "just text", {"error": ["a", "list"]}])
+def test_an_upstream_refusal_in_the_wrong_shape_keeps_its_status(proxied, fake_upstream, body):
+    assert proxied("GET", "/v1/models").status_code == 200
+    fake_upstream.failure = (400, body)
+    response = proxied("POST", "/v1/chat/completions", json=CHAT)
+    assert response.status_code == 400 and response.json()["error"]["type"] == "invalid_request_error"
+
+
+def test_upstream_model_ids_that_are_not_strings_are_ignored(proxied, fake_upstream):
+    fake_upstream.failure = (200, {"object": "list", "data": [{"id": ["up-chat"]}, {"id": {}}, {"id": "up-chat"}]})
+    assert {m["id"] for m in proxied("GET", "/v1/models").json()["data"]} == {"up-chat"}
