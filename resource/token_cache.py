@@ -10,19 +10,19 @@ A cache outage costs an introspection call, never a wrong answer.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import time
 from collections.abc import Callable
 
 from shared.cache import MemoryCache
+from shared.security import digest
 
 log = logging.getLogger(__name__)
 
 
 def cache_key(token: str) -> str:
-    return "introspection:" + hashlib.sha256(token.encode("utf-8")).hexdigest()
+    return "introspection:" + digest(token)
 
 
 class TokenCache:
