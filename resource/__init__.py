@@ -12,7 +12,6 @@ from flask import g
 
 from shared.config import Config
 from shared.config import resolve
-from shared.errors import openai_error
 from shared.errors import register_json_errors
 from shared.health import health_blueprint
 from shared.logging import configure_logging
@@ -56,9 +55,9 @@ def create_app(config: Config | Mapping[str, object] | None = None) -> Flask:
     app.register_blueprint(health_blueprint(state.readiness_checks()))
     for api in (models, embeddings, chat, me):
         app.register_blueprint(api.bp)
-    register_json_errors(app, render=lambda status, name, description: openai_error(
-        description, "invalid_request_error" if status < 500 else "server_error", name, status
-    ))
+    register_json_errors(app, render=lambda status, name, description: ApiError(
+        status, description, type_="invalid_request_error" if status < 500 else "server_error", code=name
+    ).response())
     app.register_error_handler(ApiError, lambda exc: exc.response())
 
     @app.after_request

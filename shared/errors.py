@@ -20,13 +20,6 @@ def oauth_error(error: str, description: str, status: int) -> Response:
     return response
 
 
-def openai_error(message: str, type_: str, code: str | None, status: int) -> Response:
-    """The OpenAI error shape: ``{"error": {"message", "type", "code"}}``."""
-    response = jsonify(error={"message": message, "type": type_, "code": code, "param": None})
-    response.status_code = status
-    return response
-
-
 def register_json_errors(app: Flask, render=None) -> None:
     """Turn every HTTP error and unhandled exception into JSON.
 
@@ -43,9 +36,10 @@ def register_json_errors(app: Flask, render=None) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         response = shape(exc.code or 500, _snake(exc.name), exc.description or exc.name)
+        original = exc.get_response().headers
         for header in ("Allow", "Retry-After", "WWW-Authenticate"):
-            if exc.get_response().headers.get(header):
-                response.headers[header] = exc.get_response().headers[header]
+            if original.get(header):
+                response.headers[header] = original[header]
         return response
 
     @app.errorhandler(Exception)
