@@ -6,14 +6,24 @@ from urllib.parse import urlsplit
 
 from authserver.errors import InvalidInput
 
-LOOPBACK_HOSTS = {"127.0.0.1", "[::1]"}
+LOOPBACK_HOSTS = {"127.0.0.1", "::1"}
 
 
 def _loopback_key(uri: str) -> tuple[str, str, str] | None:
+    """Host, path and query of an http loopback URI, or None.
+
+    The host is the one a browser would connect to: ``http://127.0.0.1:1@evil.example/`` is
+    evil.example with userinfo, so URIs with userinfo or a port that is not a number never count.
+    """
     parts = urlsplit(uri)
-    netloc_host = parts.netloc.rsplit(":", 1)[0] if not parts.netloc.endswith("]") else parts.netloc
-    if parts.scheme == "http" and netloc_host in LOOPBACK_HOSTS:
-        return netloc_host, parts.path or "/", parts.query
+    if parts.scheme != "http" or "@" in parts.netloc:
+        return None
+    try:
+        parts.port
+    except ValueError:
+        return None
+    if parts.hostname in LOOPBACK_HOSTS:
+        return parts.hostname, parts.path or "/", parts.query
     return None
 
 
