@@ -18,24 +18,11 @@ from authserver.db import utcnow
 from authserver.extensions import db_session
 from authserver.tokens.models import AuthorizationCode
 from tests.support.oauth import CALLBACK
+from tests.support.oauth import STATE
+from tests.support.oauth import authorization_params
 from tests.support.oauth import exchange_code
 from tests.support.oauth import introspect
-from tests.support.oauth import pkce_pair
 from tests.support.oauth import query_of
-
-
-def _params(client, **extra) -> dict:
-    _verifier, challenge = pkce_pair()
-    return {
-        "response_type": "code",
-        "client_id": client.client_id,
-        "redirect_uri": client.redirect_uri,
-        "scope": "openid",
-        "state": "st-123",
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
-        **extra,
-    }
 
 
 def test_confidential_client_gets_tokens_and_an_id_token(live_auth):
@@ -78,7 +65,7 @@ def test_public_client_with_pkce_through_the_real_login_form(live_auth):
     client = live_auth.client(auth_method="none")
     user = live_auth.user()
     browser = live_auth.browser()
-    first = browser.http.get(live_auth.authorize_endpoint, params=_params(client), allow_redirects=False, timeout=5)
+    first = browser.http.get(live_auth.authorize_endpoint, params=authorization_params(client), allow_redirects=False, timeout=5)
     assert first.status_code == 302
     assert first.headers["Location"].startswith("/login?next=%2Foauth%2Fauthorize%3F")
     browser.login(user)
@@ -95,10 +82,10 @@ def test_unknown_client_or_unregistered_redirect_uri_shows_an_error_page_and_nev
     browser = live_auth.browser()
     browser.sign_in(live_auth.user())
     for params in (
-        _params(client, client_id="no-such-client"),
-        _params(client, redirect_uri="https://evil.example/cb"),
-        _params(client, redirect_uri="http://localhost:8765/callback"),
-        {k: v for k, v in _params(client).items() if k != "client_id"},
+        authorization_params(client, client_id="no-such-client"),
+        authorization_params(client, redirect_uri="https://evil.example/cb"),
+        authorization_params(client, redirect_uri="http://localhost:8765/callback"),
+        {k: v for k, v in authorization_params(client).items() if k != "client_id"},
     ):
         response = browser.http.get(live_auth.authorize_endpoint, params=params, allow_redirects=False, timeout=5)
         assert response.status_code == 400
@@ -110,7 +97,7 @@ def test_loopback_redirect_uri_matches_on_any_port(live_auth):
     client = live_auth.client()
     browser = live_auth.browser()
     browser.sign_in(live_auth.user())
-    response = browser.authorize(_params(client, redirect_uri="http://127.0.0.1:9999/callback"))
+    response = browser.authorize(authorization_params(client, redirect_uri="http://127.0.0.1:9999/callback"))
     assert response.headers["Location"].startswith("http://127.0.0.1:9999/callback?code=")
 
 
@@ -119,8 +106,8 @@ def test_errors_after_client_validation_go_to_the_redirect_uri_with_state_and_is
     browser = live_auth.browser()
     browser.sign_in(live_auth.user())
     cases = {
-        "invalid_scope": _params(client, scope="openid profile"),
-        "unsupported_response_type": _params(client, response_type="token"),
+        "invalid_scope": authorization_params(client, scope="openid profile"),
+        "unsupported_response_type": authorization_params(client, response_type="token"),
     }
     for error, params in cases.items():
         response = browser.authorize(params)
@@ -128,7 +115,7 @@ def test_errors_after_client_validation_go_to_the_redirect_uri_with_state_and_is
         location = response.headers["Location"]
         assert location.startswith(CALLBACK)
         params = query_of(location)
-        assert (params["error"], params["state"], params["iss"]) == (error, "st-123", live_auth.url)
+        assert (params["error"], params["state"], params["iss"]) == (error, STATE, live_auth.url)
         assert "code" not in params
 
 
@@ -136,35 +123,35 @@ def test_deny_sends_access_denied(live_auth):
     client = live_auth.client()
     browser = live_auth.browser()
     browser.sign_in(live_auth.user())
-    response = browser.authorize(_params(client), decision="deny")
+    response = browser.authorize(authorization_params(client), decision="deny")
     params = query_of(response.headers["Location"])
     assert params["error"] == "access_denied"
-    assert params["state"] == "st-123" and params["iss"] == live_auth.url
+    assert params["state"] == STATE and params["iss"] == live_auth.url
 
 
 def test_consent_page_lists_every_scope_by_description_and_is_remembered(live_auth):
     client = live_auth.client(client_uri="https://app.example", policy_uri="https://app.example/privacy")
     browser = live_auth.browser()
     browser.sign_in(live_auth.user())
-    page = browser.authorize(_params(client, scope="openid email"), decision=None)
+    page = browser.authorize(authorization_params(client, scope="openid email"), decision=None)
     assert page.status_code == 200
     assert page.headers["X-Frame-Options"] == "DENY"
     assert 'data-scope="openid"' in page.text and 'data-scope="email"' in page.text
     assert "https://app.example/privacy" in page.text
     assert browser.decide(page, "allow").status_code == 303
     # The same or fewer scopes: no page. More scopes, or prompt=consent: the page again.
-    assert browser.authorize(_params(client, scope="email"), decision=None).status_code == 302
-    assert browser.authorize(_params(client, scope="openid profile"), decision=None).status_code == 200
-    assert browser.authorize(_params(client, scope="openid", prompt="consent"), decision=None).status_code == 200
+    assert browser.authorize(authorization_params(client, scope="email"), decision=None).status_code == 302
+    assert browser.authorize(authorization_params(client, scope="openid profile"), decision=None).status_code == 200
+    assert browser.authorize(authorization_params(client, scope="openid", prompt="consent"), decision=None).status_code == 200
 
 
 def test_prompt_none_answers_login_required_then_consent_required(live_auth):
     client = live_auth.client()
     browser = live_auth.browser()
-    response = browser.authorize(_params(client, prompt="none"))
+    response = browser.authorize(authorization_params(client, prompt="none"))
     assert query_of(response.headers["Location"])["error"] == "login_required"
     browser.sign_in(live_auth.user())
-    response = browser.authorize(_params(client, prompt="none"))
+    response = browser.authorize(authorization_params(client, prompt="none"))
     assert query_of(response.headers["Location"])["error"] == "consent_required"
 
 
@@ -173,26 +160,24 @@ def test_prompt_login_forces_a_new_sign_in(live_auth):
     user = live_auth.user()
     browser = live_auth.browser()
     browser.sign_in(user)
-    params = _params(client, prompt="login")
+    params = authorization_params(client, prompt="login")
     response = browser.http.get(live_auth.authorize_endpoint, params=params, allow_redirects=False, timeout=5)
     login_url = response.headers["Location"]
     assert response.status_code == 302 and login_url.startswith("/login?next=")
     assert "prompt" not in login_url
     # The old session no longer counts.
-    again = browser.http.get(live_auth.authorize_endpoint, params=_params(client), allow_redirects=False, timeout=5)
+    again = browser.http.get(live_auth.authorize_endpoint, params=authorization_params(client), allow_redirects=False, timeout=5)
     assert again.headers["Location"].startswith("/login?next=")
     # Signing in again through the form leads back to the request, which now goes on (no loop).
     back = browser.login(user, next_url=query_of(live_auth.url + login_url)["next"])
     response = browser.authorize(query_of(live_auth.url + back.headers["Location"]))
-    assert query_of(response.headers["Location"])["state"] == "st-123"
+    assert query_of(response.headers["Location"])["state"] == STATE
 
 
 def test_code_is_bound_to_client_and_redirect_uri(live_auth):
     client = live_auth.client()
     other = live_auth.client()
-    browser = live_auth.browser()
-    browser.sign_in(live_auth.user())
-    code, verifier = browser.authorization_code(client)
+    code, verifier = live_auth.code(client)
     stolen = exchange_code(live_auth, other, code, verifier)
     assert stolen.status_code == 400 and stolen.json()["error"] == "invalid_grant"
     wrong_uri = requests.post(
@@ -208,9 +193,7 @@ def test_code_is_bound_to_client_and_redirect_uri(live_auth):
 def test_reused_code_is_refused_and_revokes_the_tokens_it_issued(live_auth):
     client = live_auth.client()
     resource = live_auth.client(redirect_uri=None, resource_server=True)
-    browser = live_auth.browser()
-    browser.sign_in(live_auth.user())
-    code, verifier = browser.authorization_code(client)
+    code, verifier = live_auth.code(client)
     first = exchange_code(live_auth, client, code, verifier).json()
     assert introspect(live_auth, resource, first["access_token"]).json()["active"] is True
     second = exchange_code(live_auth, client, code, verifier)
@@ -222,9 +205,7 @@ def test_reused_code_is_refused_and_revokes_the_tokens_it_issued(live_auth):
 def test_a_disabled_user_cannot_exchange_a_code(live_auth):
     client = live_auth.client()
     user = live_auth.user()
-    browser = live_auth.browser()
-    browser.sign_in(user)
-    code, verifier = browser.authorization_code(client)
+    code, verifier = live_auth.code(client, user)
     live_auth.run(disable_user, user.email)
     response = exchange_code(live_auth, client, code, verifier)
     assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
@@ -232,9 +213,7 @@ def test_a_disabled_user_cannot_exchange_a_code(live_auth):
 
 def test_expired_code_is_invalid_grant(live_auth):
     client = live_auth.client()
-    browser = live_auth.browser()
-    browser.sign_in(live_auth.user())
-    code, verifier = browser.authorization_code(client)
+    code, verifier = live_auth.code(client)
 
     def expire():
         db_session().execute(update(AuthorizationCode).values(expires_at=utcnow() - timedelta(seconds=1)))
@@ -247,9 +226,7 @@ def test_expired_code_is_invalid_grant(live_auth):
 
 def test_codes_live_at_most_sixty_seconds(live_auth):
     client = live_auth.client()
-    browser = live_auth.browser()
-    browser.sign_in(live_auth.user())
-    browser.authorization_code(client)
+    live_auth.code(client)
 
     def lifetime():
         row = db_session().scalar(select(AuthorizationCode))
@@ -262,10 +239,10 @@ def test_a_disabled_client_gets_the_error_page_within_a_second(live_auth):
     client = live_auth.client()
     browser = live_auth.browser()
     browser.sign_in(live_auth.user())
-    assert browser.authorize(_params(client), decision=None).status_code == 200
+    assert browser.authorize(authorization_params(client), decision=None).status_code == 200
     live_auth.run(disable_client, client.client_id)
     time.sleep(1.05)
-    response = browser.authorize(_params(client), decision=None)
+    response = browser.authorize(authorization_params(client), decision=None)
     assert response.status_code == 400 and "Location" not in response.headers
 
 
@@ -274,9 +251,9 @@ def test_an_authorization_request_may_arrive_as_a_form_post(live_auth):
     client = live_auth.client()
     browser = live_auth.browser()
     browser.sign_in(live_auth.user())
-    posted = browser.http.post(live_auth.authorize_endpoint, data=_params(client), allow_redirects=False, timeout=5)
+    posted = browser.http.post(live_auth.authorize_endpoint, data=authorization_params(client), allow_redirects=False, timeout=5)
     assert posted.status_code == 303
     page = browser.http.get(live_auth.url + posted.headers["Location"], allow_redirects=False, timeout=5)
     assert page.status_code == 200 and 'name="decision"' in page.text
     response = browser.decide(page, "allow")
-    assert query_of(response.headers["Location"])["state"] == "st-123"
+    assert query_of(response.headers["Location"])["state"] == STATE

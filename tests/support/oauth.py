@@ -33,6 +33,7 @@ from tests.support.accounts import csrf_token
 
 DEFAULT_PASSWORD = "correct horse battery staple"
 CALLBACK = "http://127.0.0.1:8765/callback"
+STATE = "st-123"
 
 
 @dataclass(frozen=True)
@@ -106,11 +107,15 @@ class LiveAuth:
     def browser(self) -> Browser:
         return Browser(self)
 
-    def user_tokens(self, client: RegisteredClient, user: AppUser | None = None, scope: str = "openid", **extra) -> dict:
-        """The token response ``client`` gets once ``user`` (a new one by default) signs in and allows."""
+    def code(self, client: RegisteredClient, user: AppUser | None = None, scope: str = "openid", **extra) -> tuple[str, str]:
+        """The (code, code_verifier) ``client`` gets once ``user`` (a new one by default) signs in and allows."""
         browser = self.browser()
         browser.sign_in(user or self.user())
-        code, verifier = browser.authorization_code(client, scope=scope, **extra)
+        return browser.authorization_code(client, scope=scope, **extra)
+
+    def user_tokens(self, client: RegisteredClient, user: AppUser | None = None, scope: str = "openid", **extra) -> dict:
+        """The token response ``client`` gets once ``user`` (a new one by default) signs in and allows."""
+        code, verifier = self.code(client, user, scope, **extra)
         response = exchange_code(self, client, code, verifier)
         assert response.status_code == 200, response.text
         return response.json()
@@ -125,6 +130,21 @@ def pkce_pair() -> tuple[str, str]:
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     return verifier, challenge
+
+
+def authorization_params(client: RegisteredClient, challenge: str | None = None, **extra) -> dict:
+    """A valid authorization request (state ``STATE``, PKCE S256 with a throwaway challenge unless
+    given); ``extra`` overrides or adds parameters."""
+    return {
+        "response_type": "code",
+        "client_id": client.client_id,
+        "redirect_uri": client.redirect_uri,
+        "scope": "openid",
+        "state": STATE,
+        "code_challenge": challenge or pkce_pair()[1],
+        "code_challenge_method": "S256",
+        **extra,
+    }
 
 
 def query_of(url: str) -> dict[str, str]:
@@ -188,20 +208,10 @@ class Browser:
             timeout=10,
         )
 
-    def authorization_code(self, client: RegisteredClient, scope: str = "openid", **extra) -> tuple[str, str | None]:
+    def authorization_code(self, client: RegisteredClient, scope: str = "openid", **extra) -> tuple[str, str]:
         """Run the whole front channel with PKCE; returns (code, code_verifier)."""
         verifier, challenge = pkce_pair()
-        params = {
-            "response_type": "code",
-            "client_id": client.client_id,
-            "redirect_uri": client.redirect_uri,
-            "scope": scope,
-            "state": secrets.token_urlsafe(8),
-            "code_challenge": challenge,
-            "code_challenge_method": "S256",
-            **extra,
-        }
-        response = self.authorize(params)
+        response = self.authorize(authorization_params(client, challenge, scope=scope, **extra))
         assert response.is_redirect, response.text[:500]
         callback = query_of(response.headers["Location"])
         assert "code" in callback, callback
