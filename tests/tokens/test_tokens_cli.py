@@ -67,6 +67,9 @@ def test_purge_deletes_only_what_nothing_can_use(cli, auth_app):
 def test_tokens_are_stored_only_as_digests(auth_app):
     _seed(auth_app)
     with auth_app.app_context():
-        for row in db_session().scalars(select(Token)):
-            assert len(row.access_token_digest) == 64
-            assert "live" not in row.access_token_digest
+        rows = db_session().execute(select(Token.__table__)).mappings().all()
+    refreshable = ("live", "expired-access-live-refresh", "rotated-refresh-kept-for-replay-detection", "both-expired",
+                   "revoked-and-access-expired")
+    assert {row["refresh_token_digest"] for row in rows} == {None} | {digest(n + "-r") for n in refreshable}
+    plaintexts = {*refreshable, *(n + "-r" for n in refreshable), "expired-cc"}
+    assert not plaintexts & {value for row in rows for value in row.values()}
