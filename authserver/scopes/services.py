@@ -12,7 +12,7 @@ from authserver.extensions import db_session
 from authserver.scopes.models import Scope
 
 # RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
-SCOPE_TOKEN = re.compile(r"^[\x21\x23-\x5B\x5D-\x7E]+$")
+SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5B\x5D-\x7E]+")
 
 
 def parse_scope(value: str | None) -> list[str]:
@@ -30,7 +30,7 @@ def scope_descriptions(names: list[str]) -> dict[str, str]:
 
 
 def add_scope(name: str, description: str, restricted: bool = False) -> Scope:
-    if not SCOPE_TOKEN.match(name or ""):
+    if not SCOPE_TOKEN.fullmatch(name or ""):  # match() with $ would let a trailing newline in
         raise InvalidInput(f"invalid scope name {name!r}: use printable ASCII without spaces, quotes or backslashes")
     if len(name) > 128:
         raise InvalidInput("scope name is longer than 128 characters")

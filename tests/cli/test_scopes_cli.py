@@ -26,6 +26,7 @@ def test_removing_a_scope_takes_it_from_clients(cli):
         (("scopes", "add", "openid", "--description", "again"), "already exists"),
         (("scopes", "add", "has space", "--description", "x"), "invalid scope name"),
         (("scopes", "add", 'quote"d', "--description", "x"), "invalid scope name"),
+        (("scopes", "add", "newline\n", "--description", "x"), "invalid scope name"),
         (("scopes", "add", "blank", "--description", "  "), "needs a description"),
         (("scopes", "add", "nodesc"), "Missing option"),
         (("scopes", "remove", "nope"), "no scope named"),
