@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 import pytest
 
 from tests.support.live_server import LiveServer
+from tests.support.oauth import authorization_params
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -98,16 +99,7 @@ def callback():
 
 def authorize_url(live_auth, client, challenge: str, state: str, scope: str = "openid") -> str:
     """An authorization request with PKCE S256 and a nonce, as a web app would build it."""
-    params = {
-        "response_type": "code",
-        "client_id": client.client_id,
-        "redirect_uri": client.redirect_uri,
-        "scope": scope,
-        "state": state,
-        "nonce": secrets.token_urlsafe(8),
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
-    }
+    params = authorization_params(client, challenge, scope=scope, state=state, nonce=secrets.token_urlsafe(8))
     return live_auth.authorize_endpoint + "?" + urlencode(params)
 
 
