@@ -56,10 +56,11 @@ def create_embeddings():
     backend = state().embeddings
     model = resolve(model, backend)
     result = backend.embed(model, texts)
+    # Charged before the size is compared: the backend has done (and perhaps paid for) the work.
+    account("embeddings", model, result.prompt_tokens, 0)
     dimensions = body.get("dimensions")
     if dimensions is not None and dimensions != len(result.vectors[0]):
         raise bad_request(f"'dimensions' must be {len(result.vectors[0])} for {model}.", param="dimensions")
-    account("embeddings", model, result.prompt_tokens, 0)
     return json_response({
         "object": "list",
         "data": [{"object": "embedding", "index": index, "embedding": _encode(vector, encoding)}

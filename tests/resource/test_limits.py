@@ -122,3 +122,15 @@ def test_token_quota_is_shared_through_redis(fake_as, start_resource, redis_url)
     time.sleep(1.05)  # QUOTA_READ_TTL: one's own view of the count is re-read from Redis
     refused = chat(one, token)
     assert refused.status_code == 429 and refused.json()["error"]["code"] == "tokens_per_day_exceeded"
+
+
+def test_embeddings_refused_for_their_dimensions_still_count_against_the_quota(fake_as, start_resource):
+    """The backend did the work before the size could be compared: a caller must not get it free."""
+    server = start_resource(fake_as.url, tokens_per_day=2)
+    token = fake_as.grant("dims", "embeddings:create")
+    headers = {"Authorization": f"Bearer {token}"}
+    body = {"model": "lexical-hash-384", "input": "one two"}
+    wrong = requests.post(server.url + "/v1/embeddings", json={**body, "dimensions": 12}, headers=headers, timeout=10)
+    assert wrong.status_code == 400
+    refused = requests.post(server.url + "/v1/embeddings", json=body, headers=headers, timeout=10)
+    assert refused.status_code == 429 and refused.json()["error"]["code"] == "tokens_per_day_exceeded"
