@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
@@ -70,6 +71,8 @@ def register_client(
     if grant_types == [REFRESH_TOKEN]:
         raise InvalidInput("refresh_token needs another grant type to obtain the first token")
     _check_key_set(jwks)
+    _check_page_uri("--client-uri", client_uri)
+    _check_page_uri("--policy-uri", policy_uri)
     scopes = parse_scope(scope)
     if scopes:
         require_known_scopes(scopes)
@@ -107,6 +110,15 @@ def _check_key_set(jwks) -> None:
     keys = jwks.get("keys") if isinstance(jwks, dict) else None
     if not isinstance(keys, list) or not all(isinstance(key, dict) for key in keys):
         raise InvalidInput('--jwks must be a JSON Web Key Set: {"keys": [...]}')
+
+
+def _check_page_uri(option: str, uri: str | None) -> None:
+    """Pages the consent screen links to: a javascript: or data: URL there would run in our origin."""
+    if uri is None:
+        return
+    parts = urlsplit(uri)
+    if parts.scheme not in ("http", "https") or not parts.netloc or len(uri) > 500:
+        raise InvalidInput(f"{option} must be an http or https URL of at most 500 characters")
 
 
 def get_client(client_id: str) -> Client:
