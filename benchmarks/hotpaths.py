@@ -55,14 +55,13 @@ def build(work: Path, processes: Processes):
     logging.getLogger("resource.metering").setLevel(logging.ERROR)
     client = auth.test_client()
     token_form = {"grant_type": "client_credentials", "scope": BENCH_SCOPE}
-    token_endpoint = client.get(METADATA_PATH).get_json()["token_endpoint"]
-    answer = client.post(urlsplit(token_endpoint).path, data=token_form, headers={"Authorization": bench.basic})
-    if answer.status_code != 200:
-        raise SystemExit(f"token endpoint answered {answer.status_code}: {answer.get_data(as_text=True)}")
-    token = answer.get_json()["access_token"]
     metadata = client.get(METADATA_PATH).get_json()
     token_path = urlsplit(metadata["token_endpoint"]).path
     introspect_path = urlsplit(metadata["introspection_endpoint"]).path
+    answer = client.post(token_path, data=token_form, headers={"Authorization": bench.basic})
+    if answer.status_code != 200:
+        raise SystemExit(f"token endpoint answered {answer.status_code}: {answer.get_data(as_text=True)}")
+    token = answer.get_json()["access_token"]
     return {
         "token": (client, "post", token_path, token_form, bench.basic),
         "introspect": (client, "post", introspect_path, {"token": token}, rs.basic),

@@ -6,7 +6,9 @@ from __future__ import annotations
 import dataclasses
 import os
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
+from benchmarks.instance import BENCH_SCOPE
 from benchmarks.instance import Credentials
 from benchmarks.instance import Instance
 from benchmarks.instance import discover
@@ -18,6 +20,7 @@ from benchmarks.procs import ServerSettings
 from benchmarks.procs import free_port
 
 RESOURCE_CACHE_TTL = 60
+TOKEN_FORM = urlencode({"grant_type": "client_credentials", "scope": BENCH_SCOPE})
 
 
 @dataclass(frozen=True)
@@ -76,9 +79,8 @@ class Stack:
     def scenarios(self, bench: Credentials, rs: Credentials) -> list[Scenario]:
         token = issue_token(self.token_endpoint, bench)
         bearer = f"Bearer {token}"
-        token_form = "grant_type=client_credentials&scope=models%3Aread"
         return [
-            Scenario("a", "token (client_credentials)", Request(self.token_endpoint, "POST", token_form, bench.basic),
+            Scenario("a", "token (client_credentials)", Request(self.token_endpoint, "POST", TOKEN_FORM, bench.basic),
                      0.4, 50, (self.auth,)),
             Scenario("b", "introspection", Request(self.introspection_endpoint, "POST", f"token={token}", rs.basic),
                      0.6, 50, (self.auth,)),
@@ -96,13 +98,12 @@ class Stack:
                         dataclasses.replace(self.settings, workers=1))
         self.processes.start(single)
         token = issue_token(self.token_endpoint, bench)
-        token_form = "grant_type=client_credentials&scope=models%3Aread"
         scenarios = []
         for server, workers in ((single, 1), (self.auth, self.settings.workers)):
             origin = server.url
             scenarios += [
                 Scenario(f"a{workers}", f"token, {workers} worker(s)",
-                         Request(self._on(origin, self.token_endpoint), "POST", token_form, bench.basic),
+                         Request(self._on(origin, self.token_endpoint), "POST", TOKEN_FORM, bench.basic),
                          None, 50, (server,)),
                 Scenario(f"b{workers}", f"introspection, {workers} worker(s)",
                          Request(self._on(origin, self.introspection_endpoint), "POST", f"token={token}", rs.basic),
