@@ -37,6 +37,8 @@ def add_scope(name: str, description: str, restricted: bool = False) -> Scope:
     description = (description or "").strip()
     if not description:
         raise InvalidInput("a scope needs a description: it is what people read on the consent page")
+    if len(description) > 500:
+        raise InvalidInput("scope description is longer than 500 characters")
     session = db_session()
     if session.scalar(select(Scope.id).where(Scope.name == name)) is not None:
         raise InvalidInput(f"scope {name!r} already exists")

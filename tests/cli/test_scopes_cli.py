@@ -28,6 +28,7 @@ def test_removing_a_scope_takes_it_from_clients(cli):
         (("scopes", "add", 'quote"d', "--description", "x"), "invalid scope name"),
         (("scopes", "add", "newline\n", "--description", "x"), "invalid scope name"),
         (("scopes", "add", "blank", "--description", "  "), "needs a description"),
+        (("scopes", "add", "long", "--description", "x" * 501), "longer than 500"),
         (("scopes", "add", "nodesc"), "Missing option"),
         (("scopes", "remove", "nope"), "no scope named"),
     ],
