@@ -29,6 +29,7 @@ from benchmarks.procs import free_port  # noqa: E402
 from benchmarks.procs import interrupt_on_signals  # noqa: E402
 from benchmarks.report import Row  # noqa: E402
 from benchmarks.report import summarize  # noqa: E402
+from benchmarks.run import measure  # noqa: E402
 from benchmarks.stack import Scenario  # noqa: E402
 
 DEFAULT_CONFIGS = (
@@ -81,13 +82,7 @@ def compare(all_settings: list[ServerSettings], args: argparse.Namespace) -> str
                 server = Server(f"server{index}", args.target, free_port(), dict(os.environ), settings, ready_path=args.path)
                 processes.start(server)
                 scenarios.append(Scenario(str(index), settings.describe(), Request(server.url + args.path), None, None))
-            results = {s.key: [] for s in scenarios}
-            for scenario in scenarios:
-                load.run(scenario.request, duration=1)
-            for round_index in range(args.rounds):
-                shift = round_index % len(scenarios)
-                for scenario in scenarios[shift:] + scenarios[:shift]:
-                    results[scenario.key].append(load.run(scenario.request))
+            results, _bodies = measure(load, scenarios, args.rounds, warmup=1)
             rows = [summarize(s, results[s.key]) for s in scenarios]
     finally:
         shutil.rmtree(work, ignore_errors=True)
