@@ -52,7 +52,6 @@ def summarize(collapsed: str, top: int = 18) -> str:
             continue
         count = int(count_text)
         frames = [_label(frame) for frame in stack.split(";")]
-        # The request starts where the WSGI app is called; frames above it are the server's own.
         total += count
         for frame in set(frames):
             inclusive[frame] += count
