@@ -20,10 +20,13 @@ def _cache():
     return app_cache("login-failures")
 
 
-def _keys(ip: str | None, email: str) -> tuple[tuple[str, int], tuple[str, int]]:
+def _account_key(email: str) -> str:
     # Hashed so that typed emails (sometimes a password pasted in the wrong box) never sit in Redis.
-    account = hashlib.sha256(email.strip().lower().encode("utf-8")).hexdigest()
-    return (f"ip:{ip or '-'}", MAX_FAILURES_PER_ADDRESS), (f"acct:{account}", MAX_FAILURES_PER_ACCOUNT)
+    return "acct:" + hashlib.sha256(email.strip().lower().encode("utf-8")).hexdigest()
+
+
+def _keys(ip: str | None, email: str) -> tuple[tuple[str, int], tuple[str, int]]:
+    return (f"ip:{ip or '-'}", MAX_FAILURES_PER_ADDRESS), (_account_key(email), MAX_FAILURES_PER_ACCOUNT)
 
 
 def is_blocked(ip: str | None, email: str) -> bool:
@@ -37,7 +40,10 @@ def count_failure(ip: str | None, email: str) -> None:
         cache.incr(key, 1, WINDOW_SECONDS)
 
 
-def clear(ip: str | None, email: str) -> None:
-    cache = _cache()
-    for key, _limit in _keys(ip, email)[1:]:
-        cache.delete(key)
+def clear(email: str) -> None:
+    """Forget the account's failures after its owner signed in.
+
+    The address's count stays: otherwise anyone holding one account could reset it, between guesses
+    at other people's passwords, by signing in to their own.
+    """
+    _cache().delete(_account_key(email))

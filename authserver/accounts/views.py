@@ -51,7 +51,7 @@ def login():
             db_session().commit()
             error, status = "Too many failed attempts. Wait a few minutes and try again.", 429
         elif form.validate_on_submit() and (user := authenticate(email, form.password.data)) is not None:
-            throttle.clear(request.remote_addr, email)
+            throttle.clear(email)
             login_user(user)
             return redirect(next_url, code=303)
         else:

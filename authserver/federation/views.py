@@ -206,7 +206,7 @@ def confirm_link():
             throttle.count_failure(request.remote_addr, email)
             error, status = "That password doesn't match this account.", 401
         else:
-            throttle.clear(request.remote_addr, email)
+            throttle.clear(email)
             upstream = UpstreamUser(pending["subject"], email, pending["email_verified"], pending["name"])
             outcome = identities.link(user, provider, upstream)
             if outcome.kind == identities.LINKED_ELSEWHERE:

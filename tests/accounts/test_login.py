@@ -150,3 +150,14 @@ def test_repeated_failures_for_one_account_are_throttled(monkeypatch, auth_app, 
     assert response.status_code == 429
     assert "Too many failed attempts" in response.get_data(as_text=True)
     assert post_login(client, "other@example.com", "anything at all").status_code == 401
+
+
+def test_signing_in_forgets_the_accounts_failures_but_not_the_address(monkeypatch, client, user):
+    monkeypatch.setattr(throttle, "MAX_FAILURES_PER_ACCOUNT", 2)
+    monkeypatch.setattr(throttle, "MAX_FAILURES_PER_ADDRESS", 3)
+    for _ in range(2):
+        assert post_login(client, "ada@example.com", "wrong password").status_code == 401
+        assert post_login(client, "ada@example.com", PASSWORD).status_code == 303
+    # Two failures from this address so far; signing in to one's own account must not wipe them.
+    assert post_login(client, "grace@example.com", "a guess").status_code == 401
+    assert post_login(client, "grace@example.com", "another guess").status_code == 429
