@@ -8,14 +8,12 @@ both name a client they must agree (§2). Anything else: no redirect, a "signed 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import parse_qsl
-from urllib.parse import urlencode
-from urllib.parse import urlsplit
-from urllib.parse import urlunsplit
 
+from authlib.common.urls import add_params_to_uri
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
+
 from authserver.clients.services import find_enabled_client
 from authserver.extensions import get_config
 from authserver.tokens.keys import public_jwks
@@ -73,12 +71,4 @@ def redirect_target(request: LogoutRequest) -> str | None:
     client = find_enabled_client(client_id)
     if client is None or uri not in (client.post_logout_redirect_uris or []):
         return None
-    return with_state(uri, request.state)
-
-
-def with_state(uri: str, state: str | None) -> str:
-    if not state:
-        return uri
-    parts = urlsplit(uri)
-    query = parse_qsl(parts.query, keep_blank_values=True) + [("state", state)]
-    return urlunsplit(parts._replace(query=urlencode(query)))
+    return add_params_to_uri(uri, [("state", request.state)]) if request.state else uri
