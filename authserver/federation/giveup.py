@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
-from urllib.parse import urlencode
 from urllib.parse import urlsplit
 
+from authlib.common.urls import add_params_to_uri
+
 from authserver.clients.redirects import redirect_uri_matches
-from authserver.clients.services import get_client
-from authserver.errors import NotFound
+from authserver.clients.services import find_enabled_client
 from authserver.extensions import get_config
 
 AUTHORIZE_PATH = "/oauth/authorize"
@@ -35,11 +35,8 @@ def denial_for(next_url: str | None) -> WayBack | None:
     if parts.path != AUTHORIZE_PATH:
         return None
     params = dict(parse_qsl(parts.query))
-    try:
-        client = get_client(params.get("client_id", ""))
-    except NotFound:
-        return None
-    if client.disabled:
+    client = find_enabled_client(params.get("client_id"))
+    if client is None:
         return None
     redirect_uri = params.get("redirect_uri")
     if redirect_uri is None and len(client.redirect_uris) == 1:
@@ -50,5 +47,4 @@ def denial_for(next_url: str | None) -> WayBack | None:
     if params.get("state"):
         answer["state"] = params["state"]
     answer["iss"] = get_config().issuer  # RFC 9207 §2
-    separator = "&" if urlsplit(redirect_uri).query else "?"
-    return WayBack(client.name, redirect_uri + separator + urlencode(answer))
+    return WayBack(client.name, add_params_to_uri(redirect_uri, answer))
