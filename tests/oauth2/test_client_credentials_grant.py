@@ -11,13 +11,11 @@ from requests_oauthlib import OAuth2Session
 from authserver.clients.services import disable_client
 from authserver.clients.services import rotate_secret
 from tests.support.oauth import introspect
+from tests.support.oauth import token_request
 
 
 def _token(live_auth, client, **data):
-    return requests.post(
-        live_auth.token_endpoint, data={"grant_type": "client_credentials", **data},
-        auth=(client.client_id, client.client_secret), timeout=5,
-    )
+    return token_request(live_auth, client, {"grant_type": "client_credentials", **data})
 
 
 def test_requests_oauthlib_backend_client_gets_a_token_whose_sub_is_the_client(live_auth, monkeypatch):

@@ -10,10 +10,12 @@ from sqlalchemy import update
 
 from authserver.accounts.services import disable_user
 from authserver.clients.services import disable_client
+from authserver.clients.services import set_limits
 from authserver.db import utcnow
 from authserver.extensions import db_session
 from authserver.tokens.models import Token
 from tests.support.oauth import introspect
+from tests.support.oauth import token_request
 
 
 def test_active_token_has_every_member_and_email_only_when_consented(live_auth):
@@ -74,10 +76,7 @@ def test_unknown_revoked_and_disabled_are_inactive(live_auth):
 def test_expired_access_token_is_inactive(live_auth):
     client = live_auth.client(redirect_uri=None)
     resource = live_auth.client(redirect_uri=None, resource_server=True)
-    token = requests.post(
-        live_auth.token_endpoint, data={"grant_type": "client_credentials"},
-        auth=(client.client_id, client.client_secret), timeout=5,
-    ).json()["access_token"]
+    token = token_request(live_auth, client, {"grant_type": "client_credentials"}).json()["access_token"]
 
     def expire():
         db_session().execute(update(Token).values(access_expires_at=utcnow() - timedelta(seconds=1)))
@@ -88,9 +87,6 @@ def test_expired_access_token_is_inactive(live_auth):
 
 
 def test_a_clients_own_limits_are_published_for_resource_servers(live_auth):
-    from authserver.clients.services import set_limits
-    from tests.support.oauth import token_request
-
     partner = live_auth.client(redirect_uri=None, scope="openid")
     resource = live_auth.client(redirect_uri=None, resource_server=True)
     token = token_request(live_auth, partner, {"grant_type": "client_credentials"}).json()["access_token"]

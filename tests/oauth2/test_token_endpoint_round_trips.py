@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 
 import pytest
-import requests
 from sqlalchemy import event
 
 from tests.support.oauth import introspect
+from tests.support.oauth import token_request
 
 
 class StatementLog(logging.Handler):
@@ -52,10 +52,7 @@ def test_client_credentials_is_one_insert_and_introspection_one_select_once_the_
     request.addfinalizer(log.close)
 
     def token():
-        return requests.post(
-            live_auth.token_endpoint, data={"grant_type": "client_credentials"},
-            auth=(client.client_id, client.client_secret), timeout=5,
-        ).json()["access_token"]
+        return token_request(live_auth, client, {"grant_type": "client_credentials"}).json()["access_token"]
 
     access_token = token()
     assert log.take().count("SELECT") == 1  # the client, now cached for lookup_cache_ttl
