@@ -28,5 +28,8 @@ def configure_logging(level: int = logging.INFO) -> None:
         handler.addFilter(RedactCredentials())
         root.addHandler(handler)
     root.setLevel(level)
-    # werkzeug logs request lines with query strings, which can carry codes: redact them too.
-    logging.getLogger("werkzeug").addFilter(RedactCredentials())
+    # werkzeug logs request lines with query strings, which can carry codes: redact them too, for
+    # every handler (not only ours). Once: each app built in a process calls this again.
+    werkzeug = logging.getLogger("werkzeug")
+    if not any(isinstance(f, RedactCredentials) for f in werkzeug.filters):
+        werkzeug.addFilter(RedactCredentials())
