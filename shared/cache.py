@@ -106,10 +106,6 @@ class RedisCache:
         total, _ = pipe.execute()
         return int(total)
 
-    def ttl(self, key: str) -> float:
-        remaining = self._redis.pttl(self._prefix + key)
-        return max(0.0, remaining / 1000) if remaining and remaining > 0 else 0.0
-
     def ping(self) -> bool:
         try:
             return bool(self._redis.ping())
