@@ -10,6 +10,7 @@ from joserfc.jwk import KeySet
 
 from authserver.tokens.keys import add_key
 from tests.support.oauth import exchange_code
+from tests.support.oauth import query_of
 
 
 def _jwks(live_auth) -> dict:
@@ -85,11 +86,11 @@ def test_a_replayed_nonce_is_refused(live_auth):
     live_auth.user_tokens(client, user, nonce="once")
     browser = live_auth.browser()
     browser.sign_in(user)
-    response = browser.authorize({
-        "response_type": "code", "client_id": client.client_id, "redirect_uri": client.redirect_uri,
-        "scope": "openid", "nonce": "once", "state": "s",
-    })
-    assert "error=invalid_request" in response.headers["Location"]
+    params = {"response_type": "code", "client_id": client.client_id, "redirect_uri": client.redirect_uri,
+              "scope": "openid", "nonce": "once", "state": "s"}
+    assert "error=invalid_request" in browser.authorize(params).headers["Location"]
+    # The same request with a fresh nonce is fine: the refusal was the replay.
+    assert "code" in query_of(browser.authorize({**params, "nonce": "twice"}).headers["Location"])
 
 
 def test_auth_time_is_the_sign_in_time_not_the_token_time(live_auth):
