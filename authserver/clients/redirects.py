@@ -15,12 +15,12 @@ def _loopback_key(uri: str) -> tuple[str, str, str] | None:
     The host is the one a browser would connect to: ``http://127.0.0.1:1@evil.example/`` is
     evil.example with userinfo, so URIs with userinfo or a port that is not a number never count.
     """
-    parts = urlsplit(uri)
-    if parts.scheme != "http" or "@" in parts.netloc:
-        return None
     try:
-        parts.port
-    except ValueError:
+        parts = urlsplit(uri)
+        parts.port  # noqa: B018  (raises ValueError for a port that is not a number)
+    except ValueError:  # that, or an unclosed IPv6 bracket
+        return None
+    if parts.scheme != "http" or "@" in parts.netloc:
         return None
     if parts.hostname in LOOPBACK_HOSTS:
         return parts.hostname, parts.path or "/", parts.query
@@ -29,7 +29,10 @@ def _loopback_key(uri: str) -> tuple[str, str, str] | None:
 
 def validate_redirect_uri(uri: str) -> str:
     uri = (uri or "").strip()
-    parts = urlsplit(uri)
+    try:
+        parts = urlsplit(uri)
+    except ValueError:  # an unclosed IPv6 bracket
+        raise InvalidInput(f"redirect URI {uri!r} is not a valid URL") from None
     if not parts.scheme or not parts.netloc:
         raise InvalidInput(f"redirect URI {uri!r} is not an absolute URL")
     if parts.fragment or "#" in uri:

@@ -18,6 +18,7 @@ NOT_LOOPBACK = [
     "http://[::1]:80@evil.example/callback",
     "http://127.0.0.1:8765/callback@evil.example",
     "http://127.0.0.1:abc/callback",
+    "http://[::1/callback",
 ]
 
 
@@ -35,7 +36,7 @@ def test_anything_else_must_match_exactly(candidate):
 
 @pytest.mark.parametrize("uri", [uri for uri in NOT_LOOPBACK if "/callback@" not in uri])
 def test_userinfo_or_a_bad_port_is_not_a_loopback_registration(uri):
-    with pytest.raises(InvalidInput, match="must use https"):
+    with pytest.raises(InvalidInput, match="must use https|not a valid URL"):
         validate_redirect_uri(uri)
 
 
