@@ -65,7 +65,7 @@ def connected_apps(user_id: int) -> list[ConnectedApp]:
     return [ConnectedApp(client, describe_scopes(consent.scope), consent.granted_at) for consent, client in rows]
 
 
-def revoke(user_id: int, client_pk: int) -> bool:
+def revoke(user_id: int, client: Client) -> bool:
     """Forget the consent and revoke every token the client holds for this user, in one transaction.
 
     Codes not yet exchanged go too, so one issued a moment before cannot mint tokens after.
@@ -74,24 +74,23 @@ def revoke(user_id: int, client_pk: int) -> bool:
     session = db_session()
     now = utcnow()
     forgotten = session.execute(
-        delete(Consent).where(Consent.user_id == user_id, Consent.client_id == client_pk)
+        delete(Consent).where(Consent.user_id == user_id, Consent.client_id == client.id)
     ).rowcount
     revoked = session.execute(
         update(Token)
-        .where(Token.user_id == user_id, Token.client_id == client_pk, Token.revoked_at.is_(None))
+        .where(Token.user_id == user_id, Token.client_id == client.id, Token.revoked_at.is_(None))
         .values(revoked_at=now)
     ).rowcount
     session.execute(
         delete(AuthorizationCode).where(
             AuthorizationCode.user_id == user_id,
-            AuthorizationCode.client_id == client_pk,
+            AuthorizationCode.client_id == client.id,
             AuthorizationCode.used_at.is_(None),
         )
     )
     if not forgotten and not revoked:
         session.rollback()
         return False
-    client_id = session.scalar(select(Client.client_id).where(Client.id == client_pk))
-    record("consent.revoked", user_id=user_id, client_id=client_id, tokens_revoked=revoked)
+    record("consent.revoked", user_id=user_id, client_id=client.client_id, tokens_revoked=revoked)
     session.commit()
     return True

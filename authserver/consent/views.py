@@ -30,7 +30,7 @@ def apps():
 @login_required
 def revoke(client_id: str):
     client = find_client(client_id)
-    if client is None or not services.revoke(current_user().id, client.id):
+    if client is None or not services.revoke(current_user().id, client):
         abort(404, "You have not connected that app, or its access was already removed.")
     flash(f"{client.name} can no longer access your account.", "success")
     return redirect(url_for("consent.apps"), code=303)
