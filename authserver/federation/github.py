@@ -29,10 +29,9 @@ class GitHubType(ProviderType):
         if not isinstance(account, dict) or not isinstance(account.get("id"), int):
             raise UpstreamFailure("upstream_error", "the user API answered no numeric id")
         emails = api_get(client, f"{base}/emails", token, headers=API_HEADERS)
-        primary = next(
-            (e for e in emails if isinstance(e, dict) and e.get("primary")) if isinstance(emails, list) else iter(()),
-            None,
-        )
+        if not isinstance(emails, list):
+            emails = []
+        primary = next((e for e in emails if isinstance(e, dict) and e.get("primary")), None)
         return UpstreamUser(
             # The numeric id: logins can be renamed and then taken by someone else.
             subject=str(account["id"]),
