@@ -28,6 +28,7 @@ from authserver.accounts.redirects import safe_next
 from authserver.accounts.services import authenticate
 from authserver.accounts.sessions import current_user
 from authserver.accounts.sessions import login_required
+from authserver.accounts.sessions import login_url
 from authserver.accounts.sessions import login_user
 from authserver.audit.services import record
 from authserver.errors import InvalidInput
@@ -94,7 +95,7 @@ def _fail(provider, reason: str, back_url: str, detail: str = "", status: int = 
 
 
 def _login_back(next_url: str | None) -> str:
-    return "/login?" + urlencode({"next": next_url}) if next_url else "/login"
+    return login_url(next_url) if next_url else "/login"
 
 
 @bp.get("/login/<name>")
