@@ -39,7 +39,3 @@ class Client(Base):
     disabled: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     secret_rotated_at: Mapped[datetime | None]
-
-    @property
-    def is_public(self) -> bool:
-        return self.token_endpoint_auth_method == "none"
