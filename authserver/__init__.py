@@ -21,6 +21,7 @@ from authserver.extensions import csrf
 from shared.config import Config
 from shared.config import resolve
 from shared.errors import register_json_errors
+from shared.health import HEALTH_PATHS
 from shared.health import health_blueprint
 from shared.logging import configure_logging
 
@@ -47,7 +48,7 @@ def create_app(config: Config | Mapping[str, object] | None = None) -> Flask:
     app.extensions["authserver.db"] = database
     app.teardown_appcontext(database.remove)
     csrf.init_app(app)
-    app.session_interface = PageSessionInterface(CLIENT_ENDPOINT_PATHS | {USAGE_PATH, "/healthz", "/readyz"})
+    app.session_interface = PageSessionInterface(CLIENT_ENDPOINT_PATHS | HEALTH_PATHS | {USAGE_PATH})
 
     def database_answers() -> bool:
         with database.engine.connect() as connection:

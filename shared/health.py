@@ -11,16 +11,20 @@ from flask import jsonify
 
 log = logging.getLogger(__name__)
 
+HEALTHZ_PATH = "/healthz"
+READYZ_PATH = "/readyz"
+HEALTH_PATHS = frozenset({HEALTHZ_PATH, READYZ_PATH})
+
 
 def health_blueprint(checks: Mapping[str, Callable[[], object]]) -> Blueprint:
     """``checks`` maps a dependency's name to a callable that raises or returns falsy when it is down."""
     bp = Blueprint("health", __name__)
 
-    @bp.get("/healthz")
+    @bp.get(HEALTHZ_PATH)
     def healthz():
         return jsonify(status="ok")
 
-    @bp.get("/readyz")
+    @bp.get(READYZ_PATH)
     def readyz():
         results = {}
         for name, check in checks.items():
