@@ -25,6 +25,7 @@ CLIENT_CREDENTIALS = "client_credentials"
 SUPPORTED_GRANT_TYPES = (AUTHORIZATION_CODE, REFRESH_TOKEN, CLIENT_CREDENTIALS)
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
 SECRET_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
+MAX_LIMIT = 2**31 - 1  # the columns are 32-bit integers on PostgreSQL
 
 
 @dataclass(frozen=True)
@@ -169,6 +170,8 @@ def set_limits(client_id: str, rate_limit_per_minute: int | None, tokens_per_day
     for name, value in (("requests per minute", rate_limit_per_minute), ("tokens per day", tokens_per_day)):
         if value is not None and value < 0:
             raise InvalidInput(f"{name} must not be negative (0 means unlimited)")
+        if value is not None and value > MAX_LIMIT:
+            raise InvalidInput(f"{name} must be at most {MAX_LIMIT} (0 means unlimited)")
     client = get_client(client_id)
     client.rate_limit_per_minute = rate_limit_per_minute
     client.tokens_per_day = tokens_per_day

@@ -87,6 +87,9 @@ def test_set_limits(cli):
     assert_refused_without_change(cli, ("clients", "list", "--json"),
                                   ("clients", "set-limits", created["client_id"], "--tokens-per-day", "-1"),
                                   "must not be negative")
+    assert_refused_without_change(cli, ("clients", "list", "--json"),
+                                  ("clients", "set-limits", created["client_id"], "--rate-limit-per-minute", str(2**31)),
+                                  "must be at most")
     assert_refused_without_change(cli, ("clients", "list", "--json"), ("clients", "set-limits", "nope"), "no client")
 
 
