@@ -5,6 +5,8 @@ import re
 import requests
 from sqlalchemy import select
 
+from authserver.accounts import throttle
+from authserver.audit.models import AuditEvent
 from authserver.extensions import db_session
 from authserver.federation.models import UpstreamIdentity
 from tests.federation.conftest import PASSWORD
@@ -154,3 +156,18 @@ def test_unlinking_someone_elses_identity_is_refused(auth_server, oidc):
     refused = bob.post(f"{auth_server.url}/account/identities/{identity_id}/unlink",
                        data={"csrf_token": csrf_token(page.text)}, allow_redirects=False, timeout=10)
     assert refused.status_code == 409 and len(identities(auth_server.app)) == 1
+
+
+def test_the_password_to_confirm_a_link_is_throttled_and_audited_like_the_login_form(monkeypatch, auth_server, oidc):
+    monkeypatch.setattr(throttle, "MAX_FAILURES_PER_ACCOUNT", 2)
+    add_user(auth_server.app, "ada@example.com", PASSWORD)
+    session = requests.Session()
+    assert upstream_round_trip(session, auth_server.url, "corp").landed == "/login/link"
+    for _ in range(2):
+        assert confirm(session, auth_server.url, "not the password").status_code == 401
+    blocked = confirm(session, auth_server.url, PASSWORD)
+    assert blocked.status_code == 429 and "Too many failed attempts" in blocked.text
+    assert identities(auth_server.app) == [] and signed_in_email(session, auth_server.url) is None
+    with auth_server.app.app_context():
+        assert db_session().scalars(select(AuditEvent.event).where(AuditEvent.event == "login.throttled")).all() == [
+            "login.throttled"]
