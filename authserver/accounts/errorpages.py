@@ -46,7 +46,7 @@ def register_html_errors(bp: Blueprint) -> None:
     in) and out of other sites' frames (clickjacking a sign-in or a revocation, RFC 9700 §4.16).
     """
     bp.register_error_handler(CSRFError, csrf_error)
-    bp.after_request(_page_headers)
+    bp.after_request(page_headers)
 
     @bp.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
@@ -59,7 +59,8 @@ def register_html_errors(bp: Blueprint) -> None:
         return html_error(500, "Something went wrong", "The server hit an unexpected error. Please try again.")
 
 
-def _page_headers(response):
+def page_headers(response):
+    """No shared cache keeps a page (CSRF tokens, who is signed in), no other site frames it."""
     response.headers.setdefault("Cache-Control", "no-store")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")

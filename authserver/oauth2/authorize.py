@@ -23,6 +23,8 @@ from flask import redirect
 from flask import render_template
 from flask import request
 
+from authserver.accounts.errorpages import html_error
+from authserver.accounts.errorpages import page_headers
 from authserver.accounts.sessions import auth_time
 from authserver.accounts.sessions import current_user
 from authserver.accounts.sessions import login_url
@@ -135,31 +137,17 @@ def _login_url() -> str:
 
 
 def _consent_page(client, scope: str, user):
-    response = make_response(
-        render_template(
-            "consent/consent.html",
-            client=client,
-            scopes=consent.describe_scopes(scope),
-            user=user,
-            action=request.full_path.rstrip("?"),
-        )
-    )
-    _page_headers(response)
-    return response
+    page = render_template("consent/consent.html", client=client, scopes=consent.describe_scopes(scope), user=user,
+                           action=request.full_path.rstrip("?"))
+    return _authorization_page(make_response(page))
 
 
 def _error_page(message: str):
-    response = make_response(
-        render_template("error.html", title="This sign-in link is not valid", message=message, back_url=None), 400
-    )
-    _page_headers(response)
-    return response
+    return _authorization_page(make_response(html_error(400, "This sign-in link is not valid", message)))
 
 
-def _page_headers(response) -> None:
+def _authorization_page(response):
     # Consent must be given on our own page, never inside another site's frame (RFC 9700 §4.16),
     # and the request's URL (state, PKCE challenge) must not leak to the client's linked pages.
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
-    response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
+    return page_headers(response)
