@@ -62,9 +62,10 @@ class IntrospectionEndpoint(_IntrospectionEndpoint):
             return {"active": False}
         token = record.token
         user = record.user
+        scope = self.server.scopes.still_granted(token.scope)
         payload = {
             "active": True,
-            "scope": token.scope,
+            "scope": scope,
             "client_id": record.client_id,
             "sub": user.sub if user is not None else record.client_id,
             "exp": int(record.expires_at.timestamp()),
@@ -74,7 +75,7 @@ class IntrospectionEndpoint(_IntrospectionEndpoint):
             "aud": record.client_id,
             **record.client_limits,
         }
-        if user is not None and "email" in parse_scope(token.scope):
+        if user is not None and "email" in parse_scope(scope):
             payload["username"] = user.email
             payload["email"] = user.email
         return payload

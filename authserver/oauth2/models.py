@@ -18,6 +18,7 @@ from authserver.clients.redirects import redirect_uri_matches
 from authserver.clients.services import could_be_client_id
 from authserver.clients.services import find_enabled_client
 from authserver.scopes.services import parse_scope
+from authserver.scopes.services import scope_names
 from authserver.tokens.models import AuthorizationCode
 from authserver.tokens.models import Token
 from shared.security import matches_digest
@@ -127,6 +128,26 @@ class ClientCache:
                 self._entries.clear()
             self._entries[client_id] = (now + self.ttl, client)
         return client
+
+
+class ScopeCache:
+    """The names of the scopes that exist, cached per process for ``ttl`` seconds.
+
+    A scope an admin removed stops counting within ``ttl`` in tokens already issued with it, as in
+    clients' registrations: ``still_granted`` is what a token's scope string is worth now.
+    """
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._entry: tuple[float, frozenset[str]] = (0.0, frozenset())
+
+    def still_granted(self, scope: str) -> str:
+        expires, names = self._entry
+        now = time.monotonic()
+        if expires <= now:
+            names = scope_names()
+            self._entry = (now + self.ttl, names)
+        return " ".join(name for name in parse_scope(scope) if name in names)
 
 
 class OAuthAuthorizationCode(AuthorizationCodeMixin):

@@ -16,6 +16,7 @@ from authlib.oidc.core.grants import OpenIDCode as _OpenIDCode
 
 from authserver.accounts.models import User
 from authserver.extensions import get_config
+from authserver.oauth2.server import get_server
 from authserver.scopes.services import parse_scope
 from authserver.tokens import codes
 from authserver.tokens import keys
@@ -71,7 +72,7 @@ class AccessTokenValidator(BearerTokenValidator):
     def validate_token(self, token, scopes, request) -> None:
         if token is None or not token.active:
             raise InvalidTokenError()
-        if self.scope_insufficient(token.token.scope, scopes):
+        if self.scope_insufficient(get_server().scopes.still_granted(token.token.scope), scopes):
             raise InsufficientScopeError()
 
 
@@ -87,4 +88,5 @@ class UserInfoEndpoint(_UserInfoEndpoint):
         record = self.resource_protector.validate_request(["openid"], request)
         if record.user is None:
             raise InvalidTokenError()
-        return 200, dict(user_claims(record.user, record.token.scope)), default_json_headers
+        scope = self.server.scopes.still_granted(record.token.scope)
+        return 200, dict(user_claims(record.user, scope)), default_json_headers

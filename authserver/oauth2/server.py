@@ -19,6 +19,7 @@ from flask import request as flask_request
 
 from authserver.oauth2.models import ClientCache
 from authserver.oauth2.models import OAuthClient
+from authserver.oauth2.models import ScopeCache
 from shared.config import Config
 from shared.security import new_credential
 
@@ -62,6 +63,7 @@ class AuthorizationServer(_AuthorizationServer):
         # OAuth 2 only over https, or plain http on a loopback address (for development).
         self.issuer_is_secure = is_secure_transport(config.issuer + "/")
         self.clients = ClientCache(config.lookup_cache_ttl)
+        self.scopes = ScopeCache(config.lookup_cache_ttl)
         self.register_token_generator("default", self.generate_bearer_token)
 
     def query_client(self, client_id: str) -> OAuthClient | None:

@@ -24,6 +24,10 @@ def list_scopes() -> list[Scope]:
     return list(db_session().scalars(select(Scope).order_by(Scope.name)))
 
 
+def scope_names() -> frozenset[str]:
+    return frozenset(db_session().scalars(select(Scope.name)))
+
+
 def scope_descriptions(names: list[str]) -> dict[str, str]:
     rows = db_session().scalars(select(Scope).where(Scope.name.in_(names)))
     return {row.name: row.description for row in rows}
