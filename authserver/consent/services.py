@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import delete
 from sqlalchemy import select
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 
 from authserver.audit.services import record
 from authserver.clients.models import Client
@@ -37,6 +38,16 @@ def covers(user_id: int, client_pk: int, scope: str) -> bool:
 
 def grant(user_id: int, client_pk: int, scope: str) -> Consent:
     """Remember the scopes granted, adding to what was granted before."""
+    try:
+        return _remember(user_id, client_pk, scope)
+    except IntegrityError:
+        # Two first-time Allows at once (two tabs): the other created the row between our read and
+        # our insert. It is there now to add to.
+        db_session().rollback()
+        return _remember(user_id, client_pk, scope)
+
+
+def _remember(user_id: int, client_pk: int, scope: str) -> Consent:
     consent = find_consent(user_id, client_pk)
     if consent is None:
         consent = Consent(user_id=user_id, client_id=client_pk, scope=" ".join(parse_scope(scope)))
