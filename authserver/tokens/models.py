@@ -34,15 +34,20 @@ class AuthorizationCode(Base):
     used_at: Mapped[datetime | None]
 
 
+INDEXED_WHERE_SET = ("refresh_token_digest", "family_id", "user_id", "authorization_code_id")
+UNIQUE_WHERE_SET = frozenset({"refresh_token_digest"})
+
+
 class Token(Base):
     __tablename__ = "tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     access_token_digest: Mapped[str] = mapped_column(String(64), unique=True)
-    refresh_token_digest: Mapped[str | None] = mapped_column(String(64), unique=True)
+    refresh_token_digest: Mapped[str | None] = mapped_column(String(64))
     # Every token minted from one authorization (the code exchange and each refresh after it)
-    # shares a family; presenting a rotated refresh token revokes the whole family.
-    family_id: Mapped[str] = mapped_column(String(64), index=True)
+    # shares a family; presenting a rotated refresh token revokes the whole family. A
+    # client-credentials token stands alone: no family.
+    family_id: Mapped[str | None] = mapped_column(String(64))
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     authorization_code_id: Mapped[int | None] = mapped_column(ForeignKey("authorization_codes.id", ondelete="SET NULL"))
@@ -56,10 +61,11 @@ class Token(Base):
     revoked_at: Mapped[datetime | None]
 
     __table_args__ = (
-        # Client-credentials tokens, most tokens at scale, have neither: indexing only the tokens that
-        # do spares every client-credentials INSERT two index updates (about a sixth of its cost).
-        *(Index(f"ix_tokens_{name}", name, sqlite_where=text(f"{name} IS NOT NULL"),
-                postgresql_where=text(f"{name} IS NOT NULL")) for name in ("user_id", "authorization_code_id")),
+        # Client-credentials tokens, most tokens at scale, have none of these: indexing only the tokens
+        # that do spares each client-credentials INSERT four of its seven index updates (a third of
+        # its cost on SQLite). Lookups compare the column with a value, which implies IS NOT NULL.
+        *(Index(f"ix_tokens_{name}", name, unique=name in UNIQUE_WHERE_SET, sqlite_where=text(f"{name} IS NOT NULL"),
+                postgresql_where=text(f"{name} IS NOT NULL")) for name in INDEXED_WHERE_SET),
     )
 
 

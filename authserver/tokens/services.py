@@ -69,7 +69,8 @@ def _token_values(
     return dict(
         access_token_digest=digest(access_token),
         refresh_token_digest=digest(refresh_token) if refresh_token else None,
-        family_id=family_id or new_identifier(),
+        # Refresh tokens rotate and codes can be replayed: what came from either forms a family.
+        family_id=family_id or (new_identifier() if refresh_token or authorization_code_id else None),
         client_id=client_pk,
         user_id=user_id,
         authorization_code_id=authorization_code_id,
@@ -143,7 +144,7 @@ class TokenRow:
     """The columns of a token that introspection, revocation and userinfo read."""
 
     id: int
-    family_id: str
+    family_id: str | None
     scope: str
     user_id: int | None
     issued_at: datetime
