@@ -6,10 +6,7 @@ on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-import fcntl
 import logging
-import os
-import threading
 from datetime import datetime
 from datetime import timezone
 
@@ -109,9 +106,6 @@ class DirectConnections:
         self._session = session
         # A forked worker must not share its parent's sockets or file handles: it starts afresh.
         reset_in_child(self, DirectConnections._forget_idle)
-        database = engine.url.database
-        on_sqlite_file = engine.dialect.name == "sqlite" and database not in (None, "", ":memory:")
-        self._writers = SQLiteWriterQueue(database + "-writers.lock") if on_sqlite_file else None
 
     def first_row(self, sql: str, values, *, writes: bool = False) -> tuple | None:
         if log.isEnabledFor(logging.DEBUG):
@@ -119,9 +113,6 @@ class DirectConnections:
             log.debug("%s", sql)
         if self._session is not None:
             return self._run_in_session(sql, values, writes)
-        if writes and self._writers is not None:
-            with self._writers:
-                return self._first_row(sql, values)
         return self._first_row(sql, values)
 
     def _first_row(self, sql: str, values) -> tuple | None:
@@ -180,46 +171,6 @@ class DirectConnections:
         idle, self._idle = self._idle, []
         for connection in idle:
             _close_quietly(connection)
-
-
-class SQLiteWriterQueue:
-    """Direct writers to one SQLite file take turns here rather than in SQLite's busy handler.
-
-    SQLite lets one writer in and makes the others sleep and retry (1 ms, 2, 5, 10...), which under
-    load leaves the CPU idle and the tail latency long. Here they wait in the kernel and wake as
-    soon as the writer before them is done: threads of one process on a mutex, processes on an
-    exclusive flock of a file beside the database.
-    """
-
-    def __init__(self, path: str):
-        self.path = path
-        self._mutex = threading.Lock()
-        self._fd: int | None = None
-        reset_in_child(self, SQLiteWriterQueue._restart_in_child)
-
-    def __enter__(self) -> None:
-        self._mutex.acquire()
-        try:
-            if self._fd is None:
-                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-            fcntl.flock(self._fd, fcntl.LOCK_EX)
-        except BaseException:
-            self._mutex.release()
-            raise
-
-    def __exit__(self, *_exc) -> None:
-        try:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-        finally:
-            self._mutex.release()
-
-    def _restart_in_child(self) -> None:
-        """A free mutex (the copy may be held by a parent's thread) and a descriptor of its own (an
-        inherited one shares the parent's lock instead of waiting for it)."""
-        self._mutex = threading.Lock()
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
 
 
 def _close_quietly(connection) -> None:

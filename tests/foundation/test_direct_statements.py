@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import time
 
 import pytest
 from sqlalchemy import select
@@ -14,7 +12,6 @@ from authserver import create_app
 from authserver.clients.services import register_client
 from authserver.db import Base
 from authserver.db import utcnow
-from authserver.db import SQLiteWriterQueue
 from authserver.extensions import db_session
 from authserver.tokens import services as tokens
 from authserver.tokens.models import Token
@@ -59,23 +56,6 @@ def test_a_connection_the_database_dropped_is_replaced_without_an_error(auth_app
     admin(server, f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
     with auth_app.app_context():
         assert tokens.find_token("survivor").active
-
-
-def test_sqlite_writers_take_turns_across_forked_processes(tmp_path):
-    queue = SQLiteWriterQueue(str(tmp_path / "db.sqlite3-writers.lock"))
-    with queue:
-        child = os.fork()
-        if child == 0:  # the child only waits for its turn, then leaves, whatever happens
-            try:
-                with queue:
-                    os._exit(0)
-            finally:
-                os._exit(1)
-        time.sleep(0.2)
-        # Still waiting: it reopened the lock file rather than sharing the parent's (held) lock.
-        assert os.waitpid(child, os.WNOHANG) == (0, 0)
-    _, status = os.waitpid(child, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
 
 
 def test_on_an_in_memory_database_direct_statements_use_its_one_connection(tmp_path):
