@@ -8,6 +8,7 @@ import time
 import pytest
 import requests
 
+from shared.cache import RedisCache
 from tests.support.postgres import free_port
 
 CHAT = {"model": "demo-chat", "messages": [{"role": "user", "content": "count these words please"}]}
@@ -134,3 +135,16 @@ def test_embeddings_refused_for_their_dimensions_still_count_against_the_quota(f
     assert wrong.status_code == 400
     refused = requests.post(server.url + "/v1/embeddings", json=body, headers=headers, timeout=10)
     assert refused.status_code == 429 and refused.json()["error"]["code"] == "tokens_per_day_exceeded"
+
+
+def test_a_redis_counter_expires_a_window_after_it_was_created_not_after_its_last_count(redis_url):
+    import redis
+
+    cache = RedisCache(redis_url, "test:")
+    assert [cache.incr("window", amount, 0.5) for amount in (1, 2, 3)] == [1, 3, 6]
+    ttl_ms = redis.Redis.from_url(redis_url).pttl("test:window")
+    assert 0 < ttl_ms <= 500
+    time.sleep(0.3)
+    assert cache.incr("window", 1, 60) == 7  # a later count does not push the expiry back
+    time.sleep(0.3)
+    assert cache.get("window") is None
