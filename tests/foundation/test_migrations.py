@@ -47,6 +47,11 @@ def test_tokens_index_what_client_credentials_tokens_lack_only_where_set_and_loo
                     plan = " ".join(str(row) for row in connection.exec_driver_sql(
                         f"EXPLAIN QUERY PLAN SELECT id FROM tokens WHERE {column} = ?", (1,)))
                     assert f"ix_tokens_{column}" in plan
+                # A replayed code revokes the families it began: both lookups by their partial indexes.
+                plan = " ".join(str(row) for row in connection.exec_driver_sql(
+                    "EXPLAIN QUERY PLAN UPDATE tokens SET revoked_at = ? WHERE family_id IN "
+                    "(SELECT family_id FROM tokens WHERE authorization_code_id = ?)", ("2026-01-01", 1)))
+                assert "ix_tokens_family_id" in plan and "ix_tokens_authorization_code_id" in plan
                 # Introspection's one query: an access or a refresh digest, each by its own index.
                 plan = " ".join(str(row) for row in connection.exec_driver_sql(
                     "EXPLAIN QUERY PLAN SELECT id FROM tokens WHERE access_token_digest = ? "
