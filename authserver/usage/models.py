@@ -1,10 +1,11 @@
-"""One row per API call the resource server metered."""
+"""The API calls the resource server metered, as it reported them."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from sqlalchemy import String
+from sqlalchemy import text
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
@@ -13,7 +14,9 @@ from authserver.db import utcnow
 
 
 class UsageRecord(Base):
-    """What the resource server metered: one row per API call, reported over HTTP."""
+    """Calls of one client (and user) to one endpoint and model, reported together over HTTP: a
+    resource server sums the calls of each flush interval, so a busy one sends a row a second, not
+    a row a call. ``at`` is when the first of them was made."""
 
     __tablename__ = "usage_records"
 
@@ -25,3 +28,4 @@ class UsageRecord(Base):
     model: Mapped[str | None] = mapped_column(String(128))
     tokens_in: Mapped[int] = mapped_column(default=0)
     tokens_out: Mapped[int] = mapped_column(default=0)
+    requests: Mapped[int] = mapped_column(default=1, server_default=text("1"))

@@ -41,10 +41,10 @@ def _record(entry) -> dict:
             raise InvalidInput(f"{name} must be a string of 1 to {length} printable characters")
         else:
             values[name] = value
-    for name in ("tokens_in", "tokens_out"):
-        value = entry.get(name, 0)
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**31:
-            raise InvalidInput(f"{name} must be a whole number >= 0")
+    for name, least in (("tokens_in", 0), ("tokens_out", 0), ("requests", 1)):
+        value = entry.get(name, least)
+        if isinstance(value, bool) or not isinstance(value, int) or not least <= value < 2**31:
+            raise InvalidInput(f"{name} must be a whole number >= {least}")
         values[name] = value
     values["at"] = _timestamp(entry.get("at"))
     return values
@@ -79,7 +79,7 @@ def store(entries) -> int:
 def report(client_ids: list[str] | None = None) -> list[dict]:
     """Per client (with its name) and, inside, per user: requests and tokens in and out."""
     totals = (
-        func.count(UsageRecord.id),
+        func.coalesce(func.sum(UsageRecord.requests), 0),
         func.coalesce(func.sum(UsageRecord.tokens_in), 0),
         func.coalesce(func.sum(UsageRecord.tokens_out), 0),
         func.min(UsageRecord.at),
@@ -98,12 +98,12 @@ def report(client_ids: list[str] | None = None) -> list[dict]:
         entry = clients.setdefault(client_id, {"client_id": client_id, "name": None, "requests": 0,
                                                "tokens_in": 0, "tokens_out": 0, "first_at": first,
                                                "last_at": last, "users": []})
-        entry["requests"] += requests
+        entry["requests"] += int(requests)
         entry["tokens_in"] += int(tokens_in)
         entry["tokens_out"] += int(tokens_out)
         entry["first_at"], entry["last_at"] = min(entry["first_at"], first), max(entry["last_at"], last)
         if user_sub is not None:
-            entry["users"].append({"user_sub": user_sub, "requests": requests,
+            entry["users"].append({"user_sub": user_sub, "requests": int(requests),
                                    "tokens_in": int(tokens_in), "tokens_out": int(tokens_out)})
     named = select(Client.client_id, Client.name).where(Client.client_id.in_(clients))
     names = dict(session.execute(named).all())

@@ -34,12 +34,15 @@ def post(auth_app, auth, body):
 
 
 def test_a_resource_server_reports_usage(auth_app, clients):
-    response = post(auth_app, clients["resource"], {"records": [RECORD, {**RECORD, "user_sub": None}]})
+    response = post(auth_app, clients["resource"],
+                    {"records": [RECORD, {**RECORD, "user_sub": None, "requests": 40}]})
     assert response.status_code == 202 and response.json == {"stored": 2}
     with auth_app.app_context():
-        row = db_session().scalars(select(UsageRecord).order_by(UsageRecord.id)).first()
-        assert (row.client_id, row.user_sub, row.tokens_in, row.tokens_out) == ("app-1", "alice", 3, 5)
-        assert row.at.isoformat() == "2026-01-02T03:04:05+00:00"
+        first, second = db_session().scalars(select(UsageRecord).order_by(UsageRecord.id)).all()
+        assert (first.client_id, first.user_sub, first.tokens_in, first.tokens_out) == ("app-1", "alice", 3, 5)
+        assert first.at.isoformat() == "2026-01-02T03:04:05+00:00"
+        # A record without a count stands for one call; a resource server's sums say how many.
+        assert (first.requests, second.requests) == (1, 40)
 
 
 def test_only_enabled_resource_servers_with_the_right_secret_may_report(auth_app, clients):
@@ -56,6 +59,10 @@ def test_only_enabled_resource_servers_with_the_right_secret_may_report(auth_app
 @pytest.mark.parametrize("body", [
     {"records": "nope"},
     {"records": [RECORD, {**RECORD, "tokens_in": -1}]},
+    {"records": [RECORD, {**RECORD, "requests": 0}]},
+    {"records": [RECORD, {**RECORD, "requests": True}]},
+    {"records": [RECORD, {**RECORD, "requests": "3"}]},
+    {"records": [RECORD, {**RECORD, "requests": 2**31}]},
     {"records": [RECORD, {**RECORD, "client_id": ""}]},
     {"records": [RECORD, {**RECORD, "at": "yesterday"}]},
     {"records": [RECORD, {**RECORD, "at": "9999-12-31T23:59:59-14:00"}]},
