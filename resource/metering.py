@@ -5,8 +5,8 @@ where its CLI and developer portal read them.
 A request only adds to an in-memory total: metering can never slow or fail an API call. The calls
 of one flush interval with the same client, user, endpoint and model travel as one record that
 counts them (``requests``) and sums their tokens, so a busy server sends a record a second per
-client, not one per call (at 5,000 calls a second, per-call records cost the authorization server
-more CPU to store than a tenth of the API's throughput). The thread starts on first use in each
+client, not one per call (at 5,000 calls a second, encoding, posting and storing per-call records
+took a tenth of the API's throughput on the cores they shared). The thread starts on first use in each
 process (so it survives a pre-forking server's fork), flushes every
 ``RESOURCE_USAGE_FLUSH_INTERVAL`` seconds and at exit. A batch that cannot be delivered is kept and
 retried; past ``MAX_PENDING`` records the oldest are dropped with a warning.
