@@ -12,14 +12,17 @@ A person acting through any client is held to the defaults as well, counted unde
 inside its overall limit); a field left out there is not limited separately.
 A limit of 0 means unlimited. Counters are fixed windows (the minute, the UTC day) in the shared
 cache, so with ``REDIS_URL`` every process and host counts together; each process re-reads the
-daily token count at most once a second (one Redis round trip per request, not two).
+daily token count at most once a second, and takes request numbers from Redis in blocks
+(``MinuteBlocks``), so most requests make no Redis round trip at all.
 """
 
 from __future__ import annotations
 
+import collections
 import json
 import logging
 import math
+import threading
 import time
 from dataclasses import dataclass
 
@@ -27,6 +30,7 @@ from resource.auth import TokenInfo
 from resource.errors import ApiError
 from shared.cache import MemoryCache
 from shared.config import ConfigError
+from shared.forks import reset_in_child
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +39,10 @@ DAY = 86_400
 FIELDS = ("rate_limit_per_minute", "tokens_per_day")
 # A daily quota may be overshot by what other processes spend within this many seconds.
 QUOTA_READ_TTL = 1.0
+# A process takes at most this many request numbers from Redis at once, and at most this fraction
+# of what is left under the limit: near the limit, one at a time.
+MAX_BLOCK = 16
+BLOCK_SHARE = 32
 
 
 @dataclass(frozen=True)
@@ -65,7 +73,9 @@ class Limiter:
         self._default = Limits(cfg.rate_limit_per_minute, cfg.tokens_per_day)
         self._overrides = parse_overrides(cfg.resource_limits)
         self._cache = cache
-        self._local = None if isinstance(cache, MemoryCache) else MemoryCache(max_entries=50_000)
+        shared = not isinstance(cache, MemoryCache)
+        self._local = MemoryCache(max_entries=50_000) if shared else None
+        self._numbers = MinuteBlocks(cache) if shared else None
 
     def limits_for(self, info: TokenInfo) -> Limits:
         values = {name: getattr(self._default, name) for name in FIELDS}
@@ -106,7 +116,7 @@ class Limiter:
         headers: dict[str, str] = {}
         try:
             for index, (who, subject, limits) in enumerate(self.subjects(info, scopes)):
-                count = self._cache.incr(f"rpm:{subject}:{window}", 1, MINUTE + 1) \
+                count = self._count(f"rpm:{subject}:{window}", window, limits.rate_limit_per_minute) \
                     if limits.rate_limit_per_minute else 0
                 used = self._tokens_used(self._tokens_key(subject, now)) if limits.tokens_per_day else 0
                 if index == 0:
@@ -122,6 +132,12 @@ class Limiter:
         except Exception as exc:  # a cache outage must not take the API down with it
             log.warning("rate-limit store unavailable, not limiting: %s", type(exc).__name__)
         return headers
+
+    def _count(self, key: str, window: int, limit: int) -> int:
+        """This request's number in its minute's count (past the limit: refused)."""
+        if self._numbers is not None:
+            return self._numbers.take(key, window, limit)
+        return self._cache.incr(key, 1, MINUTE + 1)
 
     def charge(self, info: TokenInfo, tokens: int, scopes: tuple[str, ...] = ()) -> None:
         if tokens <= 0:
@@ -148,6 +164,55 @@ class Limiter:
     @staticmethod
     def _tokens_key(subject: str, now: float) -> str:
         return f"tpd:{subject}:{int(now // DAY)}"
+
+
+class MinuteBlocks:
+    """Request numbers from a minute's shared counter, taken from Redis a block at a time.
+
+    Counting each request in Redis costs a round trip per API call (here about 90 us of CPU, a sixth of
+    a cached call's). A process instead adds a block of numbers to the counter at once and hands them to
+    its requests in order. The block is at most ``MAX_BLOCK`` and at most 1/``BLOCK_SHARE`` of what was
+    left under the limit when last seen, so near the limit it is one number: every number is unique
+    across processes, and no more requests than the limit are ever let through. Numbers a process still
+    holds when the minute ends go unused, which can only let a little fewer through, and only far from
+    the limit. ``X-RateLimit-Remaining`` is counted from each request's number.
+    """
+
+    def __init__(self, cache):
+        self._cache = cache
+        self._forget()
+        # A forked worker starts with nothing: the parent's blocks are the parent's.
+        reset_in_child(self, MinuteBlocks._forget)
+
+    def take(self, key: str, window: int, limit: int) -> int:
+        with self._lock:
+            if window != self._window:
+                self._window, self._held, self._seen = window, {}, {}
+            held = self._held.get(key)
+            while held:
+                numbers = held[0]
+                if numbers[0] <= numbers[1]:
+                    numbers[0] += 1
+                    return numbers[0] - 1
+                held.popleft()
+            size = max(1, min(MAX_BLOCK, (limit - self._seen.get(key, 0)) // BLOCK_SHARE))
+        # The round trip outside the lock: a slow Redis holds up only the requests that need it. Two
+        # threads that run out together each take a block; neither block is lost.
+        last = self._cache.incr(key, size, MINUTE + 1)
+        with self._lock:
+            if window == self._window:
+                self._seen[key] = max(last, self._seen.get(key, 0))
+                if size > 1:
+                    self._held.setdefault(key, collections.deque()).append([last - size + 2, last])
+        return last - size + 1
+
+    def _forget(self) -> None:
+        self._lock = threading.Lock()
+        self._window = -1
+        # key -> the numbers this process holds, as [next to hand out, last] ranges; and the highest
+        # count it has seen, what it sizes its next block by.
+        self._held: dict[str, collections.deque[list[int]]] = {}
+        self._seen: dict[str, int] = {}
 
 
 def _headers(limits: Limits, count: int, used: int, reset: int) -> dict[str, str]:

@@ -8,6 +8,8 @@ import time
 import pytest
 import requests
 
+from resource.limits import MAX_BLOCK
+from resource.limits import MinuteBlocks
 from shared.cache import RedisCache
 from tests.support.postgres import free_port
 
@@ -148,3 +150,22 @@ def test_a_redis_counter_expires_a_window_after_it_was_created_not_after_its_las
     assert cache.incr("window", 1, 60) == 7  # a later count does not push the expiry back
     time.sleep(0.3)
     assert cache.get("window") is None
+
+
+def test_far_from_the_limit_a_process_takes_request_numbers_from_redis_a_block_at_a_time(redis_url):
+    import redis
+
+    blocks = MinuteBlocks(RedisCache(redis_url, "test:"))
+    assert [blocks.take("rpm:c:1", 1, 10_000) for _ in range(5)] == [1, 2, 3, 4, 5]
+    assert redis.Redis.from_url(redis_url).get("test:rpm:c:1") == str(MAX_BLOCK).encode()  # one round trip
+    # Near the limit, one number at a time: exact.
+    assert [blocks.take("rpm:c:2", 1, 20) for _ in range(3)] == [1, 2, 3]
+    assert redis.Redis.from_url(redis_url).get("test:rpm:c:2") == b"3"
+
+
+def test_processes_sharing_a_limit_through_blocks_never_let_more_than_it_through(redis_url):
+    one, two = (MinuteBlocks(RedisCache(redis_url, "test:")) for _ in range(2))
+    numbers = [blocks.take("rpm:c:1", 1, 100) for _ in range(90) for blocks in (one, two)]
+    assert len(set(numbers)) == len(numbers)  # every request its own number
+    # Both keep asking, so no number goes unused: exactly the limit gets through.
+    assert sum(1 for number in numbers if number <= 100) == 100
