@@ -82,7 +82,7 @@ def compare(all_settings: list[ServerSettings], args: argparse.Namespace) -> str
                 server = Server(f"server{index}", args.target, free_port(), dict(os.environ), settings, ready_path=args.path)
                 processes.start(server)
                 scenarios.append(Scenario(str(index), settings.describe(), Request(server.url + args.path), None, None))
-            results, _bodies = measure(load, scenarios, args.rounds, warmup=1)
+            results, _bodies = measure(load, scenarios, args.rounds, warmup=1, discard_disturbed=False)
             rows = [summarize(s, results[s.key]) for s in scenarios]
     finally:
         shutil.rmtree(work, ignore_errors=True)

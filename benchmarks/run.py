@@ -72,15 +72,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 DISTURBED_BELOW = 0.6
 
 
-def measure(load: Load, scenarios: list[Scenario], rounds: int,
-            warmup: float) -> tuple[dict[str, list[Result]], list[str]]:
-    """Interleaved: each round runs every scenario once, the order rotated so none always goes first."""
+def measure(load: Load, scenarios: list[Scenario], rounds: int, warmup: float,
+            discard_disturbed: bool = True) -> tuple[dict[str, list[Result]], list[str]]:
+    """Interleaved: each round runs every scenario once, the order rotated so none always goes first.
+
+    ``discard_disturbed=False`` keeps every round: when comparing servers, one that stalls now and then
+    is what is being measured."""
     kept: list[dict[str, Result]] = []
     bodies: list[str] = []
     if warmup > 0:
         for scenario in scenarios:
             load.run(scenario.request, duration=warmup)
-    for attempt in range(2 * rounds):
+    for attempt in range(2 * rounds if discard_disturbed else rounds):
         if len(kept) == rounds:
             break
         order = scenarios[attempt % len(scenarios):] + scenarios[:attempt % len(scenarios)]
@@ -95,19 +98,30 @@ def measure(load: Load, scenarios: list[Scenario], rounds: int,
         print(f"round {attempt + 1}: " + ", ".join(
             f"({s.key}) {this_round[s.key].rps:.0f}/s" for s in scenarios), flush=True)
         kept.append(this_round)
-        for disturbed in [r for r in kept if _slowed(r, kept)]:
-            kept.remove(disturbed)
-            print(f"  discarded a disturbed round: {_slowed(disturbed, kept + [disturbed])}", flush=True)
+        if discard_disturbed:
+            for disturbed, why in _disturbed(kept):
+                kept.remove(disturbed)
+                print(f"  discarded a disturbed round: {why}", flush=True)
+    if len(kept) < rounds:
+        print(f"  kept {len(kept)} of {rounds} rounds: the machine stayed disturbed", flush=True)
     return {s.key: [r[s.key] for r in kept] for s in scenarios}, bodies
 
 
-def _slowed(this_round: dict[str, Result], rounds: list[dict[str, Result]]) -> str | None:
-    """What shows ``this_round`` was disturbed, compared with ``rounds``; None if nothing does."""
-    for key, result in this_round.items():
-        best = max(r[key].rps for r in rounds)
-        if result.rps < DISTURBED_BELOW * best:
-            return f"({key}) {result.rps:.0f}/s against {best:.0f}/s in its best round"
-    return None
+def _disturbed(rounds: list[dict[str, Result]]) -> list[tuple[dict[str, Result], str]]:
+    """Each round to discard, with what shows it was disturbed. A round with errors stays (they must
+    be reported), and so does at least one round: the one closest to every scenario's best."""
+    best = {key: max(r[key].rps for r in rounds) for key in rounds[0]}
+    found = []
+    for this_round in rounds:
+        if any(result.non2xx or result.socket_errors for result in this_round.values()):
+            continue
+        for key, result in this_round.items():
+            if result.rps < DISTURBED_BELOW * best[key]:
+                found.append((this_round, f"({key}) {result.rps:.0f}/s against {best[key]:.0f}/s in its best round"))
+                break
+    if len(found) == len(rounds):
+        found.remove(max(found, key=lambda item: min(item[0][key].rps / best[key] for key in best if best[key])))
+    return found
 
 
 def run(args: argparse.Namespace, work: Path) -> int:

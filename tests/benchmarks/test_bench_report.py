@@ -76,8 +76,40 @@ def test_a_round_the_machine_disturbed_is_run_again_and_left_out_of_the_medians(
     assert [r.rps for r in results["a"]] == [2000, 2500, 2550]
 
 
-def test_a_machine_disturbed_throughout_still_ends_after_twice_the_rounds():
+def test_a_machine_disturbed_throughout_still_ends_after_twice_the_rounds_and_says_so(capsys):
     scenarios = [Scenario("e", "e", Request("http://127.0.0.1:1/e"), None, None)]
     load = ScriptedLoad({"e": [7000, 2000, 7000, 2000, 2000, 2000]})
     results, _ = measure(load, scenarios, rounds=3, warmup=0)
     assert [r.rps for r in results["e"]] == [7000, 7000]
+    assert "kept 2 of 3 rounds" in capsys.readouterr().out
+
+
+def test_rounds_disturbed_on_different_scenarios_leave_the_one_closest_to_every_best(capsys):
+    scenarios = [Scenario(key, key, Request(f"http://127.0.0.1:1/{key}"), None, None) for key in "ae"]
+    # Each round is slow where the other is fast: both look disturbed to each other.
+    load = ScriptedLoad({"a": [1000, 2000, 1000, 2000], "e": [7000, 3000, 7000, 3000]})
+    results, _ = measure(load, scenarios, rounds=2, warmup=0)
+    # Round 1 is at half of (a)'s best, round 2 under half of (e)'s: round 1 stays, and so does round 3.
+    assert [r.rps for r in results["a"]] == [1000, 1000]
+    assert [r.rps for r in results["e"]] == [7000, 7000]
+    assert "discarded a disturbed round: (e) 3000/s against 7000/s" in capsys.readouterr().out
+
+
+def test_a_round_with_errors_is_never_discarded_so_its_errors_are_reported():
+    scenarios = [Scenario("e", "e", Request("http://127.0.0.1:1/e"), None, None)]
+
+    class FailingOnce(ScriptedLoad):
+        def run(self, request, duration=None):
+            result = super().run(request, duration)
+            result.socket_errors = 40 if result.requests == 2000 else 0
+            return result
+
+    results, _ = measure(FailingOnce({"e": [7000, 2000, 7000]}), scenarios, rounds=3, warmup=0)
+    assert sum(r.socket_errors for r in results["e"]) == 40
+
+
+def test_comparing_servers_keeps_every_round_a_stalling_server_ran():
+    scenarios = [Scenario("e", "e", Request("http://127.0.0.1:1/e"), None, None)]
+    results, _ = measure(ScriptedLoad({"e": [7000, 2000, 7000]}), scenarios, rounds=3, warmup=0,
+                         discard_disturbed=False)
+    assert [r.rps for r in results["e"]] == [7000, 2000, 7000]
