@@ -58,14 +58,21 @@ class TokenInfo:
 
     @classmethod
     def from_claims(cls, claims: dict) -> TokenInfo:
+        """Members of the wrong JSON type count as absent: the limiter, metering and the API read
+        these as strings and a number, and one odd answer must not turn into a 500."""
         scope = claims.get("scope") or ""
+        exp = claims.get("exp")
         return cls(
-            sub=claims.get("sub"),
-            client_id=claims.get("client_id"),
+            sub=_string(claims.get("sub")),
+            client_id=_string(claims.get("client_id")),
             scopes=frozenset(scope.split()) if isinstance(scope, str) else frozenset(),
-            exp=claims.get("exp") if isinstance(claims.get("exp"), int) else None,
+            exp=exp if isinstance(exp, int) and not isinstance(exp, bool) else None,
             claims=claims,
         )
+
+
+def _string(value) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 class Introspector:
@@ -107,7 +114,8 @@ class Introspector:
             pool, target = self._metadata
             status, body = pool.request(b"GET", target, headers=_ACCEPT_JSON)
             document = json.loads(body) if status == 200 else {}
-        except (OSError, http.client.HTTPException, ValueError) as exc:
+        except (OSError, http.client.HTTPException, ValueError, RecursionError) as exc:
+            # RecursionError: JSON nested thousands deep.
             log.warning("authorization server metadata unavailable: %s", type(exc).__name__)
             raise _outage() from None
         # RFC 8414 §3.3: the metadata's issuer must be the one we asked, or it is not our server.
@@ -175,7 +183,7 @@ class Introspector:
             # The token is b64token characters only (bearer_token checked): quote has little to do.
             status, body = self._post(b"token=%s&token_type_hint=access_token" % quote(token, safe="").encode())
             claims = json.loads(body) if status == 200 else None
-        except (OSError, http.client.HTTPException, ValueError) as exc:
+        except (OSError, http.client.HTTPException, ValueError, RecursionError) as exc:
             log.warning("introspection failed: %s", type(exc).__name__)
             raise _outage() from None
         if not isinstance(claims, dict) or not isinstance(claims.get("active"), bool):

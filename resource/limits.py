@@ -82,7 +82,7 @@ class Limiter:
         values.update(self._overrides.get(info.client_id or "", {}))
         for name in FIELDS:
             published = info.claims.get(name)
-            if isinstance(published, int) and published >= 0:
+            if isinstance(published, int) and not isinstance(published, bool) and published >= 0:
                 values[name] = published
         return Limits(**values)
 

@@ -50,7 +50,9 @@ class FakeIntrospection:
                 return jsonify(error="invalid_client"), 401
             if self.status != 200:
                 return jsonify(error="server_error"), self.status
-            return jsonify(self.tokens.get(request.form.get("token"), {"active": False}))
+            answer = self.tokens.get(request.form.get("token"), {"active": False})
+            # A string is sent as it is: a body that is no valid answer.
+            return (answer, 200, {"Content-Type": "application/json"}) if isinstance(answer, str) else jsonify(answer)
 
         @app.post("/internal/usage")
         def usage():

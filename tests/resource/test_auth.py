@@ -165,3 +165,20 @@ def test_a_burst_on_a_fresh_token_costs_one_introspection(resource, fake_as):
         statuses = list(pool.map(lambda _: get(resource, token=token).status_code, range(6)))
     assert statuses == [200] * 6
     assert fake_as.introspections == 1
+
+
+def test_members_of_the_wrong_type_in_an_answer_count_as_absent_never_a_500(resource, fake_as):
+    odd = {"odd-sub": {"sub": ["x"]}, "odd-client": {"client_id": ["a"]}, "odd-number": {"client_id": 5},
+           "odd-exp": {"exp": True}, "odd-limit": {"rate_limit_per_minute": True}}
+    for token, members in odd.items():
+        fake_as.grant(token, "models:read")
+        fake_as.tokens[token].update(members)
+        response = get(resource, token=token)
+        assert response.status_code == 200, (token, response.text)
+    assert get(resource, token="odd-client").json()["client_id"] is None
+
+
+def test_an_answer_nested_too_deep_to_parse_is_503_not_500(resource, fake_as):
+    fake_as.tokens["deep"] = "[" * 100_000 + "]" * 100_000
+    response = get(resource, token="deep")
+    assert response.status_code == 503 and response.json()["error"]["type"] == "server_error"
