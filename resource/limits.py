@@ -171,11 +171,12 @@ class MinuteBlocks:
 
     Counting each request in Redis costs a round trip per API call (here about 90 us of CPU, a sixth of
     a cached call's). A process instead adds a block of numbers to the counter at once and hands them to
-    its requests in order. The block is at most ``MAX_BLOCK`` and at most 1/``BLOCK_SHARE`` of what was
-    left under the limit when last seen, so near the limit it is one number: every number is unique
-    across processes, and no more requests than the limit are ever let through. Numbers a process still
-    holds when the minute ends go unused, which can only let a little fewer through, and only far from
-    the limit. ``X-RateLimit-Remaining`` is counted from each request's number.
+    its requests in order. Numbers are unique across processes, so no more requests than the limit are
+    ever let through; numbers a process still holds when the minute ends go unused, which lets fewer
+    through. So a block grows only with the process's own use of the counter this minute (1, 2, 4...
+    up to ``MAX_BLOCK``) and stays under 1/``BLOCK_SHARE`` of what it last saw left: a process that
+    serves one call a minute holds no spare numbers, and near the limit every process takes one at a
+    time. ``X-RateLimit-Remaining`` is counted from each request's number.
     """
 
     def __init__(self, cache):
@@ -186,8 +187,11 @@ class MinuteBlocks:
 
     def take(self, key: str, window: int, limit: int) -> int:
         with self._lock:
-            if window != self._window:
-                self._window, self._held, self._seen = window, {}, {}
+            if window < self._window:
+                # A request that read the clock just before the minute turned: counted on its own.
+                return self._cache.incr(key, 1, MINUTE + 1)
+            if window > self._window:
+                self._window, self._held, self._taken = window, {}, {}
             held = self._held.get(key)
             while held:
                 numbers = held[0]
@@ -195,13 +199,15 @@ class MinuteBlocks:
                     numbers[0] += 1
                     return numbers[0] - 1
                 held.popleft()
-            size = max(1, min(MAX_BLOCK, (limit - self._seen.get(key, 0)) // BLOCK_SHARE))
+            last_size, seen = self._taken.get(key, (0, 0))
+            size = max(1, min(2 * last_size, MAX_BLOCK, (limit - seen) // BLOCK_SHARE))
+            self._taken[key] = (size, seen)
         # The round trip outside the lock: a slow Redis holds up only the requests that need it. Two
         # threads that run out together each take a block; neither block is lost.
         last = self._cache.incr(key, size, MINUTE + 1)
         with self._lock:
             if window == self._window:
-                self._seen[key] = max(last, self._seen.get(key, 0))
+                self._taken[key] = (size, max(last, self._taken.get(key, (0, 0))[1]))
                 if size > 1:
                     self._held.setdefault(key, collections.deque()).append([last - size + 2, last])
         return last - size + 1
@@ -209,10 +215,10 @@ class MinuteBlocks:
     def _forget(self) -> None:
         self._lock = threading.Lock()
         self._window = -1
-        # key -> the numbers this process holds, as [next to hand out, last] ranges; and the highest
-        # count it has seen, what it sizes its next block by.
+        # key -> the numbers this process holds, as [next to hand out, last] ranges; and (the size of
+        # its last block, the highest count it has seen), what its next block is sized by.
         self._held: dict[str, collections.deque[list[int]]] = {}
-        self._seen: dict[str, int] = {}
+        self._taken: dict[str, tuple[int, int]] = {}
 
 
 def _headers(limits: Limits, count: int, used: int, reset: int) -> dict[str, str]:

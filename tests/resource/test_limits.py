@@ -152,15 +152,36 @@ def test_a_redis_counter_expires_a_window_after_it_was_created_not_after_its_las
     assert cache.get("window") is None
 
 
-def test_far_from_the_limit_a_process_takes_request_numbers_from_redis_a_block_at_a_time(redis_url):
+def test_a_busy_process_takes_request_numbers_from_redis_in_blocks_growing_with_its_use(redis_url):
+    import redis
+
+    counter = redis.Redis.from_url(redis_url)
+    blocks = MinuteBlocks(RedisCache(redis_url, "test:"))
+    assert [blocks.take("rpm:c:1", 1, 10_000) for _ in range(100)] == list(range(1, 101))
+    # Blocks of 1, 2, 4, 8, then MAX_BLOCK: ten round trips for a hundred requests.
+    assert int(counter.get("test:rpm:c:1")) == 1 + 2 + 4 + 8 + MAX_BLOCK * 6
+    # Near the limit, one number at a time: exact.
+    assert [blocks.take("rpm:c:2", 1, 20) for _ in range(3)] == [1, 2, 3]
+    assert counter.get("test:rpm:c:2") == b"3"
+
+
+def test_processes_that_serve_a_call_or_two_hold_no_numbers_back_from_the_busy_one(redis_url):
+    idle = [MinuteBlocks(RedisCache(redis_url, "test:")) for _ in range(8)]
+    busy = MinuteBlocks(RedisCache(redis_url, "test:"))
+    numbers = [blocks.take("rpm:c:1", 1, 600) for blocks in idle]
+    numbers += [busy.take("rpm:c:1", 1, 600) for _ in range(700)]
+    assert len(set(numbers)) == len(numbers)
+    assert sum(1 for number in numbers if number <= 600) == 600
+
+
+def test_a_request_from_the_minute_before_does_not_drop_the_new_minutes_blocks(redis_url):
     import redis
 
     blocks = MinuteBlocks(RedisCache(redis_url, "test:"))
-    assert [blocks.take("rpm:c:1", 1, 10_000) for _ in range(5)] == [1, 2, 3, 4, 5]
-    assert redis.Redis.from_url(redis_url).get("test:rpm:c:1") == str(MAX_BLOCK).encode()  # one round trip
-    # Near the limit, one number at a time: exact.
-    assert [blocks.take("rpm:c:2", 1, 20) for _ in range(3)] == [1, 2, 3]
-    assert redis.Redis.from_url(redis_url).get("test:rpm:c:2") == b"3"
+    assert [blocks.take("rpm:c:2", 2, 10_000) for _ in range(2)] == [1, 2]  # holds 3
+    assert blocks.take("rpm:c:1", 1, 10_000) == 1  # read the clock just before the minute turned
+    assert blocks.take("rpm:c:2", 2, 10_000) == 3
+    assert redis.Redis.from_url(redis_url).get("test:rpm:c:2") == b"3"  # no block was lost
 
 
 def test_processes_sharing_a_limit_through_blocks_never_let_more_than_it_through(redis_url):
