@@ -135,10 +135,12 @@ class DirectConnections:
             row = cursor.fetchone() if cursor.description else None
             cursor.close()
         except self._dbapi_error as exc:
+            # Asked before closing: a closed connection looks dropped to psycopg's dialect, and every
+            # error (a constraint, a timeout) would then be run again on a new connection.
+            dropped = self.dialect.is_disconnect(exc, connection, None)
             _close_quietly(connection)
             raise DBAPIError.instance(sql, values, exc, self._dbapi_error, dialect=self.dialect,
-                                      connection_invalidated=self.dialect.is_disconnect(exc, connection, None),
-                                      ) from exc
+                                      connection_invalidated=dropped) from exc
         except BaseException:
             _close_quietly(connection)
             raise

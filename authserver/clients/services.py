@@ -117,8 +117,11 @@ def _check_page_uri(option: str, uri: str | None) -> None:
     """Pages the consent screen links to: a javascript: or data: URL there would run in our origin."""
     if uri is None:
         return
-    parts = urlsplit(uri)
-    if parts.scheme not in ("http", "https") or not parts.netloc or len(uri) > 500:
+    try:
+        parts = urlsplit(uri)
+    except ValueError:  # an unclosed IPv6 bracket
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc or len(uri) > 500:
         raise InvalidInput(f"{option} must be an http or https URL of at most 500 characters")
 
 

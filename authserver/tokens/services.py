@@ -107,8 +107,10 @@ def claim_rotation(token_id: int) -> bool:
     return result.rowcount == 1
 
 
-def revoke_family(family_id: str, reason: str) -> int:
+def revoke_family(family_id: str | None, reason: str) -> int:
     """Revoke every token of a family; ``reason`` goes to the audit log (replay is an incident)."""
+    if family_id is None:  # a client-credentials token has none: ``family_id IS NULL`` is every such token
+        return 0
     session = db_session()
     result = session.execute(
         update(Token).where(Token.family_id == family_id, Token.revoked_at.is_(None)).values(revoked_at=utcnow())

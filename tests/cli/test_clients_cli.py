@@ -61,6 +61,7 @@ def test_list_rotate_and_disable(cli):
         (("clients", "add", "--name", "  "), "needs a name"),
         (("clients", "add", "--name", "x", "--client-uri", "javascript:alert(document.cookie)"), "--client-uri"),
         (("clients", "add", "--name", "x", "--policy-uri", "data:text/html,hi"), "--policy-uri"),
+        (("clients", "add", "--name", "x", "--client-uri", "https://[unclosed/"), "--client-uri"),
         (("clients", "add", "--name", "x", "--client-uri", "https://a.example/" + "x" * 500), "--client-uri"),
         (("clients", "show", "nope"), "no client"),
         (("clients", "rotate-secret", "nope"), "no client"),

@@ -39,10 +39,12 @@ def test_a_direct_insert_is_committed_on_its_own(auth_app):
 
 def test_a_failed_direct_statement_raises_sqlalchemys_error_and_the_next_one_works(auth_app):
     _issue(auth_app, "twice")
-    with auth_app.app_context(), pytest.raises(IntegrityError):
+    with auth_app.app_context(), pytest.raises(IntegrityError) as refused:
         client_pk = db_session().scalars(select(Token.client_id)).one()
         tokens.store_token(with_session_changes=False, access_token="twice", refresh_token=None,
                            client_pk=client_pk, user_id=None, scope="")
+    # A refused statement is not a dropped connection: it is not run a second time.
+    assert not refused.value.connection_invalidated
     with auth_app.app_context():
         assert tokens.find_token("twice").active
 
@@ -75,3 +77,13 @@ def test_on_an_in_memory_database_direct_statements_use_its_one_connection(tmp_p
             assert tokens.find_token("in-memory").active
     finally:
         app.extensions["authserver.db"].dispose()
+
+
+def test_revoking_the_family_of_a_token_that_has_none_revokes_nothing(auth_app):
+    _issue(auth_app, "alone")
+    _issue(auth_app, "also-alone")
+    with auth_app.app_context():
+        record = tokens.find_token("alone")
+        assert record.token.family_id is None
+        assert tokens.revoke_family(record.token.family_id, reason="test") == 0
+        assert tokens.find_token("also-alone").active
