@@ -48,6 +48,7 @@ def test_unsupported_grant_type_and_json_bodies(endpoints):
     assert response.status_code == 400 and response.json()["error"] == "unsupported_grant_type"
     response = requests.post(live_auth.token_endpoint, json={"grant_type": "client_credentials"}, timeout=5)
     assert response.status_code == 400 and "error" in response.json()
+    assert requests.get(live_auth.token_endpoint, timeout=5).status_code == 405
 
 
 def test_a_token_request_without_grant_type_is_invalid_request_rfc6749_5_2(endpoints):
@@ -59,7 +60,6 @@ def test_a_token_request_without_grant_type_is_invalid_request_rfc6749_5_2(endpo
         assert response.json() == {"error": "invalid_request",
                                    "error_description": "The 'grant_type' parameter is missing."}
         assert response.headers["Cache-Control"] == "no-store"
-    assert requests.get(live_auth.token_endpoint, timeout=5).status_code == 405
 
 
 @pytest.mark.parametrize(
