@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from authlib.consts import default_json_headers
 from authlib.oauth2.rfc6749 import ResourceProtector
@@ -67,12 +68,15 @@ class AccessTokenValidator(BearerTokenValidator):
 
     def authenticate_token(self, token_string: str):
         record = tokens.find_token(token_string)
-        return record if record is not None and not record.is_refresh else None
+        if record is None or record.is_refresh:
+            return None
+        # What its scope is worth now (a removed scope no longer counts), worked out once per request.
+        return replace(record, token=replace(record.token, scope=get_server().scopes.still_granted(record.token.scope)))
 
     def validate_token(self, token, scopes, request) -> None:
         if token is None or not token.active:
             raise InvalidTokenError()
-        if self.scope_insufficient(get_server().scopes.still_granted(token.token.scope), scopes):
+        if self.scope_insufficient(token.token.scope, scopes):
             raise InsufficientScopeError()
 
 
@@ -88,5 +92,4 @@ class UserInfoEndpoint(_UserInfoEndpoint):
         record = self.resource_protector.validate_request(["openid"], request)
         if record.user is None:
             raise InvalidTokenError()
-        scope = self.server.scopes.still_granted(record.token.scope)
-        return 200, dict(user_claims(record.user, scope)), default_json_headers
+        return 200, dict(user_claims(record.user, record.token.scope)), default_json_headers
