@@ -1,13 +1,13 @@
 """HTTP clients of the resource server, one set per app, shared by every request thread.
 
-``KeepAlivePool`` carries the calls on the request path (metadata discovery and token
-introspection): a few kept-alive HTTP/1.1 connections to one origin, each request written in a
+``KeepAlivePool`` carries the calls to the authorization server (metadata discovery, token
+introspection, and usage metering through a pool of its own): a few kept-alive HTTP/1.1 connections
+to one origin, each request written in a
 single ``sendall`` from headers built once at start-up, each answer read by ``resource.wire``.
 With ``requests`` an introspection cost the resource server ~950 us of CPU, with this ~250 us
 (``benchmarks/hotpaths.py``: me-nocache less me), most of it now the kernel's and the wait's.
 
-``requests.Session`` (``pooled_session``) serves what is off the hot path or needs its features:
-usage metering and the upstream model API.
+``requests.Session`` (``pooled_session``) serves the upstream model API, which needs its features.
 """
 
 from __future__ import annotations

@@ -44,7 +44,7 @@ class Meter:
     def __init__(self, cfg):
         self._interval = cfg.usage_flush_interval
         self._timeout = cfg.introspection_timeout
-        # The same kept-alive client as introspection: a busy server sends a batch every interval.
+        # A kept-alive client like introspection's, its own pool: a busy server sends a batch every interval.
         self._pool = KeepAlivePool(cfg.resource_issuer, self._timeout)
         self._target = self._pool.target(cfg.resource_issuer + USAGE_PATH)
         self._headers = (f"Authorization: {basic_authorization(cfg)}\r\n"

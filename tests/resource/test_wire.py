@@ -68,7 +68,8 @@ def test_ambiguous_or_malformed_framing_is_refused(raw):
         read(raw)
 
 
-@pytest.mark.parametrize("line", [b"HTTP/2 200 OK\r\n", b"HTTP/1.1 20 OK\r\n", b"HTTP/1.1 2000 OK\r\n", b"SSH-2.0\r\n"])
+@pytest.mark.parametrize("line", [b"HTTP/2 200 OK\r\n", b"HTTP/1.1 20 OK\r\n", b"HTTP/1.1 2000 OK\r\n", b"SSH-2.0\r\n",
+                                  b"HTTP/1.1 000 OK\r\n", b"HTTP/1.1 099 Odd\r\n"])
 def test_bad_status_lines(line):
     with pytest.raises(BadStatusLine):
         read(line + b"Content-Length: 0\r\n\r\n")
