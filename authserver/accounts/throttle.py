@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 
 from authserver.accounts.cache import app_cache
+from authserver.audit.services import record
+from authserver.extensions import db_session
 
 WINDOW_SECONDS = 15 * 60
 MAX_FAILURES_PER_ADDRESS = 50
@@ -32,6 +34,18 @@ def _keys(ip: str | None, email: str) -> tuple[tuple[str, int], tuple[str, int]]
 def is_blocked(ip: str | None, email: str) -> bool:
     cache = _cache()
     return any(int(cache.get(key) or 0) >= limit for key, limit in _keys(ip, email))
+
+
+THROTTLED = "Too many failed attempts. Wait a few minutes and try again."
+
+
+def refused(ip: str | None, email: str) -> bool:
+    """Whether a password attempt is refused unchecked; a refusal is audited (every password form)."""
+    if not is_blocked(ip, email):
+        return False
+    record("login.throttled")
+    db_session().commit()
+    return True
 
 
 def count_failure(ip: str | None, email: str) -> None:

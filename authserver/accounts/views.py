@@ -46,10 +46,8 @@ def login():
     status = 200
     if request.method == "POST":
         email = form.email.data or ""
-        if throttle.is_blocked(request.remote_addr, email):
-            record("login.throttled")
-            db_session().commit()
-            error, status = "Too many failed attempts. Wait a few minutes and try again.", 429
+        if throttle.refused(request.remote_addr, email):
+            error, status = throttle.THROTTLED, 429
         elif form.validate_on_submit() and (user := authenticate(email, form.password.data)) is not None:
             throttle.clear(email)
             login_user(user)

@@ -201,10 +201,8 @@ def confirm_link():
     error, status = None, 200
     if request.method == "POST":
         email = pending["email"]
-        if throttle.is_blocked(request.remote_addr, email):
-            record("login.throttled")
-            db_session().commit()
-            error, status = "Too many failed attempts. Wait a few minutes and try again.", 429
+        if throttle.refused(request.remote_addr, email):
+            error, status = throttle.THROTTLED, 429
         elif (user := authenticate(email, request.form.get("password", "")[:1024])) is None or user.id != pending["user_id"]:
             throttle.count_failure(request.remote_addr, email)
             error, status = "That password doesn't match this account.", 401
