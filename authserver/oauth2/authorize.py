@@ -117,8 +117,9 @@ def _too_old(redirect_uri: str) -> bool:
     if not (max_age.isascii() and max_age.isdigit()):
         raise InvalidRequestError("'max_age' must be a non-negative integer.", redirect_uri=redirect_uri)
     signed_in_at = auth_time()
-    # Past 12 digits (30,000 years) no sign-in is too old, and int() refuses thousands of digits.
-    return signed_in_at is None or (len(max_age) <= 12 and time.time() - signed_in_at > int(max_age))
+    # Past 12 digits (30,000 years; leading zeros aside) no sign-in is too old, and int() refuses
+    # thousands of digits.
+    return signed_in_at is None or (len(max_age.lstrip("0")) <= 12 and time.time() - signed_in_at > int(max_age))
 
 
 def _login_url() -> str:

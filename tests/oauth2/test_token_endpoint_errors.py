@@ -109,3 +109,7 @@ def test_max_age_is_read_as_ascii_digits_of_any_length_when_signed_in(endpoints)
     endless = browser.http.get(live_auth.authorize_endpoint, params={**base, "max_age": "9" * 5000},
                                allow_redirects=False, timeout=5)
     assert endless.status_code == 200 and "Location" not in endless.headers
+    # Leading zeros do not make zero unlimited: it asks for a fresh sign-in, as "0" does.
+    padded = browser.http.get(live_auth.authorize_endpoint, params={**base, "max_age": "0" * 13},
+                              allow_redirects=False, timeout=5)
+    assert padded.status_code == 302 and padded.headers["Location"].startswith("/login?")
