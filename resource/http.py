@@ -17,7 +17,6 @@ import http.client
 import socket
 import ssl
 import threading
-from collections.abc import Mapping
 from urllib.parse import quote
 from urllib.parse import urlsplit
 
@@ -47,7 +46,7 @@ class KeepAlivePool:
     idle connections, as likely dead, are dropped. Proxies in the environment are never used.
     """
 
-    def __init__(self, origin: str, timeout: float, headers: Mapping[str, str] | None = None,
+    def __init__(self, origin: str, timeout: float,
                  size: int = POOL_SIZE):
         self.origin = origin_of(origin)
         url = urlsplit(self.origin)
@@ -55,7 +54,7 @@ class KeepAlivePool:
         self._tls = ssl.create_default_context() if url.scheme == "https" else None
         self._timeout = timeout
         self._size = size
-        fields = {"Host": url.netloc, "User-Agent": USER_AGENT, **(headers or {})}
+        fields = {"Host": url.netloc, "User-Agent": USER_AGENT}
         self._head = "".join(f"{name}: {_field(value)}\r\n" for name, value in fields.items()).encode("ascii")
         self._idle: list[Connection] = []
         self._lock = threading.Lock()
@@ -159,11 +158,8 @@ def pooled_session() -> requests.Session:
     return session
 
 
-def basic_credentials(cfg) -> tuple[str, str]:
-    """The resource server's client_secret_basic credentials, form-encoded first (RFC 6749 §2.3.1)."""
-    return quote(cfg.resource_client_id or "", safe=""), quote(cfg.resource_client_secret or "", safe="")
-
-
 def basic_authorization(cfg) -> str:
-    """The ``Authorization`` header value of ``basic_credentials``."""
-    return "Basic " + base64.b64encode(":".join(basic_credentials(cfg)).encode()).decode("ascii")
+    """The ``Authorization`` header value of the resource server's client_secret_basic credentials,
+    each form-encoded first (RFC 6749 §2.3.1)."""
+    credentials = f"{quote(cfg.resource_client_id or '', safe='')}:{quote(cfg.resource_client_secret or '', safe='')}"
+    return "Basic " + base64.b64encode(credentials.encode()).decode("ascii")
