@@ -7,7 +7,7 @@ import pytest
 from authserver.clients.redirects import redirect_uri_matches
 from authserver.clients.redirects import validate_redirect_uri
 from authserver.errors import InvalidInput
-from tests.support.oauth import pkce_pair
+from tests.support.oauth import authorization_params
 
 REGISTERED = ["http://127.0.0.1:8765/callback", "http://[::1]/callback"]
 
@@ -44,11 +44,7 @@ def test_a_loopback_lookalike_never_receives_a_code(live_auth):
     client = live_auth.client()
     browser = live_auth.browser()
     browser.sign_in(live_auth.user())
-    _verifier, challenge = pkce_pair()
     for redirect_uri in NOT_LOOPBACK:
-        response = browser.authorize({
-            "response_type": "code", "client_id": client.client_id, "redirect_uri": redirect_uri,
-            "scope": "openid", "state": "st", "code_challenge": challenge, "code_challenge_method": "S256",
-        })
+        response = browser.authorize(authorization_params(client, redirect_uri=redirect_uri))
         assert response.status_code == 400, redirect_uri
         assert "Location" not in response.headers

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 import requests
 
+from tests.support.oauth import authorization_params
+
 
 @pytest.fixture
 def endpoints(live_auth):
@@ -101,8 +103,7 @@ def test_max_age_is_read_as_ascii_digits_of_any_length_when_signed_in(endpoints)
     live_auth, client = endpoints
     browser = live_auth.browser()
     browser.sign_in(live_auth.user())
-    base = {"response_type": "code", "client_id": client.client_id, "redirect_uri": client.redirect_uri, "state": "s",
-            "scope": "openid", "code_challenge": "x" * 43, "code_challenge_method": "S256"}
+    base = authorization_params(client)
     superscript = browser.http.get(live_auth.authorize_endpoint, params={**base, "max_age": "\u00b2"},
                                    allow_redirects=False, timeout=5)
     assert superscript.status_code == 302 and "error=invalid_request" in superscript.headers["Location"]

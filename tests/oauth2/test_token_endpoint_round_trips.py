@@ -19,13 +19,14 @@ class StatementLog(logging.Handler):
         self.statements: list[str] = []
         event.listen(engine, "before_cursor_execute", self._record)
         direct = logging.getLogger("authserver.db")
+        self._level = direct.level
         direct.setLevel(logging.DEBUG)
         direct.addHandler(self)
 
     def close(self) -> None:
         direct = logging.getLogger("authserver.db")
         direct.removeHandler(self)
-        direct.setLevel(logging.NOTSET)
+        direct.setLevel(self._level)
         super().close()
 
     def _record(self, conn, cursor, statement, parameters, context, executemany):
