@@ -20,7 +20,8 @@ def _loopback_key(uri: str) -> tuple[str, str, str] | None:
         parts.port  # noqa: B018  (raises ValueError for a port that is not a number)
     except ValueError:  # that, or an unclosed IPv6 bracket
         return None
-    if parts.scheme != "http" or "@" in parts.netloc:
+    # RFC 6749 §3.1.2: a redirect URI has no fragment (registered ones never do).
+    if parts.scheme != "http" or "@" in parts.netloc or "#" in uri:
         return None
     if parts.hostname in LOOPBACK_HOSTS:
         return parts.hostname, parts.path or "/", parts.query

@@ -29,7 +29,8 @@ def test_loopback_matches_on_any_port(candidate):
 
 
 @pytest.mark.parametrize("candidate", [*NOT_LOOPBACK, "http://localhost:8765/callback",
-                                       "http://127.0.0.1:8765/other", "https://127.0.0.1:8765/callback"])
+                                       "http://127.0.0.1:8765/other", "https://127.0.0.1:8765/callback",
+                                       "http://127.0.0.1:9999/callback#frag", "http://127.0.0.1:9999/callback#"])
 def test_anything_else_must_match_exactly(candidate):
     assert not redirect_uri_matches(REGISTERED, candidate)
 
