@@ -49,8 +49,3 @@ def test_resource_errors_use_the_openai_shape(tmp_path):
     assert response.status_code == 404
     assert set(response.json["error"]) >= {"message", "type", "code"}
 
-
-def test_an_oversized_body_is_refused_with_413_json(auth_app):
-    response = auth_app.test_client().post("/oauth/token", data={"grant_type": "x" * (2 * 1024 * 1024)})
-    assert response.status_code == 413
-    assert response.is_json

@@ -49,8 +49,8 @@ def test_a_body_already_read_is_still_parsed_as_a_form(auth_app):
         assert flask.request.form.to_dict() == {"grant_type": "client_credentials", "scope": "a b"}
 
 
-def test_a_form_over_the_size_limit_is_refused_with_413(auth_app):
-    body = b"token=" + b"a" * (auth_app.config["MAX_CONTENT_LENGTH"] + 1)
-    response = auth_app.test_client().post("/oauth/introspect", data=body,
-                                           content_type="application/x-www-form-urlencoded")
-    assert response.status_code == 413
+@pytest.mark.parametrize("path", ["/oauth/token", "/oauth/introspect"])
+def test_a_form_one_byte_over_the_size_limit_is_refused_with_413_json(auth_app, path):
+    body = b"token=" + b"a" * (auth_app.config["MAX_CONTENT_LENGTH"] + 1 - len(b"token="))
+    response = auth_app.test_client().post(path, data=body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 413 and response.is_json
