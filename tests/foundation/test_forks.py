@@ -1,10 +1,15 @@
-"""State reset in forked children (pre-forking servers fork after the app is built)."""
+"""Server processes: state reset in forked children (pre-forking servers fork after the app is
+built), and the production entry points' start-up objects kept out of the garbage collector's way."""
 
 from __future__ import annotations
 
 import gc
 import os
+import subprocess
+import sys
 import weakref
+
+import pytest
 
 from shared.forks import reset_in_child
 
@@ -43,3 +48,16 @@ def test_the_reset_does_not_keep_its_owner_alive():
     del holder
     gc.collect()
     assert ref() is None
+
+
+@pytest.mark.parametrize("entry_point", ["authserver.wsgi", "resource.wsgi"])
+def test_a_production_entry_point_freezes_what_it_built(entry_point, tmp_path):
+    # In a fresh interpreter, as gunicorn imports it: frozen objects are never scanned by a full
+    # collection again, so one costs a worker well under a millisecond instead of ~35 ms of held GIL.
+    env = {"PATH": os.environ["PATH"], "AUTHSERVER_INSTANCE_PATH": str(tmp_path)}
+    probe = f"import gc, {entry_point}; print(gc.get_freeze_count(), len(gc.get_objects()))"
+    completed = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 0, completed.stderr
+    frozen, still_scanned = map(int, completed.stdout.split())
+    assert frozen > 10_000
+    assert still_scanned < frozen / 10
