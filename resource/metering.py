@@ -9,7 +9,8 @@ client, not one per call (at 5,000 calls a second, encoding, posting and storing
 took a tenth of the API's throughput on the cores they shared). The thread starts on first use in each
 process (so it survives a pre-forking server's fork), flushes every
 ``RESOURCE_USAGE_FLUSH_INTERVAL`` seconds and at exit. A batch that cannot be delivered is kept and
-retried; past ``MAX_PENDING`` records the oldest are dropped with a warning.
+retried; past ``MAX_PENDING`` records the oldest are dropped with a warning. Each record carries an
+``id``, so a batch whose answer was lost (stored, then sent again) is counted once.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import json
 import logging
 import threading
 import time
+import uuid
 from datetime import datetime
 from datetime import timezone
 
@@ -150,8 +152,10 @@ class Meter:
 
 
 def _sendable(key: tuple, totals: list) -> dict:
+    """A record as it travels, named once: a batch sent again after a lost answer carries the same
+    ids, and the authorization server stores each record once."""
     client_id, user_sub, endpoint, model = key
     first_at, requests, tokens_in, tokens_out = totals
-    return {"at": datetime.fromtimestamp(first_at, timezone.utc).isoformat(), "client_id": client_id,
-            "user_sub": user_sub, "endpoint": endpoint, "model": model, "requests": requests,
-            "tokens_in": tokens_in, "tokens_out": tokens_out}
+    return {"id": uuid.uuid4().hex, "at": datetime.fromtimestamp(first_at, timezone.utc).isoformat(),
+            "client_id": client_id, "user_sub": user_sub, "endpoint": endpoint, "model": model,
+            "requests": requests, "tokens_in": tokens_in, "tokens_out": tokens_out}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import Index
 from sqlalchemy import String
 from sqlalchemy import text
 from sqlalchemy.orm import Mapped
@@ -29,3 +30,11 @@ class UsageRecord(Base):
     tokens_in: Mapped[int] = mapped_column(default=0)
     tokens_out: Mapped[int] = mapped_column(default=0)
     requests: Mapped[int] = mapped_column(default=1, server_default=text("1"))
+    # The resource server's name for the record: a batch sent again because its answer was lost
+    # (a timeout, a dropped connection) is stored once. Records from before it had one have none.
+    record_id: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (
+        Index("ix_usage_records_record_id", "record_id", unique=True, sqlite_where=text("record_id IS NOT NULL"),
+              postgresql_where=text("record_id IS NOT NULL")),
+    )

@@ -6,8 +6,9 @@ from datetime import datetime
 from datetime import timezone
 
 from sqlalchemy import func
-from sqlalchemy import insert
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import sqlite
 
 from authserver.clients.models import Client
 from authserver.clients.services import find_enabled_client
@@ -18,7 +19,10 @@ from authserver.usage.models import UsageRecord
 from shared.security import matches_digest
 
 MAX_BATCH = 1000
-_STRINGS = {"client_id": (64, False), "user_sub": (64, True), "endpoint": (64, False), "model": (128, True)}
+# Record member: (column, longest, may be absent).
+_STRINGS = {"id": ("record_id", 64, True), "client_id": ("client_id", 64, False),
+            "user_sub": ("user_sub", 64, True), "endpoint": ("endpoint", 64, False), "model": ("model", 128, True)}
+_INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
 
 def authenticate_reporter(client_id: str | None, secret: str | None) -> Client | None:
@@ -33,14 +37,14 @@ def _record(entry) -> dict:
     if not isinstance(entry, dict):
         raise InvalidInput("each usage record must be an object")
     values = {}
-    for name, (length, optional) in _STRINGS.items():
+    for name, (column, length, optional) in _STRINGS.items():
         value = entry.get(name)
         if value is None and optional:
-            values[name] = None
+            values[column] = None
         elif not isinstance(value, str) or not value or len(value) > length or not value.isprintable():
             raise InvalidInput(f"{name} must be a string of 1 to {length} printable characters")
         else:
-            values[name] = value
+            values[column] = value
     for name, least in (("tokens_in", 0), ("tokens_out", 0), ("requests", 1)):
         value = entry.get(name, least)
         if isinstance(value, bool) or not isinstance(value, int) or not least <= value < 2**31:
@@ -61,19 +65,26 @@ def _timestamp(raw) -> datetime:
 
 
 def store(entries) -> int:
-    """Store a batch atomically: a batch with one bad record is refused whole.
+    """Store a batch atomically (a batch with one bad record is refused whole); the number of
+    records stored, which leaves out any stored before under the same ``id``: a batch delivered
+    again because its answer was lost counts once.
 
-    One multi-row INSERT of plain values: a busy resource server reports thousands of calls a
-    second, and ORM objects for them cost the authorization server several times the insert.
+    One INSERT of plain values: a busy resource server reports thousands of calls a second, and
+    ORM objects for them cost the authorization server several times the insert.
     """
     if not isinstance(entries, list) or len(entries) > MAX_BATCH:
         raise InvalidInput(f"records must be an array of at most {MAX_BATCH} objects")
     rows = [_record(entry) for entry in entries]
-    if rows:
-        session = db_session()
-        session.execute(insert(UsageRecord), rows)
-        session.commit()
-    return len(rows)
+    if not rows:
+        return 0
+    session = db_session()
+    insert = _INSERTS[session.get_bind().dialect.name]
+    statement = insert(UsageRecord).on_conflict_do_nothing(
+        index_elements=[UsageRecord.record_id], index_where=UsageRecord.record_id.is_not(None),
+    ).returning(UsageRecord.id)
+    stored = len(session.execute(statement, rows).all())
+    session.commit()
+    return stored
 
 
 def report(client_ids: list[str] | None = None) -> list[dict]:

@@ -27,6 +27,7 @@ class FakeIntrospection:
         self.usage: list[dict] = []
         self.usage_status = 202
         self.usage_attempts = 0
+        self.usage_deliveries: list[list[dict]] = []  # every batch received, answered or refused
 
     def grant(self, token: str, scope: str, sub: str = "client-1", client_id: str = "client-1",
               lifetime: int = 3600, **extra) -> str:
@@ -57,6 +58,7 @@ class FakeIntrospection:
         @app.post("/internal/usage")
         def usage():
             self.usage_attempts += 1
+            self.usage_deliveries.append(request.get_json()["records"])
             if self.usage_status != 202:
                 return jsonify(error="temporarily_unavailable"), self.usage_status
             self.usage.extend(request.get_json()["records"])

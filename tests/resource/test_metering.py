@@ -77,3 +77,21 @@ def test_metering_outage_never_fails_a_request_and_is_retried(fake_as, start_res
     fake_as.usage_status = 202
     wait_for(lambda: len(fake_as.usage) == 1)
     assert fake_as.usage[0]["requests"] == 1
+
+
+def test_a_batch_sent_again_carries_the_same_record_ids(fake_as, start_resource):
+    # An answer lost after the authorization server stored the batch looks like any failure: the
+    # batch goes again, and the ids it keeps are what lets the server store it once.
+    meter = start_resource(fake_as.url, usage_flush_interval=3600).app.extensions["resource"].meter
+    for user in ("alice", "bob"):
+        meter.record(client_id="app", user_sub=user, endpoint="embeddings", model="m", tokens_in=1, tokens_out=0)
+    fake_as.usage_status = 503
+    assert not meter.flush()
+    fake_as.usage_status = 202
+    assert meter.flush()
+    first, second = fake_as.usage_deliveries
+    assert first == second
+    assert len({row["id"] for row in first}) == 2 and all(len(row["id"]) == 32 for row in first)
+    meter.record(client_id="app", user_sub="alice", endpoint="embeddings", model="m", tokens_in=1, tokens_out=0)
+    assert meter.flush()
+    assert fake_as.usage_deliveries[2][0]["id"] not in {row["id"] for row in first}

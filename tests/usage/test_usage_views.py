@@ -68,6 +68,8 @@ def test_only_enabled_resource_servers_with_the_right_secret_may_report(auth_app
     {"records": [RECORD, {**RECORD, "at": "9999-12-31T23:59:59-14:00"}]},
     {"records": [RECORD, {**RECORD, "user_sub": "a\x00b"}]},
     {"records": [RECORD, {**RECORD, "model": "\ud800"}]},
+    {"records": [RECORD, {**RECORD, "id": 7}]},
+    {"records": [RECORD, {**RECORD, "id": "x" * 65}]},
     {"records": [RECORD] * 1001},
     [],
 ])
@@ -75,6 +77,25 @@ def test_a_bad_batch_is_refused_whole(auth_app, clients, body):
     response = post(auth_app, clients["resource"], body)
     assert response.status_code == 400 and response.json["error"] == "invalid_request"
     assert stored(auth_app) == 0
+
+
+def test_a_batch_delivered_again_is_stored_once(auth_app, clients):
+    # The resource server sends a batch again when it got no answer, which the first delivery may
+    # have had stored: each record's id makes the second one add nothing.
+    batch = {"records": [{**RECORD, "id": "r-1", "requests": 4}, {**RECORD, "id": "r-2", "user_sub": None}]}
+    assert post(auth_app, clients["resource"], batch).json == {"stored": 2}
+    again = {"records": [*batch["records"], {**RECORD, "id": "r-3"}, {**RECORD, "id": "r-3"}]}
+    assert post(auth_app, clients["resource"], again).json == {"stored": 1}
+    with auth_app.app_context():
+        rows = db_session().execute(select(UsageRecord.record_id, UsageRecord.requests).order_by(UsageRecord.id)).all()
+    assert [tuple(row) for row in rows] == [("r-1", 4), ("r-2", 1), ("r-3", 1)]
+
+
+def test_records_without_an_id_are_each_stored(auth_app, clients):
+    # What a resource server from before record ids sends: nothing to tell a repeat from new calls.
+    for _ in range(2):
+        assert post(auth_app, clients["resource"], {"records": [RECORD, RECORD]}).json == {"stored": 2}
+    assert stored(auth_app) == 4
 
 
 def test_a_body_nested_too_deep_to_parse_is_refused(auth_app, clients):
