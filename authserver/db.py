@@ -82,6 +82,11 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
+    # A checkpoint copies the latest version of every page in the WAL back into the database, and
+    # a busy token endpoint rewrites the same few index pages with every INSERT: the larger the
+    # WAL between checkpoints, the fewer copies per token. SQLite's default of 1,000 pages cost
+    # tokens 9 % more CPU than 10,000 (a WAL of up to ~40 MB); beyond, nothing more to gain.
+    cursor.execute("PRAGMA wal_autocheckpoint=10000")
     cursor.close()
 
 

@@ -13,6 +13,7 @@ from authserver.clients.services import register_client
 from authserver.db import Base
 from authserver.db import utcnow
 from authserver.extensions import db_session
+from authserver.extensions import get_db
 from authserver.tokens import services as tokens
 from authserver.tokens.models import Token
 from shared.config import Config
@@ -87,3 +88,18 @@ def test_revoking_the_family_of_a_token_that_has_none_revokes_nothing(auth_app):
         assert record.token.family_id is None
         assert tokens.revoke_family(record.token.family_id, reason="test") == 0
         assert tokens.find_token("also-alone").active
+
+
+def test_sqlite_checkpoints_the_wal_every_10000_pages_on_every_connection(tmp_path):
+    # Session and direct connections alike: any of them may be the one that commits past the mark.
+    app = create_app(Config.from_env({"AUTHSERVER_INSTANCE_PATH": str(tmp_path)}))
+    with app.app_context():
+        database = get_db()
+        session_value = db_session().connection().exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
+        direct = database._direct_connections._connect()
+        try:
+            direct_value = direct.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+            journal = direct.execute("PRAGMA journal_mode").fetchone()[0]
+        finally:
+            direct.close()
+    assert (session_value, direct_value, journal) == (10000, 10000, "wal")
