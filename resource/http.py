@@ -46,8 +46,7 @@ class KeepAlivePool:
     idle connections, as likely dead, are dropped. Proxies in the environment are never used.
     """
 
-    def __init__(self, origin: str, timeout: float,
-                 size: int = POOL_SIZE):
+    def __init__(self, origin: str, timeout: float, size: int = POOL_SIZE):
         self.origin = origin_of(origin)
         url = urlsplit(self.origin)
         self._address = (url.hostname, url.port or (443 if url.scheme == "https" else 80))

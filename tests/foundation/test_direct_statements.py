@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 from sqlalchemy import select
 from sqlalchemy import update
@@ -93,13 +92,15 @@ def test_revoking_the_family_of_a_token_that_has_none_revokes_nothing(auth_app):
 def test_sqlite_checkpoints_the_wal_every_10000_pages_on_every_connection(tmp_path):
     # Session and direct connections alike: any of them may be the one that commits past the mark.
     app = create_app(Config.from_env({"AUTHSERVER_INSTANCE_PATH": str(tmp_path)}))
-    with app.app_context():
-        database = get_db()
-        session_value = db_session().connection().exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
-        direct = database._direct_connections._connect()
-        try:
-            direct_value = direct.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
-            journal = direct.execute("PRAGMA journal_mode").fetchone()[0]
-        finally:
-            direct.close()
+    try:
+        with app.app_context():
+            session_value = db_session().connection().exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
+            direct = get_db()._direct_connections._connect()
+            try:
+                direct_value = direct.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+                journal = direct.execute("PRAGMA journal_mode").fetchone()[0]
+            finally:
+                direct.close()
+    finally:
+        app.extensions["authserver.db"].dispose()
     assert (session_value, direct_value, journal) == (10000, 10000, "wal")
