@@ -58,7 +58,8 @@ LEGEND = (
     "ratio: req/s over the ceiling's (e) in the same run, the figure the targets are about. "
     "cpu us/req: CPU time of the\nservers behind a scenario per request (for (d), the resource server and "
     "the authorization server together);\ncpu ratio: (e)'s over the scenario's, a steadier estimate "
-    "of the ratio when other work shares the machine."
+    "of the ratio when other work shares the machine.\n(f) has no target: two bare Flask apps, one asking the "
+    "other per request, the most (d) could reach."
 )
 
 

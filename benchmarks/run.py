@@ -53,7 +53,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=4, help="threads per worker (gthread; granian blocking threads)")
     parser.add_argument("--postgres", action="store_true", help="a throwaway PostgreSQL 15 instead of SQLite")
     parser.add_argument("--redis", action="store_true", help="a throwaway redis-server as REDIS_URL")
-    parser.add_argument("--scenarios", default="abcde", help="which of a-e to run (e, the ceiling, always runs)")
+    parser.add_argument("--scenarios", default="abcdef", help="which of a-f to run (e, the ceiling, always runs)")
     parser.add_argument("--scale-out", action="store_true",
                         help="(a) and (b) with 1 worker process against --workers, same database (use with "
                              "--postgres --redis), then the checks")

@@ -1,5 +1,6 @@
 """The deployment under test: the authorization server, two resource servers (introspection cache on
-and off) and the bare Flask ceiling, all served with the same WSGI server settings."""
+and off), the bare Flask ceiling and the relay (the floor under a request that makes another), all
+served with the same WSGI server settings."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from benchmarks.procs import Processes
 from benchmarks.procs import Server
 from benchmarks.procs import ServerSettings
 from benchmarks.procs import free_port
+from benchmarks.relay import UPSTREAM_ENV
 
 RESOURCE_CACHE_TTL = 60
 TOKEN_FORM = urlencode({"grant_type": "client_credentials", "scope": BENCH_SCOPE})
@@ -43,6 +45,8 @@ class Stack:
         self.resource: Server | None = None
         self.resource_uncached: Server | None = None
         self.hello = Server("hello", "benchmarks.hello:app", free_port(), dict(os.environ), settings)
+        self.relay = Server("relay", "benchmarks.relay:app", free_port(), {**os.environ, UPSTREAM_ENV: self.hello.url},
+                            settings)
         self.metadata: dict = {}
 
     def start_ceiling(self) -> Scenario:
@@ -62,6 +66,7 @@ class Stack:
                                         self.instance.resource_env(rs, 0), self.settings)
         self.processes.start(self.resource)
         self.processes.start(self.resource_uncached)
+        self.processes.start(self.relay)
         return self
 
     @property
@@ -88,6 +93,8 @@ class Stack:
                      0.9, 50, (self.resource,)),
             Scenario("d", "GET /v1/me, cache off", Request(self.resource_uncached.url + "/v1/me", authorization=bearer),
                      0.3, None, (self.resource_uncached, self.auth)),
+            Scenario("f", "hello asking hello (floor)", Request(self.relay.url + "/"), None, None,
+                     (self.relay, self.hello)),
             self.ceiling(),
         ]
 
