@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from authserver.audit.services import record
 from authserver.clients.models import Client
+from authserver.consent.models import Consent
 from authserver.errors import InvalidInput
 from authserver.errors import NotFound
 from authserver.extensions import db_session
@@ -61,6 +62,12 @@ def remove_scope(name: str) -> None:
     for client in session.scalars(select(Client)):
         if name in client.scopes:
             client.scopes = [s for s in client.scopes if s != name]
+    # A scope added again later under the same name must be asked for again: what people agreed to
+    # was the old one. The consent rows stay (they list the app, whose tokens can still be revoked).
+    for consent in session.scalars(select(Consent).where(Consent.scope.contains(name, autoescape=True))):
+        granted = parse_scope(consent.scope)
+        if name in granted:
+            consent.scope = " ".join(s for s in granted if s != name)
     session.delete(scope)
     record("scope.removed", scope=name)
     session.commit()
