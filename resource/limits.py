@@ -25,6 +25,10 @@ import math
 import threading
 import time
 from dataclasses import dataclass
+from functools import wraps
+
+from flask import current_app
+from flask import g
 
 from resource.auth import TokenInfo
 from resource.errors import ApiError
@@ -43,6 +47,20 @@ QUOTA_READ_TTL = 1.0
 # of what is left under the limit: near the limit, one at a time.
 MAX_BLOCK = 16
 BLOCK_SHARE = 32
+
+
+def rate_limited(view):
+    """The step after ``resource.auth.require_scope``: count the call against its client's and user's
+    limits (429 past one); the X-RateLimit-* headers go on the response (``create_app``)."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        ctx = g._get_current_object()
+        limiter = current_app.extensions["resource"].limiter
+        ctx.rate_limit_headers = limiter.enforce(ctx.token, ctx.required_scopes)
+        return view(*args, **kwargs)
+
+    return wrapper
 
 
 @dataclass(frozen=True)

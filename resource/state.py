@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import requests
 
-from resource.auth import Introspector
+from resource.introspection import Introspector
 from resource.backends import ChatBackend
 from resource.backends import EmbeddingsBackend
 from resource.backends import build_backends

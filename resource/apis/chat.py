@@ -16,6 +16,7 @@ from resource.apis.models import resolve
 from resource.auth import require_scope
 from resource.errors import ApiError
 from resource.errors import bad_request
+from resource.limits import rate_limited
 from resource.responses import json_response
 
 bp = Blueprint("chat", __name__, url_prefix="/v1")
@@ -81,6 +82,7 @@ def validate(body: dict) -> dict:
 
 @bp.post("/chat/completions")
 @require_scope(SCOPE)
+@rate_limited
 def create_chat_completion():
     body = validate(json_body())
     backend = state().chat

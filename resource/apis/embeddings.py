@@ -14,6 +14,7 @@ from resource.apis import state
 from resource.apis.models import resolve
 from resource.auth import require_scope
 from resource.errors import bad_request
+from resource.limits import rate_limited
 from resource.responses import json_response
 
 bp = Blueprint("embeddings", __name__, url_prefix="/v1")
@@ -46,6 +47,7 @@ def _encode(vector: list[float], encoding: str):
 
 @bp.post("/embeddings")
 @require_scope(SCOPE)
+@rate_limited
 def create_embeddings():
     body = json_body()
     model = require_string(body, "model")

@@ -7,6 +7,7 @@ from flask import g
 
 from resource.apis import account
 from resource.auth import require_scope
+from resource.limits import rate_limited
 from resource.responses import json_response
 
 bp = Blueprint("me", __name__, url_prefix="/v1")
@@ -14,6 +15,7 @@ bp = Blueprint("me", __name__, url_prefix="/v1")
 
 @bp.get("/me")
 @require_scope()
+@rate_limited
 def me():
     info = g.token
     account("me", None, 0, 0, info=info)

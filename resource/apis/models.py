@@ -8,6 +8,7 @@ from resource.apis import account
 from resource.apis import state
 from resource.auth import require_scope
 from resource.errors import model_not_found
+from resource.limits import rate_limited
 from resource.responses import json_response
 
 bp = Blueprint("models", __name__, url_prefix="/v1")
@@ -36,6 +37,7 @@ def resolve(model: str, backend) -> str:
 
 @bp.get("/models")
 @require_scope(SCOPE)
+@rate_limited
 def list_models():
     models = all_models()
     account("models", None, 0, 0)
@@ -44,6 +46,7 @@ def list_models():
 
 @bp.get("/models/<path:model_id>")
 @require_scope(SCOPE)
+@rate_limited
 def retrieve_model(model_id: str):
     if model_id not in all_models():
         raise model_not_found(model_id)
