@@ -1,10 +1,13 @@
 #!/bin/sh
 # Debian packages the tests (or, with "bench", the benchmark) need: Chromium for browser tests,
-# Redis for shared limits and caches, wrk for load. PostgreSQL 15 comes with the machine image.
+# Redis for shared limits and caches, PostgreSQL (the tests start their own throwaway servers from
+# the binaries under /usr/lib/postgresql/*/bin), wrk for load.
 set -eu
-wanted="chromium redis-server"
+wanted="chromium redis-server postgresql"
 # The benchmark needs no browser: wrk drives the load, redis-server backs --redis.
-[ "${1:-}" = bench ] && wanted="redis-server wrk"
+[ "${1:-}" = bench ] && wanted="redis-server postgresql wrk"
+# make soak: several workers on PostgreSQL and Redis.
+[ "${1:-}" = soak ] && wanted="redis-server postgresql"
 missing=""
 for package in $wanted; do
   dpkg -s "$package" >/dev/null 2>&1 || missing="$missing $package"

@@ -26,7 +26,8 @@ def _pg_bin() -> Path:
     found = shutil.which("initdb")
     if found:
         return Path(found).parent
-    raise RuntimeError("PostgreSQL is not installed: no initdb under /usr/lib/postgresql/*/bin")
+    raise RuntimeError("PostgreSQL is not installed: no initdb under /usr/lib/postgresql/*/bin "
+                       "(`make system-deps` installs it)")
 
 
 def free_port() -> int:
