@@ -14,6 +14,7 @@ from authserver.db import Database
 from authserver.federation import views as federation_views
 from authserver.oauth2 import init_oauth2
 from authserver.oauth2.paths import CLIENT_ENDPOINT_PATHS
+from authserver.outage import register_outage_errors
 from authserver.request import Request
 from authserver.usage import views as usage_views
 from authserver.usage.views import USAGE_PATH
@@ -60,4 +61,5 @@ def create_app(config: Config | Mapping[str, object] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     init_oauth2(app)
     register_json_errors(app)
+    register_outage_errors(app)
     return app

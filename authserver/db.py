@@ -62,7 +62,15 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def make_engine(url: str) -> Engine:
+# A stopped or unreachable PostgreSQL must cost a request seconds, not a hang: each bound below ends in
+# an error that authserver/outage.py answers with 503 and Retry-After.
+CONNECT_TIMEOUT = 3
+STATEMENT_TIMEOUT_MS = 10_000
+POOL_TIMEOUT = 5
+
+
+def make_engine(url: str, *, serving: bool = False) -> Engine:
+    """``serving``: the app's engine, whose statements are bounded (migrations may take longer)."""
     if url.startswith("sqlite"):
         in_memory = url in ("sqlite://", "sqlite:///:memory:")
         engine = create_engine(
@@ -72,7 +80,11 @@ def make_engine(url: str) -> Engine:
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    connect_args: dict[str, object] = {"connect_timeout": CONNECT_TIMEOUT}
+    if serving:
+        connect_args["options"] = f"-c statement_timeout={STATEMENT_TIMEOUT_MS}"
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, pool_timeout=POOL_TIMEOUT,
+                         connect_args=connect_args)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -165,7 +177,13 @@ class DirectConnections:
         return tuple(row) if row is not None else None
 
     def _connect(self):
-        pooled = self.engine.raw_connection()  # runs the engine's connect hooks (SQLite pragmas)
+        try:
+            pooled = self.engine.raw_connection()  # runs the engine's connect hooks (SQLite pragmas)
+        except self._dbapi_error as exc:
+            # As SQLAlchemy's own exception, as every other database error: a refused connection
+            # is then an OperationalError (a 503 to the caller, see authserver/outage.py).
+            raise DBAPIError.instance(None, None, exc, self._dbapi_error, dialect=self.dialect,
+                                      connection_invalidated=True) from exc
         pooled.detach()
         connection = pooled.dbapi_connection
         self.dialect.set_isolation_level(connection, "AUTOCOMMIT")
@@ -232,7 +250,7 @@ class Database:
     """Engine plus a thread-scoped session, removed at the end of each app context."""
 
     def __init__(self, url: str):
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, serving=True)
         self.session_factory = sessionmaker(bind=self.engine, expire_on_commit=False)
         self.session = scoped_session(self.session_factory)
         in_memory = isinstance(self.engine.pool, StaticPool)

@@ -146,8 +146,11 @@ class Introspector:
             log.warning("introspection failed: %s", type(exc).__name__)
             raise _outage() from None
         if not isinstance(claims, dict) or not isinstance(claims.get("active"), bool):
-            # 401 here means our own credentials are wrong: an operator's problem, not the caller's.
-            log.error("introspection answered %s; check RESOURCE_CLIENT_ID/SECRET", status)
+            if status is not None and status >= 500:
+                log.warning("introspection answered %s: the authorization server is unavailable", status)
+            else:
+                # 401 here means our own credentials are wrong: an operator's problem, not the caller's.
+                log.error("introspection answered %s; check RESOURCE_CLIENT_ID/SECRET", status)
             raise _outage()
         return claims
 
