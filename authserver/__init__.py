@@ -13,11 +13,11 @@ from authserver.consent import views as consent_views
 from authserver.db import Database
 from authserver.federation import views as federation_views
 from authserver.oauth2 import init_oauth2
-from authserver.oauth2.paths import CLIENT_ENDPOINT_PATHS
 from authserver.outage import register_outage_errors
+from authserver.paths import CLIENT_ENDPOINT_PATHS
+from authserver.paths import USAGE_PATH
 from authserver.request import Request
 from authserver.usage import views as usage_views
-from authserver.usage.views import USAGE_PATH
 from authserver.extensions import csrf
 from shared.config import Config
 from shared.config import resolve

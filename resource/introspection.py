@@ -26,10 +26,10 @@ from resource.http import origin_of
 from resource.token_cache import TokenCache
 from resource.token_cache import cache_key
 from shared.config import ConfigError
+from shared.paths import OAUTH_METADATA_PATH
 
 log = logging.getLogger(__name__)
 
-METADATA_PATH = "/.well-known/oauth-authorization-server"
 RETRY_AFTER = 2
 _ACCEPT_JSON = b"Accept: application/json\r\n"
 
@@ -57,7 +57,7 @@ class Introspector:
 
     @property
     def metadata_url(self) -> str:
-        return self._issuer + METADATA_PATH
+        return self._issuer + OAUTH_METADATA_PATH
 
     def endpoint(self) -> tuple[KeepAlivePool, bytes]:
         """The introspection endpoint, discovered once per process; a failed discovery is retried."""

@@ -29,10 +29,10 @@ from datetime import timezone
 from resource.http import KeepAlivePool
 from resource.http import basic_authorization
 from shared.forks import reset_in_child
+from shared.paths import USAGE_PATH
 
 log = logging.getLogger(__name__)
 
-USAGE_PATH = "/internal/usage"
 BATCH_SIZE = 500
 MAX_PENDING = 50_000
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-DEFAULT_NEXT = "/account/apps"
+from authserver.paths import ACCOUNT_APPS_PATH
+
+DEFAULT_NEXT = ACCOUNT_APPS_PATH
 
 
 def safe_next(value: str | None, default: str = DEFAULT_NEXT) -> str:

@@ -22,6 +22,7 @@ from flask.sessions import SecureCookieSessionInterface
 from authserver.accounts.cache import app_cache
 from authserver.accounts.models import User
 from authserver.extensions import db_session
+from authserver.paths import LOGIN_PATH
 
 
 class PageSessionInterface(SecureCookieSessionInterface):
@@ -89,7 +90,7 @@ def _ended(sid: str | None) -> bool:
 
 
 def login_url(next_url: str) -> str:
-    return "/login?" + urlencode({"next": next_url})
+    return LOGIN_PATH + "?" + urlencode({"next": next_url})
 
 
 def login_required(view):

@@ -23,6 +23,8 @@ from authserver.accounts.sessions import logout_user
 from authserver.audit.services import record
 from authserver.extensions import csrf
 from authserver.extensions import db_session
+from authserver.paths import END_SESSION_PATH
+from authserver.paths import LOGIN_PATH
 
 bp = Blueprint("accounts", __name__)
 register_html_errors(bp)
@@ -38,7 +40,7 @@ def signed_in_user_processor():
     return {"signed_in_user": current_user}
 
 
-@bp.route("/login", methods=["GET", "POST"])
+@bp.route(LOGIN_PATH, methods=["GET", "POST"])
 def login():
     next_url = safe_next(request.args.get("next"))
     form = LoginForm()
@@ -59,7 +61,7 @@ def login():
     return render_template("accounts/login.html", form=form, error=error, next_url=next_url, user=current_user()), status
 
 
-@bp.get("/logout")
+@bp.get(END_SESSION_PATH)
 def logout_confirm():
     """The end_session_endpoint: asks before signing out, so a third-party page cannot sign people out."""
     return _confirm(request.args)
@@ -67,7 +69,7 @@ def logout_confirm():
 
 # RP-Initiated Logout 1.0 §2: relying parties may also POST here, from their own pages, without our
 # CSRF token. The token is checked below instead: without it nobody is signed out, they are asked.
-@bp.post("/logout")
+@bp.post(END_SESSION_PATH)
 @csrf.exempt
 def logout():
     form = LogoutForm()

@@ -14,19 +14,20 @@ from authserver.accounts.sessions import current_user
 from authserver.accounts.sessions import login_required
 from authserver.clients.services import find_client
 from authserver.consent import services
+from authserver.paths import ACCOUNT_APPS_PATH
 
 bp = Blueprint("consent", __name__)
 register_html_errors(bp)
 
 
-@bp.get("/account/apps")
+@bp.get(ACCOUNT_APPS_PATH)
 @login_required
 def apps():
     user = current_user()
     return render_template("consent/apps.html", apps=services.connected_apps(user.id), user=user)
 
 
-@bp.post("/account/apps/<client_id>/revoke")
+@bp.post(ACCOUNT_APPS_PATH + "/<client_id>/revoke")
 @login_required
 def revoke(client_id: str):
     client = find_client(client_id)

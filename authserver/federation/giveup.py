@@ -17,8 +17,7 @@ from authlib.common.urls import add_params_to_uri
 from authserver.clients.redirects import redirect_uri_matches
 from authserver.clients.services import find_enabled_client
 from authserver.extensions import get_config
-
-AUTHORIZE_PATH = "/oauth/authorize"
+from authserver.paths import AUTHORIZE_PATH
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from authserver.federation._core import UpstreamFailure
 from authserver.federation.models import UpstreamIdentity
 from authserver.federation.models import UpstreamProvider
 from authserver.federation.providers import TYPES
+from authserver.paths import UPSTREAM_CALLBACK_PATH
 from shared.security import SecretBox
 
 log = logging.getLogger(__name__)
@@ -177,7 +178,7 @@ def display_name(provider: UpstreamProvider) -> str:
 
 
 def redirect_uri(name: str) -> str:
-    return f"{get_config().issuer}/login/{name}/callback"
+    return get_config().issuer + UPSTREAM_CALLBACK_PATH.replace("<name>", name)
 
 
 def provider_as_dict(provider: UpstreamProvider) -> dict:

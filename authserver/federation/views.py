@@ -42,12 +42,17 @@ from authserver.federation._core import UpstreamFailure
 from authserver.federation._core import UpstreamUser
 from authserver.federation.messages import FAILURES
 from authserver.federation.messages import OUTCOMES
+from authserver.paths import IDENTITIES_PATH
+from authserver.paths import LINK_CONFIRM_PATH
+from authserver.paths import LOGIN_PATH
+from authserver.paths import UPSTREAM_CALLBACK_PATH
+from authserver.paths import UPSTREAM_LINK_PATH
+from authserver.paths import UPSTREAM_LOGIN_PATH
 
 bp = Blueprint("federation", __name__)
 register_html_errors(bp)
 
 PENDING = "fed_pending"
-IDENTITIES_PAGE = "/account/identities"
 
 
 class _EnabledProviders:
@@ -64,7 +69,7 @@ class _EnabledProviders:
                 SimpleNamespace(
                     name=provider.name,
                     display_name=services.display_name(provider),
-                    login_url=f"/login/{provider.name}{query}",
+                    login_url=UPSTREAM_LOGIN_PATH.replace("<name>", provider.name) + query,
                 )
                 for provider in services.list_providers(enabled_only=True)
             ]
@@ -95,10 +100,10 @@ def _fail(provider, reason: str, back_url: str, detail: str = "", status: int = 
 
 
 def _login_back(next_url: str | None) -> str:
-    return login_url(next_url) if next_url else "/login"
+    return login_url(next_url) if next_url else LOGIN_PATH
 
 
-@bp.get("/login/<name>")
+@bp.get(UPSTREAM_LOGIN_PATH)
 def start(name: str):
     provider = services.get_provider(name)
     if provider is None:
@@ -107,22 +112,22 @@ def start(name: str):
     try:
         return redirect(flows.begin(provider, next=next_url, intent="login"))
     except UpstreamFailure as exc:
-        return _fail(provider, exc.reason, next_url or "/login", exc.detail, status=502)
+        return _fail(provider, exc.reason, next_url or LOGIN_PATH, exc.detail, status=502)
 
 
-@bp.post("/account/identities/link/<name>")
+@bp.post(UPSTREAM_LINK_PATH)
 @login_required
 def start_link(name: str):
     provider = services.get_provider(name)
     if provider is None:
         abort(404)
     try:
-        return redirect(flows.begin(provider, next=IDENTITIES_PAGE, intent="link", uid=current_user().id))
+        return redirect(flows.begin(provider, next=IDENTITIES_PATH, intent="link", uid=current_user().id))
     except UpstreamFailure as exc:
-        return _fail(provider, exc.reason, IDENTITIES_PAGE, exc.detail, status=502)
+        return _fail(provider, exc.reason, IDENTITIES_PATH, exc.detail, status=502)
 
 
-@bp.get("/login/<name>/callback")
+@bp.get(UPSTREAM_CALLBACK_PATH)
 def callback(name: str):
     provider = services.get_provider(name)
     if provider is None:
@@ -130,8 +135,8 @@ def callback(name: str):
     data = flows.take_state(provider, request.args.get("state"))
     if data is None:
         # RFC 6749 §10.12: a callback this browser did not start here may carry someone else's code.
-        return _fail(provider, "state", "/login")
-    back = data.get("next") or "/login"
+        return _fail(provider, "state", LOGIN_PATH)
+    back = data.get("next") or LOGIN_PATH
     if request.args.get("error"):
         reason = "cancelled" if request.args["error"] == "access_denied" else "upstream_error"
         return _fail(provider, reason, back, request.args.get("error", "")[:64])
@@ -171,12 +176,12 @@ def _finish_login(provider, upstream: UpstreamUser, next_url: str | None):
 def _finish_link(provider, upstream: UpstreamUser, data: dict):
     user = current_user()
     if user is None or user.id != data.get("uid"):
-        return _fail(provider, "session_changed", "/login")
+        return _fail(provider, "session_changed", LOGIN_PATH)
     outcome = identities.link(user, provider, upstream)
     if outcome.kind == identities.LINKED_ELSEWHERE:
-        return _fail(provider, outcome.kind, IDENTITIES_PAGE, status=409)
+        return _fail(provider, outcome.kind, IDENTITIES_PATH, status=409)
     flash(f"{services.display_name(provider)} is linked to your account.", "notice")
-    return redirect(IDENTITIES_PAGE, code=303)
+    return redirect(IDENTITIES_PATH, code=303)
 
 
 def _pending() -> dict | None:
@@ -187,16 +192,16 @@ def _pending() -> dict | None:
     return pending
 
 
-@bp.route("/login/link", methods=["GET", "POST"])
+@bp.route(LINK_CONFIRM_PATH, methods=["GET", "POST"])
 def confirm_link():
     """Prove control of the existing account with its password before an upstream identity joins it."""
     pending = _pending()
     if pending is None:
-        return html_error(400, *OUTCOMES["link_expired"], "/login")
+        return html_error(400, *OUTCOMES["link_expired"], LOGIN_PATH)
     provider = services.get_provider(pending["provider"])
     if provider is None:
         session.pop(PENDING, None)
-        return html_error(400, *OUTCOMES["link_expired"], "/login")
+        return html_error(400, *OUTCOMES["link_expired"], LOGIN_PATH)
     label = services.display_name(provider)
     error, status = None, 200
     if request.method == "POST":
@@ -212,7 +217,7 @@ def confirm_link():
             outcome = identities.link(user, provider, upstream)
             if outcome.kind == identities.LINKED_ELSEWHERE:
                 session.pop(PENDING, None)
-                return _fail(provider, outcome.kind, "/login", status=409)
+                return _fail(provider, outcome.kind, LOGIN_PATH, status=409)
             login_user(user, method="pwd")
             flash(f"{label} is now linked to your account.", "notice")
             return redirect(pending["next"] or safe_next(None), code=303)
@@ -223,7 +228,7 @@ def confirm_link():
     return body, status
 
 
-@bp.get(IDENTITIES_PAGE)
+@bp.get(IDENTITIES_PATH)
 @login_required
 def identities_page():
     user = current_user()
@@ -238,13 +243,13 @@ def identities_page():
 
 
 # Ids are INTEGER columns: a larger number in the URL is no page (the database would raise, not find nothing).
-@bp.post(IDENTITIES_PAGE + "/<int(max=2147483647):identity_id>/unlink")
+@bp.post(IDENTITIES_PATH + "/<int(max=2147483647):identity_id>/unlink")
 @login_required
 def unlink(identity_id: int):
     try:
         identities.unlink(current_user(), identity_id)
     except InvalidInput as exc:
         db_session().rollback()
-        return html_error(409, "That can't be removed", str(exc), IDENTITIES_PAGE)
+        return html_error(409, "That can't be removed", str(exc), IDENTITIES_PATH)
     flash("Removed.", "notice")
-    return redirect(IDENTITIES_PAGE, code=303)
+    return redirect(IDENTITIES_PATH, code=303)

@@ -10,9 +10,9 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from authserver.oauth2.paths import INTROSPECT_PATH
-from authserver.oauth2.paths import REVOKE_PATH
-from authserver.oauth2.paths import TOKEN_PATH
+from authserver.paths import INTROSPECT_PATH
+from authserver.paths import REVOKE_PATH
+from authserver.paths import TOKEN_PATH
 from shared.cache import make_cache
 from shared.config import Config
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from authserver.extensions import get_config
 from authserver.oauth2.client_auth import ASSERTION_ALGORITHMS
-from authserver.oauth2.paths import AUTHORIZE_PATH
-from authserver.oauth2.paths import END_SESSION_PATH
-from authserver.oauth2.paths import INTROSPECT_PATH
-from authserver.oauth2.paths import JWKS_PATH
-from authserver.oauth2.paths import REVOKE_PATH
-from authserver.oauth2.paths import TOKEN_PATH
-from authserver.oauth2.paths import USERINFO_PATH
+from authserver.paths import AUTHORIZE_PATH
+from authserver.paths import END_SESSION_PATH
+from authserver.paths import INTROSPECT_PATH
+from authserver.paths import JWKS_PATH
+from authserver.paths import REVOKE_PATH
+from authserver.paths import TOKEN_PATH
+from authserver.paths import USERINFO_PATH
 from authserver.oauth2.server import AuthorizationServer
 from authserver.scopes.services import list_scopes
 from authserver.tokens.keys import ALGORITHMS

@@ -6,9 +6,9 @@ from flask import Blueprint
 from flask import jsonify
 from flask import request
 
+from authserver import paths
 from authserver.extensions import csrf
 from authserver.oauth2 import metadata
-from authserver.oauth2 import paths
 from authserver.oauth2.authorize import authorization_endpoint
 from authserver.oauth2.server import get_server
 from authserver.tokens.keys import public_jwks

@@ -16,10 +16,9 @@ from flask import request
 from authserver.errors import InvalidInput
 from authserver.extensions import csrf
 from authserver.extensions import db_session
+from authserver.paths import USAGE_PATH
 from authserver.usage import services
 from shared.errors import oauth_error
-
-USAGE_PATH = "/internal/usage"
 
 bp = Blueprint("usage", __name__)
 csrf.exempt(bp)

@@ -1,0 +1,34 @@
+"""Every URL path of the authorization server, in one place.
+
+Protocol metadata derives each endpoint URL from the issuer and these; pages link to each other
+with them. Paths the resource server also relies on live in ``shared.paths``.
+"""
+
+from shared.paths import OAUTH_METADATA_PATH as OAUTH_METADATA_PATH
+from shared.paths import USAGE_PATH as USAGE_PATH
+
+# Protocol endpoints (oauth2/).
+AUTHORIZE_PATH = "/oauth/authorize"
+TOKEN_PATH = "/oauth/token"
+REVOKE_PATH = "/oauth/revoke"
+INTROSPECT_PATH = "/oauth/introspect"
+USERINFO_PATH = "/oauth/userinfo"
+JWKS_PATH = "/oauth/jwks"
+# OpenID Connect RP-Initiated Logout 1.0 (oauth2/logout.py); also the sign-out page people use.
+END_SESSION_PATH = "/logout"
+OPENID_METADATA_PATH = "/.well-known/openid-configuration"
+
+# Pages (accounts/, consent/, federation/).
+LOGIN_PATH = "/login"
+ACCOUNT_APPS_PATH = "/account/apps"
+IDENTITIES_PATH = "/account/identities"
+# The redirect URI registered at an upstream provider is the issuer + UPSTREAM_CALLBACK_PATH (the contract).
+UPSTREAM_LOGIN_PATH = "/login/<name>"
+UPSTREAM_CALLBACK_PATH = "/login/<name>/callback"
+UPSTREAM_LINK_PATH = "/account/identities/link/<name>"
+LINK_CONFIRM_PATH = "/login/link"
+
+# Called by clients with their own credentials or a bearer token, never with a browser's cookie.
+CLIENT_ENDPOINT_PATHS = frozenset({
+    TOKEN_PATH, REVOKE_PATH, INTROSPECT_PATH, USERINFO_PATH, JWKS_PATH, OAUTH_METADATA_PATH, OPENID_METADATA_PATH,
+})

@@ -1,0 +1,6 @@
+"""The paths both apps must agree on: one talks to the other over HTTP at these."""
+
+# RFC 8414 §3: where the resource server discovers the authorization server's endpoints.
+OAUTH_METADATA_PATH = "/.well-known/oauth-authorization-server"
+# Where the resource server reports metered calls (authserver.usage).
+USAGE_PATH = "/internal/usage"
