@@ -5,18 +5,15 @@ from datetime import datetime
 
 from sqlalchemy import delete
 from sqlalchemy import select
-from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from authserver.audit.services import record
 from authserver.clients.models import Client
 from authserver.consent.models import Consent
-from authserver.db import utcnow
 from authserver.extensions import db_session
 from authserver.scopes.services import parse_scope
 from authserver.scopes.services import scope_descriptions
-from authserver.tokens.models import AuthorizationCode
-from authserver.tokens.models import Token
+from authserver.tokens.services import revoke_user_grants
 
 
 @dataclass(frozen=True)
@@ -79,26 +76,13 @@ def connected_apps(user_id: int) -> list[ConnectedApp]:
 def revoke(user_id: int, client: Client) -> bool:
     """Forget the consent and revoke every token the client holds for this user, in one transaction.
 
-    Codes not yet exchanged go too, so one issued a moment before cannot mint tokens after.
-    Returns False when there was nothing to revoke.
+    Codes not yet exchanged go too (``revoke_user_grants``). Returns False when there was nothing to revoke.
     """
     session = db_session()
-    now = utcnow()
     forgotten = session.execute(
         delete(Consent).where(Consent.user_id == user_id, Consent.client_id == client.id)
     ).rowcount
-    revoked = session.execute(
-        update(Token)
-        .where(Token.user_id == user_id, Token.client_id == client.id, Token.revoked_at.is_(None))
-        .values(revoked_at=now)
-    ).rowcount
-    session.execute(
-        delete(AuthorizationCode).where(
-            AuthorizationCode.user_id == user_id,
-            AuthorizationCode.client_id == client.id,
-            AuthorizationCode.used_at.is_(None),
-        )
-    )
+    revoked = revoke_user_grants(user_id, client.id)
     if not forgotten and not revoked:
         session.rollback()
         return False

@@ -126,6 +126,25 @@ def revoke_token(token_id: int) -> None:
     session.commit()
 
 
+def revoke_user_grants(user_id: int, client_pk: int) -> int:
+    """Revoke every token a client holds for a user and drop its codes not yet exchanged, so one
+    issued a moment before cannot mint tokens after. The caller commits; returns the tokens revoked."""
+    session = db_session()
+    revoked = session.execute(
+        update(Token)
+        .where(Token.user_id == user_id, Token.client_id == client_pk, Token.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    ).rowcount
+    session.execute(
+        delete(AuthorizationCode).where(
+            AuthorizationCode.user_id == user_id,
+            AuthorizationCode.client_id == client_pk,
+            AuthorizationCode.used_at.is_(None),
+        )
+    )
+    return revoked
+
+
 def revoke_issued_from_code(code_id: int) -> int:
     """Revoke every family that began with this authorization code (RFC 6749 §4.1.2, RFC 9700 §4.2.1)."""
     families = select(Token.family_id).where(Token.authorization_code_id == code_id).scalar_subquery()
