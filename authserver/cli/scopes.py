@@ -4,6 +4,7 @@ import click
 
 from authserver.cli import emit
 from authserver.cli import in_app_context
+from authserver.scopes import catalog
 from authserver.scopes import services
 
 
@@ -31,7 +32,7 @@ def add(name: str, description: str, restricted: bool, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @in_app_context
 def list_(as_json: bool) -> None:
-    rows = [_as_dict(scope) for scope in services.list_scopes()]
+    rows = [_as_dict(scope) for scope in catalog.list_scopes()]
     text = "\n".join(
         f"{row['name']:<24} {'restricted ' if row['restricted'] else ''}{row['description']}" for row in rows
     )

@@ -12,9 +12,9 @@ from authserver.db import utcnow
 from authserver.errors import InvalidInput
 from authserver.errors import NotFound
 from authserver.extensions import db_session
-from authserver.scopes.services import default_client_scopes
-from authserver.scopes.services import parse_scope
-from authserver.scopes.services import require_known_scopes
+from authserver.scopes.catalog import default_client_scopes
+from authserver.scopes.catalog import require_known_scopes
+from authserver.scopes.policy import parse_scope
 from shared.security import digest
 from shared.security import new_credential
 from shared.security import new_identifier
@@ -190,6 +190,13 @@ def disable_client(client_id: str) -> Client:
     record("client.disabled", client_id=client.client_id)
     db_session().commit()
     return client
+
+
+def withdraw_scope_from_clients(name: str) -> None:
+    """A removed scope leaves every client's registration; the caller commits."""
+    for client in db_session().scalars(select(Client)):
+        if name in client.scopes:
+            client.scopes = [s for s in client.scopes if s != name]
 
 
 def client_as_dict(client: Client) -> dict:

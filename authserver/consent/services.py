@@ -11,8 +11,8 @@ from authserver.audit.services import record
 from authserver.clients.models import Client
 from authserver.consent.models import Consent
 from authserver.extensions import db_session
-from authserver.scopes.services import parse_scope
-from authserver.scopes.services import scope_descriptions
+from authserver.scopes.catalog import scope_descriptions
+from authserver.scopes.policy import parse_scope
 from authserver.tokens.services import revoke_user_grants
 
 
@@ -54,6 +54,15 @@ def _remember(user_id: int, client_pk: int, scope: str) -> Consent:
     record("consent.granted", user_id=user_id, client_pk=client_pk, scope=scope)
     db_session().commit()
     return consent
+
+
+def forget_scope_in_consents(name: str) -> None:
+    """Take a removed scope out of every remembered consent; the rows stay (they list the app, whose
+    tokens can still be revoked). The caller commits."""
+    for consent in db_session().scalars(select(Consent).where(Consent.scope.contains(name, autoescape=True))):
+        granted = parse_scope(consent.scope)
+        if name in granted:
+            consent.scope = " ".join(s for s in granted if s != name)
 
 
 def describe_scopes(scope: str) -> list[tuple[str, str]]:

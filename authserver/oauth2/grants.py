@@ -11,10 +11,9 @@ from authlib.oauth2.rfc7636 import CodeChallenge
 
 from authserver.db import utcnow
 from authserver.extensions import get_config
-from authserver.oauth2.models import USER_SCOPES
 from authserver.oauth2.models import OAuthAuthorizationCode
 from authserver.oauth2.models import OAuthRefreshToken
-from authserver.scopes.services import parse_scope
+from authserver.scopes.policy import client_credentials_scope
 from authserver.tokens import codes
 from authserver.tokens import services as tokens
 from shared.security import new_credential
@@ -138,12 +137,11 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = CONFIDENTIAL_AUTH_METHODS
 
     def validate_requested_scope(self) -> None:
-        """Within the client's allowed scopes (RFC 6749 §3.3); no scope asks for all of them."""
-        allowed = [scope for scope in self.request.client.scopes if scope not in USER_SCOPES]
-        requested = parse_scope(self.request.payload.scope)
-        if not set(requested) <= set(allowed):
+        """The scope decision is ``scopes.policy.client_credentials_scope``'s (RFC 6749 §3.3, §4.4)."""
+        scope = client_credentials_scope(self.request.client.scopes, self.request.payload.scope)
+        if scope is None:
             raise InvalidScopeError()
-        self.request.scope = " ".join(requested or allowed)
+        self.request.scope = scope
 
     def create_token_response(self):
         token = self.generate_token(scope=self.request.scope, include_refresh_token=False)

@@ -16,7 +16,7 @@ from authserver.paths import REVOKE_PATH
 from authserver.paths import TOKEN_PATH
 from authserver.paths import USERINFO_PATH
 from authserver.oauth2.server import AuthorizationServer
-from authserver.scopes.services import list_scopes
+from authserver.scopes.catalog import list_scopes
 from authserver.tokens.keys import ALGORITHMS
 
 

@@ -17,14 +17,11 @@ from authserver.clients.models import Client
 from authserver.clients.redirects import redirect_uri_matches
 from authserver.clients.services import could_be_client_id
 from authserver.clients.services import find_enabled_client
-from authserver.scopes.services import parse_scope
-from authserver.scopes.services import scope_names
+from authserver.scopes.policy import authorization_scope
 from authserver.tokens.models import AuthorizationCode
 from authserver.tokens.models import Token
 from shared.security import matches_digest
 
-# Scopes that describe a person; a token without a user (client credentials) cannot carry them.
-USER_SCOPES = frozenset({"openid", "profile", "email", "offline_access"})
 
 
 @dataclass(frozen=True)
@@ -76,13 +73,8 @@ class OAuthClient(ClientMixin):
         return self.redirect_uris[0] if len(self.redirect_uris) == 1 else None
 
     def get_allowed_scope(self, scope: str | None) -> str | None:
-        """The requested scope, or None when any of it is outside the client's registration."""
-        requested = parse_scope(scope)
-        if not requested:
-            return " ".join(self.scopes)
-        if not set(requested) <= set(self.scopes):
-            return None
-        return " ".join(requested)
+        """The decision is ``scopes.policy.authorization_scope``'s."""
+        return authorization_scope(self.scopes, scope)
 
     def check_redirect_uri(self, redirect_uri: str) -> bool:
         return redirect_uri_matches(list(self.redirect_uris), redirect_uri)
@@ -128,26 +120,6 @@ class ClientCache:
                 self._entries.clear()
             self._entries[client_id] = (now + self.ttl, client)
         return client
-
-
-class ScopeCache:
-    """The names of the scopes that exist, cached per process for ``ttl`` seconds.
-
-    A scope an admin removed stops counting within ``ttl`` in tokens already issued with it, as in
-    clients' registrations: ``still_granted`` is what a token's scope string is worth now.
-    """
-
-    def __init__(self, ttl: float) -> None:
-        self.ttl = ttl
-        self._entry: tuple[float, frozenset[str]] = (0.0, frozenset())
-
-    def still_granted(self, scope: str) -> str:
-        expires, names = self._entry
-        now = time.monotonic()
-        if expires <= now:
-            names = scope_names()
-            self._entry = (now + self.ttl, names)
-        return " ".join(name for name in parse_scope(scope) if name in names)
 
 
 class OAuthAuthorizationCode(AuthorizationCodeMixin):

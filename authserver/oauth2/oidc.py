@@ -18,7 +18,7 @@ from authlib.oidc.core.grants import OpenIDCode as _OpenIDCode
 from authserver.accounts.models import User
 from authserver.extensions import get_config
 from authserver.oauth2.server import get_server
-from authserver.scopes.services import parse_scope
+from authserver.scopes.policy import parse_scope
 from authserver.tokens import codes
 from authserver.tokens import keys
 from authserver.tokens import services as tokens

@@ -19,7 +19,7 @@ from flask import request as flask_request
 
 from authserver.oauth2.models import ClientCache
 from authserver.oauth2.models import OAuthClient
-from authserver.oauth2.models import ScopeCache
+from authserver.scopes.catalog import ScopeCache
 from shared.config import Config
 from shared.security import new_credential
 

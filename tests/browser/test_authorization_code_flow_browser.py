@@ -21,7 +21,7 @@ SCOPE = "openid profile email offline_access"
 
 
 def scope_descriptions(live_auth):
-    from authserver.scopes.services import scope_descriptions as describe
+    from authserver.scopes.catalog import scope_descriptions as describe
 
     return live_auth.run(describe, SCOPE.split())
 

@@ -1,0 +1,57 @@
+"""The scopes that exist: lookups for the other packages, and a per-process cache of the names."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import select
+
+from authserver.errors import InvalidInput
+from authserver.extensions import db_session
+from authserver.scopes import policy
+from authserver.scopes.models import Scope
+
+
+def list_scopes() -> list[Scope]:
+    return list(db_session().scalars(select(Scope).order_by(Scope.name)))
+
+
+def scope_names() -> frozenset[str]:
+    return frozenset(db_session().scalars(select(Scope.name)))
+
+
+def scope_descriptions(names: list[str]) -> dict[str, str]:
+    rows = db_session().scalars(select(Scope).where(Scope.name.in_(names)))
+    return {row.name: row.description for row in rows}
+
+
+def require_known_scopes(names: list[str]) -> None:
+    known = set(db_session().scalars(select(Scope.name).where(Scope.name.in_(names))))
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise InvalidInput(f"unknown scope {unknown[0]!r}: add it with `scopes add` first")
+
+
+def default_client_scopes() -> list[str]:
+    """What a client may ask for when its registration names no scopes: every unrestricted scope."""
+    return list(db_session().scalars(select(Scope.name).where(Scope.restricted.is_(False)).order_by(Scope.name)))
+
+
+class ScopeCache:
+    """The names of the scopes that exist, cached per process for ``ttl`` seconds.
+
+    A scope an admin removed stops counting within ``ttl`` in tokens already issued with it, as in
+    clients' registrations: ``still_granted`` is what a token's scope string is worth now.
+    """
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._entry: tuple[float, frozenset[str]] = (0.0, frozenset())
+
+    def still_granted(self, scope: str) -> str:
+        expires, names = self._entry
+        now = time.monotonic()
+        if expires <= now:
+            names = scope_names()
+            self._entry = (now + self.ttl, names)
+        return policy.still_granted(scope, names)
