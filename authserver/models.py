@@ -7,6 +7,8 @@ from authserver.consent.models import Consent
 from authserver.db import Base
 from authserver.federation.models import UpstreamIdentity
 from authserver.federation.models import UpstreamProvider
+from authserver.registration.models import ClientRegistration
+from authserver.registration.models import InitialAccessToken
 from authserver.scopes.models import Scope
 from authserver.tokens.models import AuthorizationCode
 from authserver.tokens.models import SigningKey
@@ -18,7 +20,9 @@ __all__ = [
     "AuthorizationCode",
     "Base",
     "Client",
+    "ClientRegistration",
     "Consent",
+    "InitialAccessToken",
     "Scope",
     "SigningKey",
     "Token",

@@ -14,6 +14,8 @@ REVOKE_PATH = "/oauth/revoke"
 INTROSPECT_PATH = "/oauth/introspect"
 USERINFO_PATH = "/oauth/userinfo"
 JWKS_PATH = "/oauth/jwks"
+# RFC 7591 registration; RFC 7592 manages a client at REGISTER_PATH/<client_id>.
+REGISTER_PATH = "/oauth/register"
 # OpenID Connect RP-Initiated Logout 1.0 (oauth2/logout.py); also the sign-out page people use.
 END_SESSION_PATH = "/logout"
 OPENID_METADATA_PATH = "/.well-known/openid-configuration"
@@ -31,4 +33,5 @@ LINK_CONFIRM_PATH = "/login/link"
 # Called by clients with their own credentials or a bearer token, never with a browser's cookie.
 CLIENT_ENDPOINT_PATHS = frozenset({
     TOKEN_PATH, REVOKE_PATH, INTROSPECT_PATH, USERINFO_PATH, JWKS_PATH, OAUTH_METADATA_PATH, OPENID_METADATA_PATH,
+    REGISTER_PATH,
 })

@@ -54,6 +54,15 @@ class Config:
     # JSON object of per-client limits, parsed and checked by resource/limits.py.
     resource_limits: str | None = None
     usage_flush_interval: float = 1.0
+    # RFC 7591 registration without an initial access token (public clients only), and how many
+    # such registrations one address may make an hour.
+    open_registration: bool = False
+    open_registrations_per_hour: int = 20
+    # Hosts whose client ID metadata documents may be fetched although they resolve to private,
+    # loopback or link-local addresses (and, for them only, over plain http).
+    cimd_allow_hosts: frozenset[str] = frozenset()
+    # Each fetch of a client ID metadata document: an authorization request waits on it.
+    cimd_fetch_timeout: float = 3.0
     testing: bool = False
 
     @property
@@ -96,6 +105,8 @@ class Config:
             upstream_timeout=_float(env, "RESOURCE_UPSTREAM_TIMEOUT", 30.0),
             federation_timeout=_float(env, "AUTHSERVER_FEDERATION_TIMEOUT", 10.0),
             usage_flush_interval=_float(env, "RESOURCE_USAGE_FLUSH_INTERVAL", 1.0),
+            open_registration=_bool(env, "AUTHSERVER_OPEN_REGISTRATION"),
+            cimd_allow_hosts=_hosts(env, "AUTHSERVER_CIMD_ALLOW_HOSTS"),
         )
         values.update(overrides)
         config = cls(**values)  # type: ignore[arg-type]
@@ -129,6 +140,22 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
     if not value > 0:
         raise ConfigError(f"{name} must be positive")
     return value
+
+
+def _bool(env: Mapping[str, str], name: str) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigError(f"{name} must be 1 or 0, not {raw!r}")
+
+
+def _hosts(env: Mapping[str, str], name: str) -> frozenset[str]:
+    """Comma-separated host names, compared as URLs carry them (lower case, IPv6 without brackets)."""
+    return frozenset(
+        host.strip().lower().strip("[]") for host in (env.get(name) or "").split(",") if host.strip()
+    )
 
 
 def load_or_create_secret(instance_path: Path) -> str:

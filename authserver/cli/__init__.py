@@ -57,6 +57,7 @@ def build_cli() -> click.Group:
     from authserver.cli.clients import clients
     from authserver.cli.db import db
     from authserver.cli.keys import keys
+    from authserver.cli.registration import registration_token
     from authserver.cli.demo import demo
     from authserver.cli.scopes import scopes
     from authserver.cli.tokens import tokens
@@ -68,6 +69,6 @@ def build_cli() -> click.Group:
     def cli() -> None:
         """Administer the authorization server."""
 
-    for group in (db, scopes, clients, users, upstreams, demo, usage, tokens, keys):
+    for group in (db, scopes, clients, users, upstreams, demo, usage, tokens, keys, registration_token):
         cli.add_command(group)
     return cli

@@ -12,6 +12,7 @@ from authserver.paths import AUTHORIZE_PATH
 from authserver.paths import END_SESSION_PATH
 from authserver.paths import INTROSPECT_PATH
 from authserver.paths import JWKS_PATH
+from authserver.paths import REGISTER_PATH
 from authserver.paths import REVOKE_PATH
 from authserver.paths import TOKEN_PATH
 from authserver.paths import USERINFO_PATH
@@ -45,6 +46,7 @@ def server_metadata(server: AuthorizationServer) -> dict:
         "revocation_endpoint": issuer + REVOKE_PATH,
         "introspection_endpoint": issuer + INTROSPECT_PATH,
         "end_session_endpoint": issuer + END_SESSION_PATH,
+        "registration_endpoint": issuer + REGISTER_PATH,
         "scopes_supported": [scope.name for scope in list_scopes()],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],

@@ -65,6 +65,12 @@ def userinfo():
     return get_server().create_endpoint_response("userinfo")
 
 
+@bp.post(paths.REGISTER_PATH)
+@csrf.exempt
+def register():
+    return get_server().create_endpoint_response("client_registration")
+
+
 @bp.get(paths.JWKS_PATH)
 def jwks():
     return jsonify(public_jwks())

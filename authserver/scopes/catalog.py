@@ -37,6 +37,14 @@ def default_client_scopes() -> list[str]:
     return list(db_session().scalars(select(Scope.name).where(Scope.restricted.is_(False)).order_by(Scope.name)))
 
 
+def scope_restrictions(names: list[str]) -> dict[str, bool]:
+    """Whether each of these scopes is restricted; scopes that do not exist are absent."""
+    if not names:
+        return {}
+    rows = db_session().execute(select(Scope.name, Scope.restricted).where(Scope.name.in_(names)))
+    return {name: restricted for name, restricted in rows}
+
+
 class ScopeCache:
     """The names of the scopes that exist, cached per process for ``ttl`` seconds.
 
