@@ -13,7 +13,6 @@ from authlib.oauth2.rfc7591 import ClientRegistrationEndpoint as _ClientRegistra
 from flask import request as flask_request
 
 from authserver.extensions import get_config
-from authserver.paths import REGISTER_PATH
 from authserver.registration import services as registration
 from authserver.registration.metadata import MetadataError
 from authserver.registration.metadata import Trust
@@ -88,9 +87,6 @@ def registration_response(result: registration.SelfRegistration) -> dict:
         body["client_secret"] = result.client_secret
     if result.client.client_secret_digest is not None:
         body["client_secret_expires_at"] = 0  # secrets never expire; they are rotated
-    if result.registration_access_token is not None:
-        body["registration_access_token"] = result.registration_access_token
-    body["registration_client_uri"] = f"{get_config().issuer}{REGISTER_PATH}/{result.client.client_id}"
     return body
 
 

@@ -2,7 +2,7 @@
 
 Both hold SHA-256 digests only; the tokens are shown once.
 
-Revision ID: 0007_registration_tokens
+Revision ID: 0006_registration_tokens
 Revises: 0005
 """
 
@@ -10,7 +10,7 @@ from alembic import op
 import sqlalchemy as sa
 import authserver.db
 
-revision = '0007_registration_tokens'
+revision = '0006_registration_tokens'
 down_revision = '0005'
 branch_labels = None
 depends_on = None
