@@ -18,8 +18,7 @@ from authserver import create_app as create_auth_app
 from authserver.migrations import upgrade
 from shared.config import Config
 from tests.support.cli import Cli
-from tests.support.live_server import LiveServer
-from tests.support.oauth import LiveAuth
+from tests.support.oauth import serve_auth
 from tests.support.postgres import PostgresServer
 from tests.support.postgres import admin
 
@@ -106,9 +105,5 @@ def live_auth(config):
     Unpacks as ``server_url, app = live_auth``; also offers factories (``.client()``, ``.user()``)
     and ``.browser()`` for a signed-in person (see tests/support/oauth.py).
     """
-    server = LiveServer()
-    app = create_auth_app(config.replace(issuer=server.url))
-    server.start(app)
-    yield LiveAuth(server.url, app)
-    server.stop()
-    app.extensions["authserver.db"].dispose()
+    with serve_auth(config) as live:
+        yield live

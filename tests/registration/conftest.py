@@ -11,8 +11,7 @@ from authserver.clients.models import Client
 from authserver.extensions import db_session
 from authserver.registration.services import create_initial_access_token
 from authserver.scopes.services import add_scope
-from tests.support.live_server import LiveServer
-from tests.support.oauth import LiveAuth
+from tests.support.oauth import serve_auth
 
 REGISTER = "/oauth/register"
 CALLBACK = "http://127.0.0.1:8765/callback"
@@ -63,9 +62,5 @@ def open_registrar(config):
 @pytest.fixture
 def live_open_auth(config):
     """A live authorization server with open registration on (see tests/support/oauth.py)."""
-    server = LiveServer()
-    app = create_app(config.replace(issuer=server.url, open_registration=True))
-    server.start(app)
-    yield LiveAuth(server.url, app)
-    server.stop()
-    app.extensions["authserver.db"].dispose()
+    with serve_auth(config, open_registration=True) as live:
+        yield live

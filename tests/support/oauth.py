@@ -14,6 +14,8 @@ import hashlib
 import re
 import secrets
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from html import unescape
 from urllib.parse import parse_qs
@@ -50,6 +52,22 @@ class AppUser:
     email: str
     sub: str
     password: str
+
+
+@contextmanager
+def serve_auth(config, **changes) -> Iterator[LiveAuth]:
+    """A live authorization server on 127.0.0.1 whose issuer is its URL, with ``changes`` to ``config``."""
+    from authserver import create_app
+    from tests.support.live_server import LiveServer
+
+    server = LiveServer()
+    app = create_app(config.replace(issuer=server.url, **changes))
+    server.start(app)
+    try:
+        yield LiveAuth(server.url, app)
+    finally:
+        server.stop()
+        app.extensions["authserver.db"].dispose()
 
 
 class LiveAuth:
