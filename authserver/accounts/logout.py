@@ -16,9 +16,9 @@ from joserfc.jwk import KeySet
 
 from authserver.clients.services import find_enabled_client
 from authserver.extensions import get_config
+from authserver.tokens.keys import JWS_ALGORITHMS
 from authserver.tokens.keys import public_jwks
 
-ID_TOKEN_ALGORITHMS = ["RS256", "ES256", "PS256", "EdDSA"]
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ def hint_claims(id_token_hint: str) -> dict | None:
     OP to accept a hint that has expired, since people sign out long after their id_token lapsed.
     """
     try:
-        token = jwt.decode(id_token_hint, KeySet.import_key_set(public_jwks()), algorithms=ID_TOKEN_ALGORITHMS)
+        token = jwt.decode(id_token_hint, KeySet.import_key_set(public_jwks()), algorithms=list(JWS_ALGORITHMS))
     except (JoseError, ValueError, TypeError):
         return None
     claims = token.claims

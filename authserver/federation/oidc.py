@@ -12,11 +12,10 @@ from authserver.federation._core import TTLCache
 from authserver.federation._core import UpstreamFailure
 from authserver.federation._core import UpstreamUser
 from authserver.federation._core import api_get
+from authserver.tokens.keys import JWS_ALGORITHMS
 
 # Clock skew tolerated on exp/iat, in seconds.
 ID_TOKEN_LEEWAY = 60
-# Only asymmetric signatures: "none" proves nothing and HS* would make the client secret a signing key.
-ASYMMETRIC_ALGS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
 
 _documents = TTLCache()
 
@@ -62,7 +61,7 @@ class OidcType(ProviderType):
             metadata["userinfo_endpoint"] = settings.userinfo_url
         # OIDC Discovery: RS256 is the default and must be supported.
         algs = document.get("id_token_signing_alg_values_supported") or ["RS256"]
-        metadata["id_token_signing_alg_values_supported"] = [a for a in algs if a in ASYMMETRIC_ALGS] or ["RS256"]
+        metadata["id_token_signing_alg_values_supported"] = [a for a in algs if a in JWS_ALGORITHMS] or ["RS256"]
         metadata["jwks"] = _documents.get_json(document["jwks_uri"], timeout)
         return metadata
 

@@ -13,10 +13,10 @@ from joserfc.jwk import KeySet
 from authserver.paths import INTROSPECT_PATH
 from authserver.paths import REVOKE_PATH
 from authserver.paths import TOKEN_PATH
+from authserver.tokens.keys import JWS_ALGORITHMS
 from shared.cache import make_cache
 from shared.config import Config
 
-ASSERTION_ALGORITHMS = ["RS256", "PS256", "ES256", "EdDSA"]
 # Only keys a client can hold privately: a shared (oct) key would be a secret we also know.
 ASYMMETRIC_KEY_TYPES = {"RSA", "EC", "OKP"}
 
@@ -44,7 +44,7 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
 
     def process_assertion_claims(self, assertion, resolve_key):
         try:
-            token = jwt.decode(assertion, resolve_key, algorithms=ASSERTION_ALGORITHMS)
+            token = jwt.decode(assertion, resolve_key, algorithms=list(JWS_ALGORITHMS))
         except (JoseError, ValueError):
             raise InvalidClientError(description="The client assertion is invalid.") from None
         self.verify_claims(token.claims)

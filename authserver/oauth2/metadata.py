@@ -7,7 +7,6 @@ metadata promises is exactly what the server does.
 from __future__ import annotations
 
 from authserver.extensions import get_config
-from authserver.oauth2.client_auth import ASSERTION_ALGORITHMS
 from authserver.paths import AUTHORIZE_PATH
 from authserver.paths import END_SESSION_PATH
 from authserver.paths import INTROSPECT_PATH
@@ -19,6 +18,7 @@ from authserver.paths import USERINFO_PATH
 from authserver.oauth2.server import AuthorizationServer
 from authserver.scopes.catalog import list_scopes
 from authserver.tokens.keys import ALGORITHMS
+from authserver.tokens.keys import JWS_ALGORITHMS
 
 
 CLAIMS_SUPPORTED = [
@@ -52,11 +52,11 @@ def server_metadata(server: AuthorizationServer) -> dict:
         "response_modes_supported": ["query"],
         "grant_types_supported": grant_types,
         "token_endpoint_auth_methods_supported": token_auth_methods,
-        "token_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGORITHMS,
+        "token_endpoint_auth_signing_alg_values_supported": list(JWS_ALGORITHMS),
         "revocation_endpoint_auth_methods_supported": _auth_methods(server, "revocation"),
-        "revocation_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGORITHMS,
+        "revocation_endpoint_auth_signing_alg_values_supported": list(JWS_ALGORITHMS),
         "introspection_endpoint_auth_methods_supported": _auth_methods(server, "introspection"),
-        "introspection_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGORITHMS,
+        "introspection_endpoint_auth_signing_alg_values_supported": list(JWS_ALGORITHMS),
         "code_challenge_methods_supported": ["S256"],
         "authorization_response_iss_parameter_supported": True,
         "subject_types_supported": ["public"],

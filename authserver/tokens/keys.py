@@ -27,6 +27,11 @@ from authserver.extensions import get_config
 from authserver.tokens.models import SigningKey
 from shared.security import SecretBox
 
+# The one list of JWS algorithms (RFC 7518 §3.1) accepted on any signature: client assertions, upstream
+# id_tokens, our own id_tokens handed back. Asymmetric only: "none" proves nothing, and HS* would
+# make a client secret a signing key.
+JWS_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
+# Those this server generates keys for and signs with.
 ALGORITHMS = ("RS256", "ES256")
 DEFAULT_ALGORITHM = "RS256"
 _SEAL_PURPOSE = "signing-keys"
