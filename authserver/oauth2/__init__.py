@@ -21,6 +21,7 @@ def init_oauth2(app: Flask) -> None:
     from authserver.oauth2.oidc import UserInfoEndpoint
     from authserver.oauth2.registration import ClientRegistrationEndpoint
     from authserver.oauth2.server import AuthorizationServer
+    from authserver.oauth2.strict import strict_parameters
 
     config = app.extensions["authserver.config"]
     server = AuthorizationServer(config)
@@ -37,3 +38,4 @@ def init_oauth2(app: Flask) -> None:
     # answer in RFC 6749's shape, not a 500.
     app.register_error_handler(InsecureTransportError, lambda error: server.handle_error_response(None, error))
     app.register_blueprint(views.bp)
+    app.before_request(strict_parameters)

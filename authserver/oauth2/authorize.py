@@ -42,7 +42,29 @@ def authorization_endpoint():
             return redirect(request.path + "?" + urlencode(params), code=303)
         # The consent decision is the one POST that must come from our own form.
         csrf.protect()
-    response = _respond()
+    return _finish(_respond())
+
+
+def refuse(error: OAuth2Error):
+    """A request refused before it was read (see strict.py): back to the client's redirect URI only
+    when the client and the redirect URI are each named once and valid (RFC 6749 §4.1.2.1), with
+    ``state`` when it is unambiguous; otherwise a page for the person."""
+    values = request.values
+    client = get_server().query_client(_single(values, "client_id"))
+    if client is not None and len(values.getlist("redirect_uri")) <= 1:
+        uri = values.get("redirect_uri")
+        if uri is None or client.check_redirect_uri(uri):
+            error.redirect_uri = uri or client.get_default_redirect_uri()
+    error.state = _single(values, "state")
+    return _finish(_error_response(error))
+
+
+def _single(values, name: str) -> str | None:
+    found = values.getlist(name)
+    return found[0] if len(found) == 1 else None
+
+
+def _finish(response):
     if response.status_code in (302, 303):
         # The Location may carry a code: no cache along the way may keep it.
         response.headers["Cache-Control"] = "no-store"
@@ -60,9 +82,13 @@ def _respond():
         return _continue(server, grant, user)
     except OAuth2Error as error:
         error.state = request.args.get("state")
-        if error.redirect_uri:
-            return server.handle_error_response(None, error)
-        return _error_page(error.get_error_description() or error.error)
+        return _error_response(error)
+
+
+def _error_response(error: OAuth2Error):
+    if error.redirect_uri:
+        return get_server().handle_error_response(None, error)
+    return _error_page(error.get_error_description() or error.error)
 
 
 def _continue(server, grant, user):
