@@ -19,8 +19,8 @@ from flask import request
 from flask import session
 from flask.sessions import SecureCookieSessionInterface
 
-from authserver.accounts.cache import app_cache
 from authserver.accounts.models import User
+from authserver.cache import app_cache
 from authserver.extensions import db_session
 from authserver.paths import LOGIN_PATH
 

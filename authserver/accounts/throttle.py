@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import hashlib
 
-from authserver.accounts.cache import app_cache
 from authserver.audit.services import record
+from authserver.cache import app_cache
 from authserver.extensions import db_session
 
 WINDOW_SECONDS = 15 * 60

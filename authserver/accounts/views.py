@@ -9,8 +9,6 @@ from flask import request
 from flask_wtf.csrf import CSRFError
 
 from authserver.accounts import throttle
-from authserver.accounts.errorpages import csrf_error
-from authserver.accounts.errorpages import register_html_errors
 from authserver.accounts.forms import LoginForm
 from authserver.accounts.forms import LogoutForm
 from authserver.accounts.logout import LogoutRequest
@@ -21,6 +19,8 @@ from authserver.accounts.sessions import current_user
 from authserver.accounts.sessions import login_user
 from authserver.accounts.sessions import logout_user
 from authserver.audit.services import record
+from authserver.errorpages import csrf_error
+from authserver.errorpages import register_html_errors
 from authserver.extensions import csrf
 from authserver.extensions import db_session
 from authserver.paths import END_SESSION_PATH

@@ -9,11 +9,11 @@ from flask import redirect
 from flask import render_template
 from flask import url_for
 
-from authserver.accounts.errorpages import register_html_errors
 from authserver.accounts.sessions import current_user
 from authserver.accounts.sessions import login_required
 from authserver.clients.services import find_client
 from authserver.consent import services
+from authserver.errorpages import register_html_errors
 from authserver.paths import ACCOUNT_APPS_PATH
 
 bp = Blueprint("consent", __name__)

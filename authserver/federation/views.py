@@ -22,8 +22,6 @@ from flask import session
 from flask import url_for
 
 from authserver.accounts import throttle
-from authserver.accounts.errorpages import html_error
-from authserver.accounts.errorpages import register_html_errors
 from authserver.accounts.redirects import safe_next
 from authserver.accounts.services import authenticate
 from authserver.accounts.sessions import current_user
@@ -31,6 +29,8 @@ from authserver.accounts.sessions import login_required
 from authserver.accounts.sessions import login_url
 from authserver.accounts.sessions import login_user
 from authserver.audit.services import record
+from authserver.errorpages import html_error
+from authserver.errorpages import register_html_errors
 from authserver.errors import InvalidInput
 from authserver.extensions import db_session
 from authserver.federation import flows

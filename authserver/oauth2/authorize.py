@@ -23,13 +23,13 @@ from flask import redirect
 from flask import render_template
 from flask import request
 
-from authserver.accounts.errorpages import html_error
-from authserver.accounts.errorpages import page_headers
 from authserver.accounts.sessions import auth_time
 from authserver.accounts.sessions import current_user
 from authserver.accounts.sessions import login_url
 from authserver.accounts.sessions import logout_user
 from authserver.consent import services as consent
+from authserver.errorpages import html_error
+from authserver.errorpages import page_headers
 from authserver.extensions import csrf
 from authserver.oauth2.server import get_server
 

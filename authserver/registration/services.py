@@ -12,8 +12,8 @@ from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import update
 
-from authserver.accounts.cache import app_cache
 from authserver.audit.services import record
+from authserver.cache import app_cache
 from authserver.clients.models import Client
 from authserver.db import utcnow
 from authserver.errors import InvalidInput

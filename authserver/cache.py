@@ -1,4 +1,4 @@
-"""Per-app caches for account state that every process must see alike (Redis when REDIS_URL is set)."""
+"""Per-app caches for state every process must see alike (Redis when REDIS_URL is set): ended sessions, sign-in failures, registration counts."""
 
 from __future__ import annotations
 
