@@ -15,8 +15,8 @@ from authlib.oauth2.rfc6749.errors import InvalidScopeError
 from flask import make_response
 from flask import request
 
-from authserver.accounts.errorpages import html_error
-from authserver.accounts.errorpages import page_headers
+from authserver.errorpages import html_error
+from authserver.errorpages import page_headers
 from authserver.oauth2 import authorize
 from authserver.oauth2.server import get_server
 
