@@ -7,6 +7,7 @@ twice, a client authenticated two ways, or a scope outside the scope-token synta
 
 from __future__ import annotations
 
+import json
 import re
 
 from authlib.oauth2.base import OAuth2Error
@@ -32,6 +33,8 @@ STRICT_ENDPOINTS: dict[str, str] = {
     "oauth2.revoke": CLIENT,
     "oauth2.introspect": CLIENT,
     "oauth2.userinfo": BEARER,
+    # RFC 7591: a JSON body, and an initial access token as a bearer token.
+    "oauth2.register": BEARER,
     "accounts.logout_confirm": PAGE,
     "accounts.logout": PAGE,
 }
@@ -76,6 +79,8 @@ def check_request(kind: str) -> None:
         for name, values in params.lists():
             if name not in REPEATABLE and (len(values) > 1 or (other is not None and name in other)):
                 raise InvalidRequestError(f"The {_quoted(name)} parameter is included more than once (RFC 6749 section 3.1).")
+    if request.is_json:
+        _no_repeated_members(request.get_data(cache=True))
     scope = form.get("scope", args.get("scope"))
     if scope and not SCOPE_SYNTAX.fullmatch(scope):
         raise InvalidScopeError("'scope' must be scope tokens of printable ASCII separated by single spaces (RFC 6749 section 3.3).")
@@ -83,6 +88,22 @@ def check_request(kind: str) -> None:
         _one_client_authentication(form)
     elif kind == BEARER:
         _one_bearer_token(args, form)
+
+
+def _no_repeated_members(body: bytes) -> None:
+    """A JSON body naming a member twice is as ambiguous as a repeated form parameter."""
+
+    def pairs_hook(pairs):
+        names = [name for name, _value in pairs]
+        for name in names:
+            if names.count(name) > 1:
+                raise InvalidRequestError(f"The {_quoted(name)} member is included more than once.")
+        return dict(pairs)
+
+    try:
+        json.loads(body, object_pairs_hook=pairs_hook)
+    except ValueError:
+        return  # not JSON at all: the endpoint answers that in its own words
 
 
 def _one_client_authentication(form) -> None:

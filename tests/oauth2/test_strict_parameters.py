@@ -169,3 +169,10 @@ def test_a_repeated_parameter_whose_name_cannot_be_quoted_is_still_a_clean_error
                              data=[("grant_type", "client_credentials"), ('"caf\u00e9', "1"), ('"caf\u00e9', "2")],
                              timeout=5)
     assert "same parameter" in _refused(response)["error_description"]
+
+
+def test_a_registration_naming_a_member_twice_is_invalid_request(live_auth):
+    body = '{"client_name": "a", "redirect_uris": ["https://a.example/cb"], "client_name": "b"}'
+    response = requests.post(live_auth.url + "/oauth/register", data=body, timeout=5,
+                             headers={"Content-Type": "application/json", "Authorization": "Bearer x"})
+    _refused(response, naming="client_name")
