@@ -19,6 +19,7 @@ def init_oauth2(app: Flask) -> None:
     from authserver.oauth2.grants import S256CodeChallenge
     from authserver.oauth2.oidc import OpenIDCode
     from authserver.oauth2.oidc import UserInfoEndpoint
+    from authserver.oauth2.registration import ClientConfigurationEndpoint
     from authserver.oauth2.registration import ClientRegistrationEndpoint
     from authserver.oauth2.server import AuthorizationServer
     from authserver.oauth2.strict import strict_parameters
@@ -33,6 +34,7 @@ def init_oauth2(app: Flask) -> None:
     server.register_endpoint(IntrospectionEndpoint)
     server.register_endpoint(UserInfoEndpoint)
     server.register_endpoint(ClientRegistrationEndpoint)
+    server.register_endpoint(ClientConfigurationEndpoint)
     app.extensions["authserver.oauth2"] = server
     # Raised before Authlib's own error handling starts (an http issuer off loopback): still an
     # answer in RFC 6749's shape, not a 500.

@@ -10,9 +10,12 @@ from authlib.oauth2.rfc6749 import JsonPayload
 from authlib.oauth2.rfc6749 import JsonRequest
 from authlib.oauth2.rfc6750 import InvalidTokenError
 from authlib.oauth2.rfc7591 import ClientRegistrationEndpoint as _ClientRegistrationEndpoint
+from authlib.oauth2.rfc7592 import ClientConfigurationEndpoint as _ClientConfigurationEndpoint
 from flask import request as flask_request
 
 from authserver.extensions import get_config
+from authserver.oauth2.models import OAuthClient
+from authserver.paths import REGISTER_PATH
 from authserver.registration import services as registration
 from authserver.registration.metadata import MetadataError
 from authserver.registration.metadata import Trust
@@ -87,6 +90,9 @@ def registration_response(result: registration.SelfRegistration) -> dict:
         body["client_secret"] = result.client_secret
     if result.client.client_secret_digest is not None:
         body["client_secret_expires_at"] = 0  # secrets never expire; they are rotated
+    if result.registration_access_token is not None:
+        body["registration_access_token"] = result.registration_access_token
+    body["registration_client_uri"] = f"{get_config().issuer}{REGISTER_PATH}/{result.client.client_id}"
     return body
 
 
@@ -122,3 +128,58 @@ class ClientRegistrationEndpoint(_ClientRegistrationEndpoint):
         metadata = self.extract_client_metadata(request)
         result = self.save_client({}, metadata, request)
         return 201, registration_response(result), default_json_headers
+
+
+class _RegistrationAccess:
+    """A registration access token as Authlib's endpoint sees it: valid for its own client only."""
+
+    def __init__(self, row, bearer: str):
+        self.row = row
+        self.bearer = bearer
+
+    def check_client(self, client: OAuthClient) -> bool:
+        return client.pk == self.row.client_id
+
+
+class ClientConfigurationEndpoint(_ClientConfigurationEndpoint):
+    """RFC 7592: read, replace and delete a registration with its registration access token."""
+
+    ENDPOINT_NAME = "client_configuration"
+
+    def create_endpoint_request(self, request):
+        return json_request()
+
+    def authenticate_token(self, request) -> _RegistrationAccess:
+        """RFC 7592 §2: a token that is missing, wrong, replaced, or another client's is invalid_token."""
+        bearer = bearer_token(request)
+        row = registration.find_registration(flask_request.view_args["client_id"], bearer) if bearer else None
+        if row is None:
+            raise InvalidTokenError("The registration access token is not valid for this client.")
+        return _RegistrationAccess(row, bearer)
+
+    def authenticate_client(self, request) -> OAuthClient:
+        return OAuthClient.from_row(request.credential.row.client)
+
+    def check_permission(self, client, request) -> bool:
+        return True
+
+    def revoke_access_token(self, request, token) -> None:
+        """Never reached: the token is found together with its client."""
+
+    def extract_client_metadata(self, request):
+        return check_metadata(self.server, request.payload.data, request.credential.row.initial_access_token_id is None)
+
+    def update_client(self, client, client_metadata, request):
+        request.updated = registration.update_registration(request.credential.row, client_metadata)
+        return client
+
+    def delete_client(self, client, request) -> None:
+        registration.delete_registration(request.credential.row)
+
+    def create_read_client_response(self, client, request):
+        """RFC 7592 §3: the registration with its current registration access token (the new one after
+        an update). A secret appears only when one was just issued: stored secrets are digests."""
+        result = getattr(request, "updated", None) or registration.SelfRegistration(
+            client=request.credential.row.client, client_secret=None,
+            registration_access_token=request.credential.bearer)
+        return 200, registration_response(result), default_json_headers

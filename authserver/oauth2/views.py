@@ -19,14 +19,17 @@ bp = Blueprint("oauth2", __name__)
 # any origin read the answers gives away nothing a direct request would not. Introspection is for
 # resource servers only, never called from a browser.
 CROSS_ORIGIN_PATHS = paths.CLIENT_ENDPOINT_PATHS - {paths.INTROSPECT_PATH}
+# RFC 7592: a registration access token manages its client at REGISTER_PATH/<client_id>.
+CLIENT_CONFIGURATION_PREFIX = paths.REGISTER_PATH + "/"
 
 
 @bp.after_request
 def allow_browser_clients(response):
-    if request.path in CROSS_ORIGIN_PATHS:
+    configuration = request.path.startswith(CLIENT_CONFIGURATION_PREFIX)
+    if request.path in CROSS_ORIGIN_PATHS or configuration:
         response.headers["Access-Control-Allow-Origin"] = "*"
         if request.method == "OPTIONS":
-            response.headers["Access-Control-Allow-Methods"] = "GET, POST"
+            response.headers["Access-Control-Allow-Methods"] = "GET, PUT, DELETE" if configuration else "GET, POST"
             response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
             response.headers["Access-Control-Max-Age"] = "600"
     return response
@@ -69,6 +72,12 @@ def userinfo():
 @csrf.exempt
 def register():
     return get_server().create_endpoint_response("client_registration")
+
+
+@bp.route(CLIENT_CONFIGURATION_PREFIX + "<client_id>", methods=["GET", "PUT", "DELETE"])
+@csrf.exempt
+def client_configuration(client_id: str):
+    return get_server().create_endpoint_response("client_configuration")
 
 
 @bp.get(paths.JWKS_PATH)

@@ -6,7 +6,9 @@ from sqlalchemy import ForeignKey
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
 
+from authserver.clients.models import Client
 from authserver.db import Base
 from authserver.db import utcnow
 
@@ -33,8 +35,11 @@ class ClientRegistration(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), unique=True)
+    client: Mapped[Client] = relationship(lazy="joined")
     # SHA-256 of the current registration access token; each update replaces it (RFC 7592 §2.2).
     access_token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    # None for a client that registered openly (initial access tokens are never deleted): its
+    # updates are held to open registration's rules.
     initial_access_token_id: Mapped[int | None] = mapped_column(
         ForeignKey("initial_access_tokens.id", ondelete="SET NULL"), index=True
     )

@@ -27,6 +27,7 @@ from shared.security import new_credential
 from shared.security import new_identifier
 
 OPEN_REGISTRATION_WINDOW = 3600
+SECRET_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 MAX_TOKEN_LIFETIME = 10 * 365 * 24 * 3600
 
 
@@ -127,7 +128,7 @@ def register(metadata: ClientMetadata, grant: Permit) -> SelfRegistration:
     try:
         if grant.initial_access_token_id is not None:
             _use_token(grant.initial_access_token_id, now)
-        secret = new_credential() if metadata.token_endpoint_auth_method in ("client_secret_basic", "client_secret_post") else None
+        secret = new_credential() if metadata.token_endpoint_auth_method in SECRET_AUTH_METHODS else None
         client = Client(client_id=new_identifier(), client_secret_digest=digest(secret) if secret else None,
                         created_at=now)
         apply_metadata(client, metadata)
@@ -143,6 +144,48 @@ def register(metadata: ClientMetadata, grant: Permit) -> SelfRegistration:
         session.rollback()
         raise
     return SelfRegistration(client=client, client_secret=secret, registration_access_token=access_token)
+
+
+def find_registration(client_id: str, bearer: str) -> ClientRegistration | None:
+    """The registration ``bearer`` manages, if it is that client's current registration access token
+    (RFC 7592 §2) and the client is still enabled."""
+    wanted = digest(bearer)
+    row = db_session().scalar(
+        select(ClientRegistration).join(Client, Client.id == ClientRegistration.client_id)
+        .where(Client.client_id == client_id, ClientRegistration.access_token_digest == wanted)
+    )
+    if row is None or not hmac.compare_digest(row.access_token_digest, wanted) or row.client.disabled:
+        return None
+    return row
+
+
+def update_registration(row: ClientRegistration, metadata: ClientMetadata) -> SelfRegistration:
+    """RFC 7592 §2.2: the metadata replaced, a new registration access token issued (the old one
+    stops working), and a secret issued only if the client now needs one and had none."""
+    client = row.client
+    secret = None
+    if metadata.token_endpoint_auth_method in SECRET_AUTH_METHODS:
+        if client.client_secret_digest is None:
+            secret = new_credential()
+            client.client_secret_digest = digest(secret)
+    else:
+        client.client_secret_digest = None
+    apply_metadata(client, metadata)
+    access_token = new_credential()
+    row.access_token_digest = digest(access_token)
+    row.rotated_at = utcnow()
+    record("client.updated", client_id=client.client_id, via="dcr")
+    db_session().commit()
+    return SelfRegistration(client=client, client_secret=secret, registration_access_token=access_token)
+
+
+def delete_registration(row: ClientRegistration) -> None:
+    """RFC 7592 §2.3: the client is gone for good; its tokens stop working at once."""
+    client = row.client
+    client.disabled = True
+    db_session().delete(row)
+    record("client.deleted", client_id=client.client_id, via="dcr")
+    db_session().commit()
 
 
 def apply_metadata(client: Client, metadata: ClientMetadata) -> None:

@@ -38,6 +38,13 @@ def test_a_public_client_registers_openly_and_completes_the_code_flow_with_pkce(
     answer = introspect(live_open_auth, resource_server, token["access_token"]).json()
     assert answer["active"] is True and answer["client_id"] == client_id
 
+    # RFC 7592 §2.3: deleting the registration ends every token of the app at once.
+    deleted = requests.delete(registered.json()["registration_client_uri"], timeout=10,
+                              headers={"Authorization": f"Bearer {registered.json()['registration_access_token']}"})
+    assert deleted.status_code == 204
+    for issued in (token["access_token"], token["refresh_token"]):
+        assert introspect(live_open_auth, resource_server, issued).json() == {"active": False}
+
 
 def test_a_service_registered_with_an_initial_access_token_gets_a_client_credentials_token(live_auth):
     live_auth.scope("models:read")
