@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.exc import IntegrityError
 
-from authserver.accounts.cache import app_cache
+from authserver.cache import app_cache
 from authserver.audit.services import record
 from authserver.clients.models import Client
 from authserver.clients.services import find_client
