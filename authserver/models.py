@@ -10,6 +10,7 @@ from authserver.federation.models import UpstreamProvider
 from authserver.registration.models import ClientRegistration
 from authserver.registration.models import InitialAccessToken
 from authserver.scopes.models import Scope
+from authserver.state.models import SecurityState
 from authserver.tokens.models import AuthorizationCode
 from authserver.tokens.models import SigningKey
 from authserver.tokens.models import Token
@@ -24,6 +25,7 @@ __all__ = [
     "Consent",
     "InitialAccessToken",
     "Scope",
+    "SecurityState",
     "SigningKey",
     "Token",
     "UpstreamIdentity",

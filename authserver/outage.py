@@ -3,7 +3,8 @@
 Every endpoint answers 503 with ``Retry-After`` in RFC 6749 §5.2's shape
 (``temporarily_unavailable``, the error code RFC 6749 §4.1.2.1 names for an overloaded or
 unavailable server) while the database is stopped, unreachable or too slow
-(``authserver.db``'s connect, statement and pool timeouts bound the wait). Pooled connections are
+(``authserver.db``'s connect, statement and pool timeouts bound the wait), or while Redis is away
+for state that must not fail open (a client assertion's replay check, authserver/state). Pooled connections are
 checked before use, so once the database is back the next request succeeds: no restart needed.
 """
 
@@ -37,4 +38,14 @@ def register_outage_errors(app: Flask) -> None:
     def database_unavailable(exc: Exception):
         cause = getattr(exc, "orig", None) or exc
         log.warning("database unavailable: %s", type(cause).__name__)
+        return temporarily_unavailable("service")
+
+    try:
+        from redis import RedisError
+    except ImportError:  # installed without the redis extra: REDIS_URL cannot be in use
+        return
+
+    @app.errorhandler(RedisError)
+    def redis_unavailable(exc: Exception):
+        log.warning("redis unavailable: %s", type(exc).__name__)
         return temporarily_unavailable("service")

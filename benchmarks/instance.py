@@ -52,6 +52,9 @@ class Instance:
             self.env["AUTHSERVER_DATABASE_URL"] = database_url
         if redis_url:
             self.env["REDIS_URL"] = redis_url
+        else:
+            # Several resource-server workers without Redis, each counting limits alone (resource/workers.py).
+            self.env["RESOURCE_LOCAL_LIMITS"] = "1"
 
     def manage(self, *args: str) -> str:
         completed = subprocess.run(

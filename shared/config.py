@@ -63,6 +63,8 @@ class Config:
     cimd_allow_hosts: frozenset[str] = frozenset()
     # Each fetch of a client ID metadata document: an authorization request waits on it.
     cimd_fetch_timeout: float = 3.0
+    # Accept per-process rate limits without Redis (resource/workers.py), instead of one process.
+    local_limits: bool = False
     testing: bool = False
 
     @property
@@ -107,6 +109,7 @@ class Config:
             usage_flush_interval=_float(env, "RESOURCE_USAGE_FLUSH_INTERVAL", 1.0),
             open_registration=_bool(env, "AUTHSERVER_OPEN_REGISTRATION"),
             cimd_allow_hosts=_hosts(env, "AUTHSERVER_CIMD_ALLOW_HOSTS"),
+            local_limits=_bool(env, "RESOURCE_LOCAL_LIMITS"),
         )
         values.update(overrides)
         config = cls(**values)  # type: ignore[arg-type]

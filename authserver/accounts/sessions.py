@@ -2,7 +2,8 @@
 
 The session is renewed (cleared and given a new id) at sign-in, so a session fixed before sign-in
 is worth nothing after it. A signed cookie stays valid until it expires, wherever a copy of it went;
-so signing out also records its id as ended, in the shared cache, and such a cookie signs nobody in.
+so signing out also records its id as ended, in the shared security state (authserver/state), and
+such a cookie signs nobody in.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ from flask import session
 from flask.sessions import SecureCookieSessionInterface
 
 from authserver.accounts.models import User
-from authserver.cache import app_cache
 from authserver.extensions import db_session
 from authserver.paths import LOGIN_PATH
+from authserver.state.services import security_store
 
 
 class PageSessionInterface(SecureCookieSessionInterface):
@@ -82,11 +83,11 @@ def _end_session() -> None:
     if sid and session.get("uid") is not None:
         # Long enough that the cookie itself has expired by the time the entry does.
         lifetime = current_app.permanent_session_lifetime.total_seconds()
-        app_cache("ended-sessions").set(sid, "1", lifetime)
+        security_store("ended-sessions", fail_open=True).set(sid, "1", lifetime)
 
 
 def _ended(sid: str | None) -> bool:
-    return not sid or app_cache("ended-sessions").get(sid) is not None
+    return not sid or security_store("ended-sessions", fail_open=True).get(sid) is not None
 
 
 def login_url(next_url: str) -> str:

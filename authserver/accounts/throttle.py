@@ -1,7 +1,7 @@
 """A cheap brake on password guessing: failed sign-ins counted per address and per account.
 
-Counters live in the shared cache (Redis when REDIS_URL is set), so every process sees the same
-count. Counting per account as well as per address stops a botnet spreading guesses over many
+Counters live in the shared security state (Redis when REDIS_URL is set, else the database), so
+every process sees the same count; while that store is down, attempts are not throttled (logged). Counting per account as well as per address stops a botnet spreading guesses over many
 addresses from trying more than a handful against one person.
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import hashlib
 
 from authserver.audit.services import record
-from authserver.cache import app_cache
 from authserver.extensions import db_session
+from authserver.state.services import security_store
 
 WINDOW_SECONDS = 15 * 60
 MAX_FAILURES_PER_ADDRESS = 50
@@ -19,7 +19,7 @@ MAX_FAILURES_PER_ACCOUNT = 10
 
 
 def _cache():
-    return app_cache("login-failures")
+    return security_store("login-failures", fail_open=True)
 
 
 def _account_key(email: str) -> str:

@@ -13,8 +13,8 @@ from joserfc.jwk import KeySet
 from authserver.paths import INTROSPECT_PATH
 from authserver.paths import REVOKE_PATH
 from authserver.paths import TOKEN_PATH
+from authserver.state.services import security_store
 from authserver.tokens.keys import JWS_ALGORITHMS
-from shared.cache import make_cache
 from shared.config import Config
 
 # Only keys a client can hold privately: a shared (oct) key would be a secret we also know.
@@ -27,8 +27,6 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
     def __init__(self, config: Config):
         super().__init__(validate_jti=True, leeway=30)
         self.issuer = config.issuer
-        # Shared through Redis when configured, so a replay to another process is caught too.
-        self.seen = make_cache(config.redis_url, "authserver:client-assertion-jti:")
 
     def get_audiences(self) -> list[str]:
         return [self.issuer] + [self.issuer + path for path in (TOKEN_PATH, REVOKE_PATH, INTROSPECT_PATH)]
@@ -55,4 +53,5 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
         if not isinstance(jti, str) or not jti or len(jti) > 256:
             return False
         ttl = max(1.0, float(claims["exp"]) - time.time() + self.leeway)
-        return self.seen.incr(f"{claims['sub']}:{jti}", 1, ttl) == 1
+        # Shared by every process (authserver/state), so a replay to another worker is caught too.
+        return security_store("client-assertion-jti").incr(f"{claims['sub']}:{jti}", 1, ttl) == 1

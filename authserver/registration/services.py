@@ -13,7 +13,6 @@ from sqlalchemy import select
 from sqlalchemy import update
 
 from authserver.audit.services import record
-from authserver.cache import app_cache
 from authserver.clients.models import Client
 from authserver.db import utcnow
 from authserver.errors import InvalidInput
@@ -22,6 +21,7 @@ from authserver.extensions import get_config
 from authserver.registration.metadata import ClientMetadata
 from authserver.registration.models import ClientRegistration
 from authserver.registration.models import InitialAccessToken
+from authserver.state.services import security_store
 from shared.security import digest
 from shared.security import new_credential
 from shared.security import new_identifier
@@ -88,7 +88,7 @@ def permit(bearer: str | None, ip: str | None) -> Permit:
     config = get_config()
     if not config.open_registration:
         raise RegistrationRefused("An initial access token is required to register a client.")
-    count = app_cache("open-registration").incr(f"ip:{ip or '-'}", 1, OPEN_REGISTRATION_WINDOW)
+    count = security_store("open-registration", fail_open=True).incr(f"ip:{ip or '-'}", 1, OPEN_REGISTRATION_WINDOW)
     if count > config.open_registrations_per_hour:
         raise RegistrationRefused("Too many registrations from this address; try again later.", throttled=True)
     return Permit(initial_access_token_id=None)

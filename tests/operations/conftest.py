@@ -39,13 +39,15 @@ def own_database(own_postgres) -> str:
 
 @pytest.fixture
 def start_auth(tmp_path):
-    """``start_auth(database_url, **config)``: a live authorization server; several may share a database."""
+    """``start_auth(database_url, **config)``: a live authorization server; several may share a database
+    (and an issuer and key: then they are workers of one deployment, in separate processes' stead)."""
     started = []
 
-    def start(database_url: str, **overrides) -> LiveAuth:
+    def start(database_url: str, issuer: str | None = None, **overrides) -> LiveAuth:
+        """``issuer``: another server's, to play a second worker of the same deployment."""
         server = LiveServer()
         config = Config.from_env(environ={}, instance_path=tmp_path / "instance", database_url=database_url,
-                                 secret_key="ops-test-key", testing=True, issuer=server.url, **overrides)
+                                 secret_key="ops-test-key", testing=True, issuer=issuer or server.url, **overrides)
         app = create_auth_app(config)
         server.start(app)
         started.append((server, app))

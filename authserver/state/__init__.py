@@ -1,0 +1,1 @@
+"""Security state every process must see alike: throttles, ended sessions, replay caches."""
