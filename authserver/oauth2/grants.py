@@ -21,6 +21,24 @@ from shared.security import new_credential
 CONFIDENTIAL_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt"]
 ALL_AUTH_METHODS = [*CONFIDENTIAL_AUTH_METHODS, "none"]
 
+# What ``error_description`` says for each ``invalid_grant`` (RFC 6749 §5.2), so a developer knows
+# whether to retry, start the authorization again, or look for a leak.
+UNKNOWN_CODE = "unknown authorization code"
+CODE_OF_ANOTHER_CLIENT = "the authorization code was issued to another client"
+CODE_ALREADY_USED = "the authorization code was already used; the tokens issued with it are now revoked"
+CODE_EXPIRED = "the authorization code expired; start the authorization again"
+REDIRECT_URI_MISMATCH = "redirect_uri does not match the one in the authorization request"
+PKCE_MISMATCH = "the PKCE code_verifier does not match the code_challenge of the authorization request"
+USER_DISABLED = "the user's account is disabled"
+UNKNOWN_REFRESH_TOKEN = "unknown refresh token"
+REFRESH_TOKEN_OF_ANOTHER_CLIENT = "the refresh token was issued to another client"
+REFRESH_TOKEN_REVOKED = "the refresh token was revoked"
+REFRESH_TOKEN_EXPIRED = "the refresh token expired"
+REFRESH_TOKEN_REPLAYED = ("a rotated refresh token was presented again; the token family is now revoked "
+                          "(sign the user in again)")
+REFRESH_TOKEN_RACED = ("the refresh token was already used by a concurrent request; the token family is now "
+                       "revoked (sign the user in again)")
+
 
 def _store(request, token: dict, with_session_changes: bool = True, **lineage) -> None:
     """Store the token Authlib generated, with where it came from (its code, its family)."""
@@ -63,25 +81,32 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         )
 
     def query_authorization_code(self, code: str, client):
-        """A code presented twice revokes what it issued (RFC 6749 §4.1.2, RFC 9700 §4.2.1)."""
-        found = codes.find_code(code, client.pk)
+        """Every refusal says why in ``error_description`` (RFC 6749 §5.2); a code presented twice
+        revokes what it issued (RFC 6749 §4.1.2, RFC 9700 §4.2.1)."""
+        found = codes.find_code(code)
         if found is None:
-            return None
+            raise InvalidGrantError(UNKNOWN_CODE)
         row, user = found
+        if row.client_id != client.pk:  # RFC 6749 §4.1.3: issued to the authenticated client
+            raise InvalidGrantError(CODE_OF_ANOTHER_CLIENT)
         if row.used_at is not None:
             tokens.revoke_issued_from_code(row.id)
-            raise InvalidGrantError("The authorization code was already used.")
+            raise InvalidGrantError(CODE_ALREADY_USED)
         if row.expires_at <= utcnow():
-            return None
+            raise InvalidGrantError(CODE_EXPIRED)
+        if row.redirect_uri and self.request.payload.redirect_uri != row.redirect_uri:
+            # RFC 6749 §4.1.3: identical to the authorization request's redirect_uri.
+            raise InvalidGrantError(REDIRECT_URI_MISMATCH)
         return OAuthAuthorizationCode(row, user)
 
     def authenticate_user(self, authorization_code: OAuthAuthorizationCode):
         # Consumed here, after PKCE and redirect_uri checks passed, and committed with the token.
         if not codes.consume_code(authorization_code.row.id):
             tokens.revoke_issued_from_code(authorization_code.row.id)
-            raise InvalidGrantError("The authorization code was already used.")
-        user = authorization_code.user
-        return None if user.disabled else user
+            raise InvalidGrantError(CODE_ALREADY_USED)
+        if authorization_code.user.disabled:
+            raise InvalidGrantError(USER_DISABLED)
+        return authorization_code.user
 
     def save_token(self, token: dict) -> None:
         code = self.request.authorization_code.row
@@ -99,17 +124,23 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
     INCLUDE_NEW_REFRESH_TOKEN = True
 
     def authenticate_refresh_token(self, refresh_token: str):
+        """Every refusal says why in ``error_description`` (RFC 6749 §5.2): a client that sees
+        "the token family is now revoked" knows to send its user back to sign in."""
         found = tokens.find_by_refresh_token(refresh_token)
         if found is None:
-            return None
+            raise InvalidGrantError(UNKNOWN_REFRESH_TOKEN)
         row, user = found
         if row.refresh_rotated_at is not None:
             tokens.revoke_family(row.family_id, reason="rotated refresh token presented again")
-            return None
-        if row.revoked_at is not None or row.refresh_expires_at is None or row.refresh_expires_at <= utcnow():
-            return None
+            raise InvalidGrantError(REFRESH_TOKEN_REPLAYED)
+        if row.client_id != self.request.client.pk:  # RFC 6749 §6: bound to the client it was issued to
+            raise InvalidGrantError(REFRESH_TOKEN_OF_ANOTHER_CLIENT)
+        if row.revoked_at is not None:
+            raise InvalidGrantError(REFRESH_TOKEN_REVOKED)
+        if row.refresh_expires_at is None or row.refresh_expires_at <= utcnow():
+            raise InvalidGrantError(REFRESH_TOKEN_EXPIRED)
         if user is None or user.disabled:
-            return None
+            raise InvalidGrantError(USER_DISABLED)
         return OAuthRefreshToken(row, user)
 
     def authenticate_user(self, refresh_token: OAuthRefreshToken):
@@ -120,7 +151,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         if not tokens.claim_rotation(old.id):
             # Lost a race with another use of the same token: indistinguishable from replay.
             tokens.revoke_family(old.family_id, reason="refresh token used concurrently")
-            raise InvalidGrantError("The refresh token was already used.")
+            raise InvalidGrantError(REFRESH_TOKEN_RACED)
         _store(
             self.request, token,
             family_id=old.family_id, authorization_code_id=old.authorization_code_id, auth_time=old.auth_time,
@@ -168,6 +199,13 @@ class S256CodeChallenge(CodeChallenge):
             # Absent means 'plain' (RFC 7636 §4.3), which offers no protection against a leaked request.
             raise InvalidRequestError("'code_challenge_method' must be S256.")
         super().validate_code_challenge(grant, redirect_uri)
+
+    def validate_code_verifier(self, grant, result) -> None:
+        """RFC 7636 §4.6: a mismatch is ``invalid_grant``; say which check failed."""
+        try:
+            super().validate_code_verifier(grant, result)
+        except InvalidGrantError:
+            raise InvalidGrantError(PKCE_MISMATCH) from None
 
     def get_authorization_code_challenge(self, authorization_code: OAuthAuthorizationCode) -> str | None:
         return authorization_code.row.code_challenge

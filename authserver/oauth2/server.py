@@ -56,6 +56,12 @@ class MissingGrantType(UnsupportedGrantTypeError):
         self.description = "The 'grant_type' parameter is missing."
 
 
+# Authlib's texts for a failed client authentication: they list every method we accept, which tells
+# a developer with a wrong secret nothing and an attacker which methods to try.
+_GENERIC_CLIENT_FAILURES = ("The client cannot authenticate with methods", "The client does not exist")
+CLIENT_AUTHENTICATION_FAILED = "client authentication failed"
+
+
 class AuthorizationServer(_AuthorizationServer):
     def __init__(self, config: Config):
         super().__init__()
@@ -84,6 +90,10 @@ class AuthorizationServer(_AuthorizationServer):
         except (UnicodeDecodeError, ValueError):
             # A Basic header that decodes to garbage is a failed authentication, not a crash.
             raise InvalidClientError(status_code=401, description="Malformed client credentials.") from None
+        except InvalidClientError as error:
+            if (error.description or "").startswith(_GENERIC_CLIENT_FAILURES):
+                error.description = CLIENT_AUTHENTICATION_FAILED
+            raise
 
     def get_consent_grant(self, request=None, end_user=None):
         try:

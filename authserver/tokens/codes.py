@@ -52,14 +52,14 @@ def create_code(
     session.commit()
 
 
-def find_code(code: str, client_pk: int) -> tuple[AuthorizationCode, User] | None:
-    """The code issued to this client, used or not (a used one is evidence of replay)."""
+def find_code(code: str) -> tuple[AuthorizationCode, User] | None:
+    """The code, used or not (a used one is evidence of replay), whichever client it was issued to."""
     if not code:
         return None
     found = db_session().execute(
         select(AuthorizationCode, User)
         .join(User, User.id == AuthorizationCode.user_id)
-        .where(AuthorizationCode.code_digest == digest(code), AuthorizationCode.client_id == client_pk)
+        .where(AuthorizationCode.code_digest == digest(code))
     ).first()
     return (found[0], found[1]) if found else None
 

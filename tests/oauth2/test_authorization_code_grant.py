@@ -180,6 +180,7 @@ def test_code_is_bound_to_client_and_redirect_uri(live_auth):
     code, verifier = live_auth.code(client)
     stolen = exchange_code(live_auth, other, code, verifier)
     assert stolen.status_code == 400 and stolen.json()["error"] == "invalid_grant"
+    assert stolen.json()["error_description"] == "the authorization code was issued to another client"
     wrong_uri = requests.post(
         live_auth.token_endpoint,
         data={"grant_type": "authorization_code", "code": code, "redirect_uri": "http://127.0.0.1:1/callback",
@@ -187,6 +188,7 @@ def test_code_is_bound_to_client_and_redirect_uri(live_auth):
         auth=(client.client_id, client.client_secret), timeout=5,
     )
     assert wrong_uri.json()["error"] == "invalid_grant"
+    assert wrong_uri.json()["error_description"] == "redirect_uri does not match the one in the authorization request"
     assert exchange_code(live_auth, client, code, verifier).status_code == 200
 
 
@@ -198,6 +200,8 @@ def test_reused_code_is_refused_and_revokes_the_tokens_it_issued(live_auth):
     assert introspect(live_auth, resource, first["access_token"]).json()["active"] is True
     second = exchange_code(live_auth, client, code, verifier)
     assert second.status_code == 400 and second.json()["error"] == "invalid_grant"
+    assert second.json()["error_description"] == (
+        "the authorization code was already used; the tokens issued with it are now revoked")
     assert introspect(live_auth, resource, first["access_token"]).json() == {"active": False}
     assert introspect(live_auth, resource, first["refresh_token"]).json() == {"active": False}
 
@@ -209,6 +213,7 @@ def test_a_disabled_user_cannot_exchange_a_code(live_auth):
     live_auth.run(disable_user, user.email)
     response = exchange_code(live_auth, client, code, verifier)
     assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
+    assert response.json()["error_description"] == "the user's account is disabled"
 
 
 def test_expired_code_is_invalid_grant(live_auth):
@@ -222,6 +227,14 @@ def test_expired_code_is_invalid_grant(live_auth):
     live_auth.run(expire)
     response = exchange_code(live_auth, client, code, verifier)
     assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
+    assert response.json()["error_description"] == "the authorization code expired; start the authorization again"
+
+
+def test_unknown_code_is_invalid_grant(live_auth):
+    client = live_auth.client()
+    response = exchange_code(live_auth, client, "no-such-code", None)
+    assert response.status_code == 400 and response.json() == {
+        "error": "invalid_grant", "error_description": "unknown authorization code"}
 
 
 def test_codes_live_at_most_sixty_seconds(live_auth):

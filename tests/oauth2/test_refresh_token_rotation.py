@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import requests
 from requests_oauthlib import OAuth2Session
+from sqlalchemy import update
 
 from authserver.accounts.services import disable_user
+from authserver.db import utcnow
+from authserver.extensions import db_session
+from authserver.tokens.models import Token
 from tests.support.oauth import introspect
 from tests.support.oauth import refresh
 
@@ -53,17 +58,23 @@ def test_rfc9700_reuse_of_a_rotated_refresh_token_revokes_the_whole_family(live_
     second = refresh(live_auth, client, first["refresh_token"]).json()
     third = refresh(live_auth, client, second["refresh_token"]).json()
     replay = refresh(live_auth, client, first["refresh_token"])
-    assert replay.status_code == 400 and replay.json()["error"] == "invalid_grant"
+    assert replay.status_code == 400 and replay.json() == {
+        "error": "invalid_grant",
+        "error_description": "a rotated refresh token was presented again; the token family is now revoked "
+                             "(sign the user in again)",
+    }
     for token in (first["access_token"], second["access_token"], third["access_token"], third["refresh_token"]):
         assert introspect(live_auth, resource, token).json() == {"active": False}
-    assert refresh(live_auth, client, third["refresh_token"]).json()["error"] == "invalid_grant"
+    assert refresh(live_auth, client, third["refresh_token"]).json() == {
+        "error": "invalid_grant", "error_description": "the refresh token was revoked"}
 
 
 def test_refresh_token_is_bound_to_its_client(live_auth):
     client = live_auth.client()
     other = live_auth.client()
     first = live_auth.user_tokens(client, scope="openid email")
-    assert refresh(live_auth, other, first["refresh_token"]).json()["error"] == "invalid_grant"
+    assert refresh(live_auth, other, first["refresh_token"]).json() == {
+        "error": "invalid_grant", "error_description": "the refresh token was issued to another client"}
     assert refresh(live_auth, client, first["refresh_token"]).status_code == 200
 
 
@@ -93,6 +104,8 @@ def test_rfc9700_two_concurrent_refreshes_have_exactly_one_winner(live_auth):
         statuses = sorted(response.status_code for response in results)
         assert statuses == [200, 400, 400, 400], [r.text for r in results]
         assert all(r.json()["error"] == "invalid_grant" for r in results if r.status_code == 400)
+        assert all("the token family is now revoked" in r.json()["error_description"]
+                   for r in results if r.status_code == 400)
         # The losers look like a replay, so the family, the winner's new tokens included, is revoked.
         winner = next(r.json() for r in results if r.status_code == 200)
         assert introspect(live_auth, resource, winner["refresh_token"]).json() == {"active": False}
@@ -103,4 +116,20 @@ def test_a_disabled_user_cannot_refresh(live_auth):
     user = live_auth.user()
     tokens = live_auth.user_tokens(client, user)
     live_auth.run(disable_user, user.email)
-    assert refresh(live_auth, client, tokens["refresh_token"]).json()["error"] == "invalid_grant"
+    assert refresh(live_auth, client, tokens["refresh_token"]).json() == {
+        "error": "invalid_grant", "error_description": "the user's account is disabled"}
+
+
+def test_expired_or_unknown_refresh_token_says_so(live_auth):
+    client = live_auth.client()
+    tokens = live_auth.user_tokens(client)
+
+    def expire():
+        db_session().execute(update(Token).values(refresh_expires_at=utcnow() - timedelta(seconds=1)))
+        db_session().commit()
+
+    live_auth.run(expire)
+    assert refresh(live_auth, client, tokens["refresh_token"]).json() == {
+        "error": "invalid_grant", "error_description": "the refresh token expired"}
+    assert refresh(live_auth, client, "no-such-token").json() == {
+        "error": "invalid_grant", "error_description": "unknown refresh token"}

@@ -51,7 +51,10 @@ def test_wrong_or_missing_verifier_is_refused(live_auth):
     verifier, challenge = pkce_pair()
     browser, response = _authorize(live_auth, client, code_challenge=challenge, code_challenge_method="S256")
     code = query_of(response.headers["Location"])["code"]
-    assert exchange_code(live_auth, client, code, pkce_pair()[0]).json()["error"] == "invalid_grant"
+    assert exchange_code(live_auth, client, code, pkce_pair()[0]).json() == {
+        "error": "invalid_grant",
+        "error_description": "the PKCE code_verifier does not match the code_challenge of the authorization request",
+    }
     assert exchange_code(live_auth, client, code, None).json()["error"] == "invalid_request"
     # Failed attempts did not burn the code.
     assert exchange_code(live_auth, client, code, verifier).status_code == 200
