@@ -16,7 +16,7 @@ cli = build_cli()
 
 @cli.command("serve")
 @click.argument("app_name", type=click.Choice(["auth", "resource"]))
-@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
 @click.option("--port", type=int, default=None, help="5000 for auth, 5001 for resource.")
 def serve(app_name: str, host: str, port: int | None) -> None:
     """Run an app on the development server (use gunicorn in production)."""

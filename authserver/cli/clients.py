@@ -26,28 +26,61 @@ def _describe(payload: dict) -> str:
     return "\n".join(f"{key}: {value}" for key, value in payload.items())
 
 
+def _created(payload: dict, scope_defaulted: bool) -> str:
+    """What was created, restated so the operator can check it at a glance."""
+    lines = [f"created client {payload['name']!r}", f"client_id: {payload['client_id']}"]
+    if "client_secret" in payload:
+        lines += [f"client_secret: {payload['client_secret']}",
+                  "  (shown once: only its digest is stored; `clients rotate-secret` makes a new one)"]
+    lines += [f"grant_types: {' '.join(payload['grant_types'])}",
+              f"token_endpoint_auth_method: {payload['token_endpoint_auth_method']}",
+              f"scope: {payload['scope'] or '(none)'}"]
+    if scope_defaulted:
+        lines.append('  (no API scopes: without --scope a client gets the least privilege; allow API scopes '
+                     'with e.g. --scope "openid chat:create")')
+    lines.append(f"redirect_uris: {' '.join(payload['redirect_uris']) or '(none)'}")
+    if payload["post_logout_redirect_uris"]:
+        lines.append(f"post_logout_redirect_uris: {' '.join(payload['post_logout_redirect_uris'])}")
+    if payload["resource_server"]:
+        lines.append("resource_server: yes (may call the introspection endpoint)")
+    return "\n".join(lines)
+
+
 @clients.command("add")
-@click.option("--name", required=True)
-@click.option("--grant-type", "grant_types", multiple=True, help="Repeat for several.")
-@click.option("--redirect-uri", "redirect_uris", multiple=True, help="Repeat for several.")
-@click.option("--post-logout-redirect-uri", "post_logout_redirect_uris", multiple=True)
-@click.option("--scope", default=None, help='Allowed scopes, space separated: "a b".')
-@click.option("--auth-method", default="client_secret_basic")
+@click.option("--name", required=True, help="Shown to people on the consent page.")
+@click.option("--grant-type", "grant_types", multiple=True, type=click.Choice(services.SUPPORTED_GRANT_TYPES),
+              help="Repeat for several. [default: authorization_code + refresh_token with a --redirect-uri, "
+                   "client_credentials without]")
+@click.option("--redirect-uri", "redirect_uris", multiple=True,
+              help="Where people come back after sign-in; https, or http on 127.0.0.1/[::1]. Repeat for several.")
+@click.option("--post-logout-redirect-uri", "post_logout_redirect_uris", multiple=True,
+              help="Where RP-initiated logout may send people back to. Repeat for several.")
+@click.option("--scope", default=None,
+              help='Scopes the client may ask for, space separated: "openid chat:create". '
+                   "[default: no API scopes; only the OpenID scopes for a client that signs people in]")
+@click.option("--auth-method", type=click.Choice(services.AUTH_METHODS), default="client_secret_basic",
+              show_default=True, help="How the client authenticates at the token endpoint; none: a public client "
+                                      "(PKCE S256 required).")
 @click.option("--resource-server", is_flag=True, help="May call the introspection endpoint.")
-@click.option("--client-uri", default=None)
-@click.option("--policy-uri", default=None)
+@click.option("--client-uri", default=None, help="The app's home page, linked from the consent page.")
+@click.option("--policy-uri", default=None, help="The app's privacy policy, linked from the consent page.")
 @click.option("--jwks", default=None, help="JSON Web Key Set for private_key_jwt.")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the client as one JSON object.")
 @in_app_context
 def add(name, grant_types, redirect_uris, post_logout_redirect_uris, scope, auth_method,
         resource_server, client_uri, policy_uri, jwks, as_json) -> None:
+    """Register a client; a confidential client's secret is printed once."""
     try:
         key_set = json.loads(jwks) if jwks else None
     except ValueError:
         raise InvalidInput("--jwks is not valid JSON") from None
+    grant_types = list(grant_types) or services.default_grant_types(list(redirect_uris))
+    scope_defaulted = scope is None
+    if scope_defaulted:
+        scope = services.least_privilege_scope(grant_types)
     registration = services.register_client(
         name=name,
-        grant_types=list(grant_types),
+        grant_types=grant_types,
         redirect_uris=list(redirect_uris),
         post_logout_redirect_uris=list(post_logout_redirect_uris),
         scope=scope,
@@ -58,36 +91,39 @@ def add(name, grant_types, redirect_uris, post_logout_redirect_uris, scope, auth
         jwks=key_set,
     )
     payload = _with_secret(registration)
-    emit(payload, as_json, _describe(payload))
+    emit(payload, as_json, _created(payload, scope_defaulted))
 
 
 @clients.command("list")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON array.")
 @in_app_context
 def list_(as_json: bool) -> None:
+    """Every client: id, name, grant types, and whether it is disabled."""
     rows = [services.client_as_dict(client) for client in services.list_clients()]
     text = "\n".join(
         f"{row['client_id']:<26} {row['name']:<30} {','.join(row['grant_types'])}"
         f"{'  disabled' if row['disabled'] else ''}"
         for row in rows
     )
-    emit(rows, as_json, text)
+    emit(rows, as_json, text or "no clients")
 
 
 @clients.command("show")
 @click.argument("client_id")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @in_app_context
 def show(client_id: str, as_json: bool) -> None:
+    """One client's registration (never its secret)."""
     payload = services.client_as_dict(services.get_client(client_id))
     emit(payload, as_json, _describe(payload))
 
 
 @clients.command("rotate-secret")
 @click.argument("client_id")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @in_app_context
 def rotate_secret(client_id: str, as_json: bool) -> None:
+    """Give a confidential client a new secret (printed once); the old one stops working at once."""
     registration = services.rotate_secret(client_id)
     payload = {"client_id": registration.client.client_id, "client_secret": registration.client_secret}
     emit(payload, as_json, _describe(payload))
@@ -97,7 +133,7 @@ def rotate_secret(client_id: str, as_json: bool) -> None:
 @click.argument("client_id")
 @click.option("--rate-limit-per-minute", type=int, default=None, help="Requests a minute; 0 is unlimited.")
 @click.option("--tokens-per-day", type=int, default=None, help="Model tokens a day; 0 is unlimited.")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the client as one JSON object.")
 @in_app_context
 def set_limits(client_id: str, rate_limit_per_minute: int | None, tokens_per_day: int | None, as_json: bool) -> None:
     """Set the limits resource servers enforce for this client (left out: the server's default)."""
@@ -109,5 +145,6 @@ def set_limits(client_id: str, rate_limit_per_minute: int | None, tokens_per_day
 @click.argument("client_id")
 @in_app_context
 def disable(client_id: str) -> None:
+    """Stop the client: from now on it can no longer authenticate or get tokens."""
     client = services.disable_client(client_id)
     click.echo(f"disabled client {client.client_id}")

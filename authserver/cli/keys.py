@@ -14,8 +14,8 @@ def keys() -> None:
 
 @keys.command("rotate")
 @click.option("--alg", type=click.Choice(signing_keys.ALGORITHMS), default=signing_keys.DEFAULT_ALGORITHM,
-              show_default=True)
-@click.option("--json", "as_json", is_flag=True)
+              show_default=True, help="The signing algorithm of the new key.")
+@click.option("--json", "as_json", is_flag=True, help="Print the new key as one JSON object.")
 @in_app_context
 def rotate(alg: str, as_json: bool) -> None:
     """Add a new active key; the old one stays published until the id_tokens it signed expire."""
@@ -24,9 +24,10 @@ def rotate(alg: str, as_json: bool) -> None:
 
 
 @keys.command("list")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON array.")
 @in_app_context
 def list_(as_json: bool) -> None:
+    """Every signing key: active, retired but still published, or retired."""
     rows = [signing_keys.key_as_dict(row) for row in signing_keys.list_keys()]
     text = "\n".join(
         f"{row['kid']:<45} {row['alg']:<6} "

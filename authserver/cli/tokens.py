@@ -13,7 +13,7 @@ def tokens() -> None:
 
 
 @tokens.command("purge")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as one JSON object.")
 @in_app_context
 def purge(as_json: bool) -> None:
     """Delete expired tokens and authorization codes."""

@@ -16,16 +16,17 @@ def upstreams() -> None:
 
 @upstreams.command("add")
 @click.option("--name", required=True, help="Lowercase; the redirect URI is {issuer}/login/NAME/callback.")
-@click.option("--type", "type_", required=True, type=click.Choice(list(TYPES)))
-@click.option("--client-id", required=True)
+@click.option("--type", "type_", required=True, type=click.Choice(list(TYPES)), help="The kind of provider.")
+@click.option("--client-id", required=True, help="Our client id at the provider.")
 @click.option("--client-secret-stdin", is_flag=True, help="Read the client secret from the first line of stdin.")
 @click.option("--issuer", default=None, help="oidc/google: the issuer whose discovery document is read.")
-@click.option("--authorize-url", default=None)
-@click.option("--token-url", default=None)
+@click.option("--authorize-url", default=None, help="github/facebook: override the real authorization endpoint.")
+@click.option("--token-url", default=None, help="github/facebook: override the real token endpoint.")
 @click.option("--userinfo-url", default=None, help="github: the user API; {URL}/emails is the emails API.")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the provider as one JSON object.")
 @in_app_context
 def add(name, type_, client_id, client_secret_stdin, issuer, authorize_url, token_url, userinfo_url, as_json) -> None:
+    """Let people sign in through an upstream identity provider."""
     if not client_secret_stdin:
         raise click.ClickException("give the client secret on standard input with --client-secret-stdin")
     provider = services.add_provider(
@@ -43,9 +44,10 @@ def add(name, type_, client_id, client_secret_stdin, issuer, authorize_url, toke
 
 
 @upstreams.command("list")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON array.")
 @in_app_context
 def list_(as_json: bool) -> None:
+    """Every upstream provider with the redirect URI to register there."""
     rows = [services.provider_as_dict(provider) for provider in services.list_providers()]
     text = "\n".join(
         f"{row['name']:<20} {row['type']:<9} {row['redirect_uri']}{'  disabled' if row['disabled'] else ''}"
@@ -73,5 +75,6 @@ enable = _switch("enable", False, "Offer a disabled provider again.")
 @click.argument("name")
 @in_app_context
 def remove(name: str) -> None:
+    """Remove a provider and every identity linked through it."""
     linked = services.remove_provider(name)
     click.echo(f"removed upstream {name} and {linked} linked identities")

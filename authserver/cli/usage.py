@@ -14,7 +14,7 @@ def usage() -> None:
 
 @usage.command("report")
 @click.option("--client", "client_ids", multiple=True, help="Only this client_id (repeat for several).")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON array.")
 @in_app_context
 def report(client_ids: tuple[str, ...], as_json: bool) -> None:
     """Requests and tokens in/out per client and, within it, per user."""

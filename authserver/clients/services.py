@@ -14,6 +14,7 @@ from authserver.errors import NotFound
 from authserver.extensions import db_session
 from authserver.scopes.catalog import default_client_scopes
 from authserver.scopes.catalog import require_known_scopes
+from authserver.scopes.policy import OPENID_SCOPES
 from authserver.scopes.policy import parse_scope
 from shared.security import digest
 from shared.security import new_credential
@@ -28,6 +29,21 @@ SECRET_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 MAX_LIMIT = 2**31 - 1  # the columns are 32-bit integers on PostgreSQL
 
 
+def default_grant_types(redirect_uris: list[str] | None) -> list[str]:
+    """A client with a redirect URI signs people in; one without calls APIs as itself."""
+    return [AUTHORIZATION_CODE, REFRESH_TOKEN] if redirect_uris else [CLIENT_CREDENTIALS]
+
+
+def least_privilege_scope(grant_types: list[str]) -> str:
+    """What an operator's client gets when they name no scopes: sign-in only, no API scopes.
+
+    A client that acts for people may ask for the OpenID scopes; one that acts only as itself
+    (client_credentials) for nothing. API scopes are always granted by name.
+    """
+    acts_for_people = any(grant_type != CLIENT_CREDENTIALS for grant_type in grant_types)
+    return " ".join(OPENID_SCOPES) if acts_for_people else ""
+
+
 @dataclass(frozen=True)
 class Registration:
     client: Client
@@ -40,7 +56,7 @@ def register_client(
     grant_types: list[str] | None = None,
     redirect_uris: list[str] | None = None,
     post_logout_redirect_uris: list[str] | None = None,
-    scope: str | None = None,
+    scope: str | None = None,  # None: every unrestricted scope; "": none
     auth_method: str = "client_secret_basic",
     resource_server: bool = False,
     owner_id: int | None = None,
@@ -53,9 +69,7 @@ def register_client(
         raise InvalidInput("a client needs a name of 1 to 200 characters")
     redirect_uris = [validate_redirect_uri(uri) for uri in redirect_uris or []]
     post_logout_redirect_uris = [validate_redirect_uri(uri) for uri in post_logout_redirect_uris or []]
-    grant_types = list(dict.fromkeys(grant_types or []))
-    if not grant_types:
-        grant_types = [AUTHORIZATION_CODE, REFRESH_TOKEN] if redirect_uris else [CLIENT_CREDENTIALS]
+    grant_types = list(dict.fromkeys(grant_types or [])) or default_grant_types(redirect_uris)
     for grant_type in grant_types:
         if grant_type not in SUPPORTED_GRANT_TYPES:
             raise InvalidInput(
@@ -75,10 +89,10 @@ def register_client(
     _check_page_uri("--client-uri", client_uri)
     _check_page_uri("--policy-uri", policy_uri)
     scopes = parse_scope(scope)
-    if scopes:
-        require_known_scopes(scopes)
-    else:
+    if scope is None:
         scopes = default_client_scopes()
+    elif scopes:
+        require_known_scopes(scopes)
 
     secret = None if auth_method in ("none", "private_key_jwt") else new_credential()
     client = Client(

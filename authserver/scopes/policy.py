@@ -11,8 +11,10 @@ from collections.abc import Collection
 
 # RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
 SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5B\x5D-\x7E]+")
-# Scopes that describe a person; a token without a user (client credentials) cannot carry them.
-USER_SCOPES = frozenset({"openid", "profile", "email", "offline_access"})
+# The scopes OpenID Connect defines (every new database has them): about a person, not an API.
+OPENID_SCOPES = ("openid", "profile", "email", "offline_access")
+# A token without a user (client credentials) cannot carry them.
+USER_SCOPES = frozenset(OPENID_SCOPES)
 
 
 def parse_scope(value: str | None) -> list[str]:

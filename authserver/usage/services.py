@@ -14,6 +14,7 @@ from authserver.clients.models import Client
 from authserver.clients.services import find_enabled_client
 from authserver.db import utcnow
 from authserver.errors import InvalidInput
+from authserver.errors import NotFound
 from authserver.extensions import db_session
 from authserver.usage.models import UsageRecord
 from shared.security import matches_digest
@@ -116,8 +117,12 @@ def report(client_ids: list[str] | None = None) -> list[dict]:
         if user_sub is not None:
             entry["users"].append({"user_sub": user_sub, "requests": int(requests),
                                    "tokens_in": int(tokens_in), "tokens_out": int(tokens_out)})
-    named = select(Client.client_id, Client.name).where(Client.client_id.in_(clients))
+    named = select(Client.client_id, Client.name).where(Client.client_id.in_([*clients, *(client_ids or [])]))
     names = dict(session.execute(named).all())
+    for client_id in client_ids or []:
+        # A removed client's usage is still reported; an id that is neither a client nor in the records is a typo.
+        if client_id not in clients and client_id not in names:
+            raise NotFound(f"no client with id {client_id!r}")
     for client_id, entry in clients.items():
         entry["name"] = names.get(client_id)
     return list(clients.values())

@@ -52,10 +52,10 @@ def test_list_rotate_and_disable(cli):
         (("clients", "add", "--name", "x", "--redirect-uri", "http://localhost:8000/cb"), "must use https"),
         (("clients", "add", "--name", "x", "--redirect-uri", "https://a.example/cb#frag"), "fragment"),
         (("clients", "add", "--name", "x", "--redirect-uri", "/relative"), "absolute"),
-        (("clients", "add", "--name", "x", "--grant-type", "password"), "unknown grant type"),
-        (("clients", "add", "--name", "x", "--grant-type", "implicit"), "unknown grant type"),
+        (("clients", "add", "--name", "x", "--grant-type", "password"), "'password' is not one of"),
+        (("clients", "add", "--name", "x", "--grant-type", "implicit"), "'implicit' is not one of"),
         (("clients", "add", "--name", "x", "--scope", "no-such-scope"), "unknown scope"),
-        (("clients", "add", "--name", "x", "--auth-method", "client_secret_jwt"), "unknown auth method"),
+        (("clients", "add", "--name", "x", "--auth-method", "client_secret_jwt"), "'client_secret_jwt' is not one of"),
         (("clients", "add", "--name", "x", "--grant-type", "authorization_code"), "needs at least one --redirect-uri"),
         (("clients", "add", "--name", "x", "--auth-method", "none"), "cannot use client_credentials"),
         (("clients", "add", "--name", "  "), "needs a name"),
@@ -98,3 +98,37 @@ def test_set_limits(cli):
 def test_a_jwks_that_is_not_a_key_set_is_refused(cli, jwks):
     args = ("clients", "add", "--name", "x", "--auth-method", "private_key_jwt", "--jwks", jwks)
     assert_refused_without_change(cli, ("clients", "list", "--json"), args, "JSON Web Key Set")
+
+
+def test_without_scope_a_client_gets_no_api_scopes_and_is_told_so(cli):
+    cli.ok("scopes", "add", "chat:create", "--description", "Chat")
+    web = cli.ok("clients", "add", "--name", "Web", "--redirect-uri", "https://app.example/cb")
+    assert "scope: openid profile email offline_access" in web.out
+    assert "no API scopes" in web.out and "--scope" in web.out
+    web_id = web.out.split("client_id: ")[1].split()[0]
+    assert cli.ok("clients", "show", web_id, "--json").json["scope"] == "openid profile email offline_access"
+    machine = cli.ok("clients", "add", "--name", "Partner", "--json").json
+    assert machine["scope"] == ""
+    named = cli.ok("clients", "add", "--name", "Chat", "--scope", "chat:create", "--json").json
+    assert named["scope"] == "chat:create"
+
+
+def test_add_restates_what_it_created(cli):
+    out = cli.ok("clients", "add", "--name", "Web", "--redirect-uri", "https://app.example/cb",
+                 "--post-logout-redirect-uri", "https://app.example/", "--scope", "openid email",
+                 "--auth-method", "client_secret_post").out
+    assert out.startswith("created client 'Web'\nclient_id: ")
+    for line in ("grant_types: authorization_code refresh_token", "token_endpoint_auth_method: client_secret_post",
+                 "scope: openid email", "redirect_uris: https://app.example/cb",
+                 "post_logout_redirect_uris: https://app.example/"):
+        assert line in out.splitlines()
+    assert "client_secret: " in out and "shown once" in out
+    assert "no API scopes" not in out
+
+
+def test_help_shows_choices_and_defaults(cli):
+    text = " ".join(cli.ok("clients", "add", "--help").out.split())
+    assert "[authorization_code|refresh_token|client_credentials" in text
+    assert "[client_secret_basic|client_secret_post|private_key_jwt|none]" in text
+    assert "[default: client_secret_basic]" in text
+    assert "[default: no API scopes" in text

@@ -31,3 +31,11 @@ def test_usage_report_aggregates_per_client_and_user(cli, auth_app):
 def test_usage_report_on_an_empty_database(cli):
     assert cli.ok("usage", "report", "--json").json == []
     assert cli.ok("usage", "report").out.strip() == "no usage recorded"
+
+
+def test_usage_report_for_an_unknown_client_is_an_error(cli, auth_app):
+    with auth_app.app_context():
+        app = register_client(name="Quiet app")
+    assert cli.ok("usage", "report", "--client", app.client.client_id, "--json").json == []
+    result = cli("usage", "report", "--client", "nosuch")
+    assert result.code != 0 and result.err == "error: no client with id 'nosuch'\n"
