@@ -15,7 +15,7 @@ def registration_token() -> None:
 @registration_token.command("create")
 @click.option("--expires-in", type=int, default=None, help="Seconds until it expires (default: never).")
 @click.option("--max-uses", type=int, default=None, help="Registrations it allows (default: unlimited).")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the token as one JSON object.")
 @in_app_context
 def create(expires_in: int | None, max_uses: int | None, as_json: bool) -> None:
     """A token a developer sends as `Authorization: Bearer` to the registration endpoint (shown once)."""
