@@ -7,7 +7,12 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
+from typing import Generic
 from typing import Protocol
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 class Cache(Protocol):
@@ -115,3 +120,24 @@ class RedisCache:
 
 def make_cache(redis_url: str | None, prefix: str) -> MemoryCache | RedisCache:
     return RedisCache(redis_url, prefix) if redis_url else MemoryCache()
+
+
+class TimedValue(Generic[T]):
+    """What ``load()`` returns, loaded again at most once per ``ttl`` seconds in this process.
+
+    For lookups every request needs and an admin rarely changes: a change applies within ``ttl``.
+    Racing threads may both load; each keeps a consistent answer.
+    """
+
+    def __init__(self, ttl: float, load: Callable[[], T]) -> None:
+        self.ttl = ttl
+        self._load = load
+        self._entry: tuple[float, T | None] = (0.0, None)
+
+    def get(self) -> T:
+        expires, value = self._entry
+        now = time.monotonic()
+        if expires <= now:
+            value = self._load()
+            self._entry = (now + self.ttl, value)
+        return value

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from shared.resources import canonical_resource
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE_PATH = PROJECT_ROOT / "instance"
 
@@ -65,6 +67,11 @@ class Config:
     cimd_fetch_timeout: float = 3.0
     # Accept per-process rate limits without Redis (resource/workers.py), instead of one process.
     local_limits: bool = False
+    # RFC 8707: the resource server's own identifier (None: its base URL, set by ``serve resource``
+    # or the dev default), and the audience of a token whose request names no resource (None: no
+    # audience, which every resource server accepts).
+    resource_url: str | None = None
+    default_resource: str | None = None
     testing: bool = False
 
     @property
@@ -110,6 +117,8 @@ class Config:
             open_registration=_bool(env, "AUTHSERVER_OPEN_REGISTRATION"),
             cimd_allow_hosts=_hosts(env, "AUTHSERVER_CIMD_ALLOW_HOSTS"),
             local_limits=_bool(env, "RESOURCE_LOCAL_LIMITS"),
+            resource_url=_resource(env, "RESOURCE_URL"),
+            default_resource=_resource(env, "AUTHSERVER_DEFAULT_RESOURCE"),
         )
         values.update(overrides)
         config = cls(**values)  # type: ignore[arg-type]
@@ -159,6 +168,16 @@ def _hosts(env: Mapping[str, str], name: str) -> frozenset[str]:
     return frozenset(
         host.strip().lower().strip("[]") for host in (env.get(name) or "").split(",") if host.strip()
     )
+
+
+def _resource(env: Mapping[str, str], name: str) -> str | None:
+    raw = env.get(name)
+    if not raw:
+        return None
+    value = canonical_resource(raw)
+    if value is None:
+        raise ConfigError(f"{name} must be an http(s) URL without a fragment, not {raw!r}")
+    return value
 
 
 def load_or_create_secret(instance_path: Path) -> str:

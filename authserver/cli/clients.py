@@ -43,6 +43,8 @@ def _created(payload: dict, scope_defaulted: bool) -> str:
         lines.append(f"post_logout_redirect_uris: {' '.join(payload['post_logout_redirect_uris'])}")
     if payload["resource_server"]:
         lines.append("resource_server: yes (may call the introspection endpoint)")
+    if payload["resource_url"]:
+        lines.append(f"resource_url: {payload['resource_url']} (tokens with resource={payload['resource_url']} are for it)")
     return "\n".join(lines)
 
 
@@ -62,13 +64,15 @@ def _created(payload: dict, scope_defaulted: bool) -> str:
               show_default=True, help="How the client authenticates at the token endpoint; none: a public client "
                                       "(PKCE S256 required).")
 @click.option("--resource-server", is_flag=True, help="May call the introspection endpoint.")
+@click.option("--resource-url", default=None,
+              help="With --resource-server: the resource identifier (RFC 8707) that tokens for it name.")
 @click.option("--client-uri", default=None, help="The app's home page, linked from the consent page.")
 @click.option("--policy-uri", default=None, help="The app's privacy policy, linked from the consent page.")
 @click.option("--jwks", default=None, help="JSON Web Key Set for private_key_jwt.")
 @click.option("--json", "as_json", is_flag=True, help="Print the client as one JSON object.")
 @in_app_context
 def add(name, grant_types, redirect_uris, post_logout_redirect_uris, scope, auth_method,
-        resource_server, client_uri, policy_uri, jwks, as_json) -> None:
+        resource_server, resource_url, client_uri, policy_uri, jwks, as_json) -> None:
     """Register a client; a confidential client's secret is printed once."""
     try:
         key_set = json.loads(jwks) if jwks else None
@@ -89,6 +93,7 @@ def add(name, grant_types, redirect_uris, post_logout_redirect_uris, scope, auth
         client_uri=client_uri,
         policy_uri=policy_uri,
         jwks=key_set,
+        resource_url=resource_url,
     )
     payload = _with_secret(registration)
     emit(payload, as_json, _created(payload, scope_defaulted))

@@ -29,6 +29,8 @@ class Client(Base):
     token_endpoint_auth_method: Mapped[str] = mapped_column(String(32))
     jwks: Mapped[dict | None] = mapped_column(JSON)
     is_resource_server: Mapped[bool] = mapped_column(default=False)
+    # RFC 8707: the resource identifier a token's ``resource`` and ``aud`` name for this resource server.
+    resource_url: Mapped[str | None] = mapped_column(String(500))
     client_uri: Mapped[str | None] = mapped_column(String(500))
     policy_uri: Mapped[str | None] = mapped_column(String(500))
     tos_uri: Mapped[str | None] = mapped_column(String(500))

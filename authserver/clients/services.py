@@ -16,6 +16,7 @@ from authserver.scopes.catalog import default_client_scopes
 from authserver.scopes.catalog import require_known_scopes
 from authserver.scopes.policy import OPENID_SCOPES
 from authserver.scopes.policy import parse_scope
+from shared.resources import canonical_resource
 from shared.security import digest
 from shared.security import new_credential
 from shared.security import new_identifier
@@ -63,6 +64,7 @@ def register_client(
     client_uri: str | None = None,
     policy_uri: str | None = None,
     jwks: dict | None = None,
+    resource_url: str | None = None,
 ) -> Registration:
     name = (name or "").strip()
     if not name or len(name) > 200:
@@ -86,6 +88,7 @@ def register_client(
     if grant_types == [REFRESH_TOKEN]:
         raise InvalidInput("refresh_token needs another grant type to obtain the first token")
     _check_key_set(jwks)
+    resource_url = _resource_url(resource_url, resource_server)
     _check_page_uri("--client-uri", client_uri)
     _check_page_uri("--policy-uri", policy_uri)
     scopes = parse_scope(scope)
@@ -108,6 +111,7 @@ def register_client(
         token_endpoint_auth_method=auth_method,
         jwks=jwks,
         is_resource_server=resource_server,
+        resource_url=resource_url,
         client_uri=client_uri,
         policy_uri=policy_uri,
     )
@@ -125,6 +129,25 @@ def _check_key_set(jwks) -> None:
     keys = jwks.get("keys") if isinstance(jwks, dict) else None
     if not isinstance(keys, list) or not all(isinstance(key, dict) for key in keys):
         raise InvalidInput('--jwks must be a JSON Web Key Set: {"keys": [...]}')
+
+
+def _resource_url(uri: str | None, resource_server: bool) -> str | None:
+    """RFC 8707 §2: an absolute URI without a fragment, kept in the canonical form tokens' audiences use."""
+    if uri is None:
+        return None
+    if not resource_server:
+        raise InvalidInput("--resource-url names a resource server: add --resource-server")
+    canonical = canonical_resource(uri)
+    if canonical is None:
+        raise InvalidInput("--resource-url must be an http or https URL without a fragment, of at most 500 characters")
+    return canonical
+
+
+def resource_urls() -> frozenset[str]:
+    """The resource identifiers of the enabled resource servers: what a ``resource`` parameter may name."""
+    return frozenset(db_session().scalars(
+        select(Client.resource_url).where(Client.resource_url.is_not(None), Client.disabled.is_(False))
+    ))
 
 
 def _check_page_uri(option: str, uri: str | None) -> None:
@@ -224,6 +247,7 @@ def client_as_dict(client: Client) -> dict:
         "scope": " ".join(client.scopes),
         "token_endpoint_auth_method": client.token_endpoint_auth_method,
         "resource_server": client.is_resource_server,
+        "resource_url": client.resource_url,
         "rate_limit_per_minute": client.rate_limit_per_minute,
         "tokens_per_day": client.tokens_per_day,
         "disabled": client.disabled,

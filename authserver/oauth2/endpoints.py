@@ -71,9 +71,12 @@ class IntrospectionEndpoint(_IntrospectionEndpoint):
             "iat": int(token.issued_at.timestamp()),
             "token_type": "refresh_token" if record.is_refresh else "Bearer",
             "iss": get_config().issuer,
-            "aud": record.client_id,
             **record.client_limits,
         }
+        if token.audience:
+            # RFC 8707 / RFC 7662 §2.2: the resource servers the token is for. Without one it names
+            # none, and every resource server of ours accepts it.
+            payload["aud"] = token.audience.split()
         if user is not None and "email" in scope.split():  # still_granted's names, space-separated
             payload["username"] = user.email
             payload["email"] = user.email

@@ -13,6 +13,12 @@ from authserver.db import utcnow
 from authserver.extensions import get_config
 from authserver.oauth2.models import OAuthAuthorizationCode
 from authserver.oauth2.models import OAuthRefreshToken
+from authserver.oauth2.resources import InvalidTargetError
+from authserver.oauth2.resources import audience_column
+from authserver.oauth2.resources import audience_of
+from authserver.oauth2.resources import narrowed_audience
+from authserver.oauth2.resources import new_audience
+from authserver.oauth2.resources import requested_resources
 from authserver.scopes.policy import client_credentials_scope
 from authserver.tokens import codes
 from authserver.tokens import services as tokens
@@ -41,7 +47,8 @@ REFRESH_TOKEN_RACED = ("the refresh token was already used by a concurrent reque
 
 
 def _store(request, token: dict, with_session_changes: bool = True, **lineage) -> None:
-    """Store the token Authlib generated, with where it came from (its code, its family)."""
+    """Store the token Authlib generated, with its audience (``request.audience``, set while the grant
+    validated the request) and where it came from (its code, its family)."""
     tokens.store_token(
         with_session_changes=with_session_changes,
         access_token=token["access_token"],
@@ -49,6 +56,7 @@ def _store(request, token: dict, with_session_changes: bool = True, **lineage) -
         client_pk=request.client.pk,
         user_id=request.user.id if request.user is not None else None,
         scope=token["scope"],
+        audience=audience_column(request.audience),
         **lineage,
     )
 
@@ -59,6 +67,23 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
 
     def generate_authorization_code(self) -> str:
         return new_credential()
+
+    def validate_authorization_request(self) -> str:
+        """RFC 8707 §2: the resources named must be known; the code remembers them (or the default)."""
+        redirect_uri = super().validate_authorization_request()
+        try:
+            self.request.audience = new_audience(requested_resources(self.request))
+        except InvalidTargetError as error:
+            error.redirect_uri = redirect_uri
+            raise
+        return redirect_uri
+
+    def validate_token_request(self) -> None:
+        """RFC 8707 §2.2: the token may be for fewer of the resources authorized, never for others.
+        Checked before the code is consumed, so a client can retry with a correct ``resource``."""
+        super().validate_token_request()
+        code = self.request.authorization_code.row
+        self.request.audience = narrowed_audience(requested_resources(self.request), audience_of(code.audience))
 
     def create_authorization_response(self, redirect_uri: str, grant_user):
         """RFC 9207: the response names its issuer, so a client talking to several can tell mix-ups."""
@@ -74,6 +99,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             user_id=request.user.id,
             redirect_uri=request.payload.redirect_uri or "",
             scope=request.scope,
+            audience=audience_column(request.audience),
             nonce=data.get("nonce"),
             code_challenge=data.get("code_challenge"),
             code_challenge_method=data.get("code_challenge_method"),
@@ -146,6 +172,12 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
     def authenticate_user(self, refresh_token: OAuthRefreshToken):
         return refresh_token.user
 
+    def validate_token_request(self) -> None:
+        """RFC 8707 §2.2: a refresh may narrow the token's audience, never widen it."""
+        super().validate_token_request()
+        granted = audience_of(self.request.refresh_token.row.audience)
+        self.request.audience = narrowed_audience(requested_resources(self.request), granted)
+
     def save_token(self, token: dict) -> None:
         old = self.request.refresh_token.row
         if not tokens.claim_rotation(old.id):
@@ -166,6 +198,10 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):
 
     GRANT_TYPE = "client_credentials"
     TOKEN_ENDPOINT_AUTH_METHODS = CONFIDENTIAL_AUTH_METHODS
+
+    def validate_token_request(self) -> None:
+        super().validate_token_request()
+        self.request.audience = new_audience(requested_resources(self.request))
 
     def validate_requested_scope(self) -> None:
         """The scope decision is ``scopes.policy.client_credentials_scope``'s (RFC 6749 §3.3, §4.4)."""

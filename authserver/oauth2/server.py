@@ -17,9 +17,11 @@ from flask import Response
 from flask import current_app
 from flask import request as flask_request
 
+from authserver.clients.services import resource_urls
 from authserver.oauth2.models import ClientCache
 from authserver.oauth2.models import OAuthClient
 from authserver.scopes.catalog import ScopeCache
+from shared.cache import TimedValue
 from shared.config import Config
 from shared.security import new_credential
 
@@ -70,6 +72,8 @@ class AuthorizationServer(_AuthorizationServer):
         self.issuer_is_secure = is_secure_transport(config.issuer + "/")
         self.clients = ClientCache(config.lookup_cache_ttl)
         self.scopes = ScopeCache(config.lookup_cache_ttl)
+        # RFC 8707: the resource URLs a ``resource`` parameter may name (authserver.oauth2.resources).
+        self.resources = TimedValue(config.lookup_cache_ttl, resource_urls)
         self.register_token_generator("default", self.generate_bearer_token)
 
     def query_client(self, client_id: str) -> OAuthClient | None:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import time
-
 from sqlalchemy import select
 
 from authserver.errors import InvalidInput
 from authserver.extensions import db_session
 from authserver.scopes import policy
 from authserver.scopes.models import Scope
+from shared.cache import TimedValue
 
 
 def list_scopes() -> list[Scope]:
@@ -45,7 +44,7 @@ def scope_restrictions(names: list[str]) -> dict[str, bool]:
     return {name: restricted for name, restricted in rows}
 
 
-class ScopeCache:
+class ScopeCache(TimedValue[frozenset[str]]):
     """The names of the scopes that exist, cached per process for ``ttl`` seconds.
 
     A scope an admin removed stops counting within ``ttl`` in tokens already issued with it, as in
@@ -53,13 +52,7 @@ class ScopeCache:
     """
 
     def __init__(self, ttl: float) -> None:
-        self.ttl = ttl
-        self._entry: tuple[float, frozenset[str]] = (0.0, frozenset())
+        super().__init__(ttl, scope_names)
 
     def still_granted(self, scope: str) -> str:
-        expires, names = self._entry
-        now = time.monotonic()
-        if expires <= now:
-            names = scope_names()
-            self._entry = (now + self.ttl, names)
-        return policy.still_granted(scope, names)
+        return policy.still_granted(scope, self.get())

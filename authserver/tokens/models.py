@@ -24,6 +24,8 @@ class AuthorizationCode(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     redirect_uri: Mapped[str] = mapped_column(Text)
     scope: Mapped[str] = mapped_column(Text)
+    # RFC 8707: the resources authorized, space-separated; None authorizes no particular one.
+    audience: Mapped[str | None] = mapped_column(Text)
     nonce: Mapped[str | None] = mapped_column(Text)
     code_challenge: Mapped[str | None] = mapped_column(String(128))
     code_challenge_method: Mapped[str | None] = mapped_column(String(8))
@@ -52,6 +54,9 @@ class Token(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     authorization_code_id: Mapped[int | None] = mapped_column(ForeignKey("authorization_codes.id", ondelete="SET NULL"))
     scope: Mapped[str] = mapped_column(Text)
+    # RFC 8707: the resource servers the token is for, space-separated; None: no audience, every
+    # resource server of ours accepts it.
+    audience: Mapped[str | None] = mapped_column(Text)
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
     access_expires_at: Mapped[datetime] = mapped_column(index=True)
     refresh_expires_at: Mapped[datetime | None]

@@ -60,6 +60,7 @@ def _token_values(
     client_pk: int,
     user_id: int | None,
     scope: str,
+    audience: str | None = None,
     family_id: str | None = None,
     authorization_code_id: int | None = None,
     auth_time: datetime | None = None,
@@ -75,6 +76,7 @@ def _token_values(
         user_id=user_id,
         authorization_code_id=authorization_code_id,
         scope=scope,
+        audience=audience,
         issued_at=now,
         access_expires_at=now + timedelta(seconds=config.access_token_ttl),
         refresh_expires_at=now + timedelta(seconds=config.refresh_token_ttl) if refresh_token else None,
@@ -167,6 +169,7 @@ class TokenRow:
     id: int
     family_id: str | None
     scope: str
+    audience: str | None
     user_id: int | None
     issued_at: datetime
     access_expires_at: datetime

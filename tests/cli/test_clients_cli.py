@@ -132,3 +132,20 @@ def test_help_shows_choices_and_defaults(cli):
     assert "[client_secret_basic|client_secret_post|private_key_jwt|none]" in text
     assert "[default: client_secret_basic]" in text
     assert "[default: no API scopes" in text
+
+
+def test_resource_server_names_its_resource_url(cli):
+    created = cli.ok("clients", "add", "--name", "API", "--resource-server", "--resource-url", "HTTPS://API.example/",
+                     "--json").json
+    # Stored in the canonical form tokens' audiences use (RFC 8707).
+    assert created["resource_url"] == "https://api.example"
+    assert cli.ok("clients", "show", created["client_id"], "--json").json["resource_url"] == "https://api.example"
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("--resource-url", "https://api.example"), "add --resource-server"),
+    (("--resource-server", "--resource-url", "https://api.example/#top"), "--resource-url must be"),
+    (("--resource-server", "--resource-url", "api.example"), "--resource-url must be"),
+])
+def test_bad_resource_url_is_refused(cli, args, message):
+    assert_refused_without_change(cli, ("clients", "list", "--json"), ("clients", "add", "--name", "API", *args), message)

@@ -204,7 +204,7 @@ class Browser:
         Stops at the first redirect leaving the server (the client's callback), at a page that is
         not the consent page, or, with ``decision=None``, at the consent page itself.
         """
-        response = self.http.get(self.live.authorize_endpoint + "?" + urlencode(params), allow_redirects=False, timeout=10)
+        response = self.http.get(self.live.authorize_endpoint + "?" + urlencode(params, doseq=True), allow_redirects=False, timeout=10)
         for _ in range(10):
             if response.is_redirect:
                 location = urljoin(response.url, response.headers["Location"])
