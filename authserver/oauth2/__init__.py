@@ -9,6 +9,7 @@ def init_oauth2(app: Flask) -> None:
     """Register every grant and endpoint on the app: this list is everything the server speaks."""
     from authlib.oauth2.rfc6749.errors import InsecureTransportError
 
+    from authserver.oauth2 import logout_views
     from authserver.oauth2 import views
     from authserver.oauth2.client_auth import PrivateKeyJWT
     from authserver.oauth2.endpoints import IntrospectionEndpoint
@@ -40,4 +41,5 @@ def init_oauth2(app: Flask) -> None:
     # answer in RFC 6749's shape, not a 500.
     app.register_error_handler(InsecureTransportError, lambda error: server.handle_error_response(None, error))
     app.register_blueprint(views.bp)
+    app.register_blueprint(logout_views.bp)
     app.before_request(strict_parameters)

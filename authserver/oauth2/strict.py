@@ -35,8 +35,8 @@ STRICT_ENDPOINTS: dict[str, str] = {
     "oauth2.userinfo": BEARER,
     # RFC 7591: a JSON body, and an initial access token as a bearer token.
     "oauth2.register": BEARER,
-    "accounts.logout_confirm": PAGE,
-    "accounts.logout": PAGE,
+    "logout.confirm": PAGE,
+    "logout.sign_out": PAGE,
 }
 
 # RFC 8707 §2 and RFC 8693 §2.1 let these be repeated: one value per resource or audience.

@@ -20,7 +20,6 @@ from authserver.tokens.keys import JWS_ALGORITHMS
 from authserver.tokens.keys import public_jwks
 
 
-
 @dataclass(frozen=True)
 class LogoutRequest:
     id_token_hint: str | None = None
