@@ -11,14 +11,13 @@ from authserver.accounts import views as accounts_views
 from authserver.accounts.sessions import PageSessionInterface
 from authserver.consent import views as consent_views
 from authserver.db import Database
+from authserver.extensions import csrf
 from authserver.federation import views as federation_views
 from authserver.oauth2 import init_oauth2
 from authserver.outage import register_outage_errors
 from authserver.paths import CLIENT_ENDPOINT_PATHS
 from authserver.paths import USAGE_PATH
 from authserver.request import Request
-from authserver.usage import views as usage_views
-from authserver.extensions import csrf
 from shared.config import Config
 from shared.config import resolve
 from shared.errors import register_json_errors
@@ -57,7 +56,7 @@ def create_app(config: Config | Mapping[str, object] | None = None) -> Flask:
         return True
 
     app.register_blueprint(health_blueprint({"database": database_answers}))
-    for blueprint in (accounts_views.bp, consent_views.bp, federation_views.bp, usage_views.bp):
+    for blueprint in (accounts_views.bp, consent_views.bp, federation_views.bp):
         app.register_blueprint(blueprint)
     init_oauth2(app)
     register_json_errors(app)

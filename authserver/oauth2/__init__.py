@@ -14,6 +14,7 @@ def init_oauth2(app: Flask) -> None:
     from authserver.oauth2.client_auth import PrivateKeyJWT
     from authserver.oauth2.endpoints import IntrospectionEndpoint
     from authserver.oauth2.endpoints import RevocationEndpoint
+    from authserver.oauth2.endpoints import UsageEndpoint
     from authserver.oauth2.grants import AuthorizationCodeGrant
     from authserver.oauth2.grants import ClientCredentialsGrant
     from authserver.oauth2.grants import RefreshTokenGrant
@@ -33,6 +34,7 @@ def init_oauth2(app: Flask) -> None:
     server.register_grant(ClientCredentialsGrant)
     server.register_endpoint(RevocationEndpoint)
     server.register_endpoint(IntrospectionEndpoint)
+    server.register_endpoint(UsageEndpoint)
     server.register_endpoint(UserInfoEndpoint)
     server.register_endpoint(ClientRegistrationEndpoint)
     server.register_endpoint(ClientConfigurationEndpoint)

@@ -1,18 +1,26 @@
-"""Token revocation (RFC 7009) and introspection (RFC 7662), bound to the token services."""
+"""Token revocation (RFC 7009) and introspection (RFC 7662), bound to the token services; and the
+usage report, where resource servers authenticate the same way they do to introspect."""
 
 from __future__ import annotations
 
 from authlib.consts import default_json_headers
 from authlib.oauth2.base import OAuth2Error
+from authlib.oauth2.rfc6749.errors import InvalidClientError
 from authlib.oauth2.rfc6749.errors import InvalidGrantError
+from authlib.oauth2.rfc6749.errors import InvalidRequestError
+from authlib.oauth2.rfc6749.token_endpoint import TokenEndpoint
 from authlib.oauth2.rfc7009 import RevocationEndpoint as _RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint as _IntrospectionEndpoint
+from flask import request as flask_request
 
+from authserver.errors import InvalidInput
+from authserver.extensions import db_session
 from authserver.extensions import get_config
 from authserver.oauth2.grants import ALL_AUTH_METHODS
 from authserver.oauth2.grants import CONFIDENTIAL_AUTH_METHODS
 from authserver.tokens import services as tokens
 from authserver.tokens.services import TokenRecord
+from authserver.usage import services as usage
 
 
 class IntrospectionNotAllowed(OAuth2Error):
@@ -81,3 +89,29 @@ class IntrospectionEndpoint(_IntrospectionEndpoint):
             payload["username"] = user.email
             payload["email"] = user.email
         return payload
+
+
+class UsageEndpoint(TokenEndpoint):
+    """``POST /internal/usage``: a resource server reports metered calls in batches (``authserver.usage``).
+
+    It authenticates as at the introspection endpoint; any other client is refused as not a
+    reporter at all (RFC 6749 §5.2 ``invalid_client``). A batch with one bad record is refused whole.
+    """
+
+    ENDPOINT_NAME = "usage"
+    CLIENT_AUTH_METHODS = CONFIDENTIAL_AUTH_METHODS
+
+    def create_endpoint_response(self, request):
+        client = self.authenticate_endpoint_client(request)
+        if not client.is_resource_server:
+            raise InvalidClientError(description="Only a resource server may report usage.", status_code=401)
+        try:
+            body = flask_request.get_json(silent=True)
+        except RecursionError:  # arrays nested thousands deep
+            body = None
+        try:
+            stored = usage.store(body.get("records") if isinstance(body, dict) else None)
+        except InvalidInput as exc:
+            db_session().rollback()
+            raise InvalidRequestError(str(exc)) from None
+        return 202, {"stored": stored}, default_json_headers

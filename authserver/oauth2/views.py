@@ -80,6 +80,12 @@ def client_configuration(client_id: str):
     return get_server().create_endpoint_response("client_configuration")
 
 
+@bp.post(paths.USAGE_PATH)
+@csrf.exempt
+def usage():
+    return get_server().create_endpoint_response("usage")
+
+
 @bp.get(paths.JWKS_PATH)
 def jwks():
     return jsonify(public_jwks())

@@ -11,27 +11,17 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
 
 from authserver.clients.models import Client
-from authserver.clients.services import find_enabled_client
 from authserver.db import utcnow
 from authserver.errors import InvalidInput
 from authserver.errors import NotFound
 from authserver.extensions import db_session
 from authserver.usage.models import UsageRecord
-from shared.security import matches_digest
 
 MAX_BATCH = 1000
 # Record member: (column, longest, may be absent).
 _STRINGS = {"id": ("record_id", 64, True), "client_id": ("client_id", 64, False),
             "user_sub": ("user_sub", 64, True), "endpoint": ("endpoint", 64, False), "model": ("model", 128, True)}
 _INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
-
-
-def authenticate_reporter(client_id: str | None, secret: str | None) -> Client | None:
-    """The enabled resource-server client these credentials prove, or None."""
-    client = find_enabled_client(client_id) if secret else None
-    if client is None or not client.is_resource_server:
-        return None
-    return client if matches_digest(secret, client.client_secret_digest) else None
 
 
 def _record(entry) -> dict:

@@ -51,8 +51,9 @@ def test_only_enabled_resource_servers_with_the_right_secret_may_report(auth_app
         response = post(auth_app, auth, {"records": [RECORD]})
         assert response.status_code == 401 and response.json["error"] == "invalid_client"
     with auth_app.app_context():
-        disable_client(resource_id)
-    assert post(auth_app, clients["resource"], {"records": [RECORD]}).status_code == 401
+        disabled = register_client(name="Old RS", resource_server=True)
+        disable_client(disabled.client.client_id)
+    assert post(auth_app, (disabled.client.client_id, disabled.client_secret), {"records": [RECORD]}).status_code == 401
     assert stored(auth_app) == 0
 
 
