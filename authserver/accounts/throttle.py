@@ -8,7 +8,10 @@ addresses from trying more than a handful against one person.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
+from authserver.accounts.models import User
+from authserver.accounts.services import authenticate
 from authserver.audit.services import record
 from authserver.extensions import db_session
 from authserver.state.services import security_store
@@ -37,6 +40,29 @@ def is_blocked(ip: str | None, email: str) -> bool:
 
 
 THROTTLED = "Too many failed attempts. Wait a few minutes and try again."
+
+
+@dataclass(frozen=True)
+class PasswordAttempt:
+    user: User | None
+    throttled: bool = False
+
+
+def attempt_password(ip: str | None, email: str, password: str | None, user_id: int | None = None) -> PasswordAttempt:
+    """The one password step of every form that takes a password (sign-in, linking an upstream identity).
+
+    Refused unchecked while the address or the account has too many recent failures; otherwise a
+    failure counts against both and a success clears the account's count. ``password`` None: the
+    form itself was invalid, a failure. ``user_id``: the password must prove that very account.
+    """
+    if refused(ip, email):
+        return PasswordAttempt(None, throttled=True)
+    user = authenticate(email, password) if password is not None else None
+    if user is None or (user_id is not None and user.id != user_id):
+        count_failure(ip, email)
+        return PasswordAttempt(None)
+    clear(email)
+    return PasswordAttempt(user)
 
 
 def refused(ip: str | None, email: str) -> bool:

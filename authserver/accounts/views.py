@@ -11,7 +11,6 @@ from flask_wtf.csrf import CSRFError
 from authserver.accounts import throttle
 from authserver.accounts.forms import LoginForm
 from authserver.accounts.redirects import safe_next
-from authserver.accounts.services import authenticate
 from authserver.accounts.sessions import current_user
 from authserver.accounts.sessions import login_user
 from authserver.errorpages import csrf_error
@@ -39,15 +38,11 @@ def login():
     error = None
     status = 200
     if request.method == "POST":
-        email = form.email.data or ""
-        if throttle.refused(request.remote_addr, email):
-            error, status = throttle.THROTTLED, 429
-        elif form.validate_on_submit() and (user := authenticate(email, form.password.data)) is not None:
-            throttle.clear(email)
-            login_user(user)
+        password = form.password.data if form.validate_on_submit() else None
+        attempt = throttle.attempt_password(request.remote_addr, form.email.data or "", password)
+        if attempt.user is not None:
+            login_user(attempt.user)
             return redirect(next_url, code=303)
-        else:
-            throttle.count_failure(request.remote_addr, email)
-            error, status = BAD_CREDENTIALS, 401
+        error, status = (throttle.THROTTLED, 429) if attempt.throttled else (BAD_CREDENTIALS, 401)
         form.password.data = ""
     return render_template("accounts/login.html", form=form, error=error, next_url=next_url, user=current_user()), status

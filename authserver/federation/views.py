@@ -23,7 +23,6 @@ from flask import url_for
 
 from authserver.accounts import throttle
 from authserver.accounts.redirects import safe_next
-from authserver.accounts.services import authenticate
 from authserver.accounts.sessions import current_user
 from authserver.accounts.sessions import login_required
 from authserver.accounts.sessions import login_url
@@ -206,13 +205,14 @@ def confirm_link():
     error, status = None, 200
     if request.method == "POST":
         email = pending["email"]
-        if throttle.refused(request.remote_addr, email):
+        attempt = throttle.attempt_password(request.remote_addr, email, request.form.get("password", "")[:1024],
+                                            user_id=pending["user_id"])
+        if attempt.throttled:
             error, status = throttle.THROTTLED, 429
-        elif (user := authenticate(email, request.form.get("password", "")[:1024])) is None or user.id != pending["user_id"]:
-            throttle.count_failure(request.remote_addr, email)
+        elif attempt.user is None:
             error, status = "That password doesn't match this account.", 401
         else:
-            throttle.clear(email)
+            user = attempt.user
             upstream = UpstreamUser(pending["subject"], email, pending["email_verified"], pending["name"])
             outcome = identities.link(user, provider, upstream)
             if outcome.kind == identities.LINKED_ELSEWHERE:
