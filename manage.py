@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 import click
@@ -20,12 +21,17 @@ cli = build_cli()
 @click.option("--port", type=int, default=None, help="5000 for auth, 5001 for resource.")
 def serve(app_name: str, host: str, port: int | None) -> None:
     """Run an app on the development server (use gunicorn in production)."""
+    port = port or (5000 if app_name == "auth" else 5001)
+    overrides = {}
     if app_name == "auth":
         from authserver import create_app
     else:
         from resource import create_app
-    app = create_app()
-    app.run(host=host, port=port or (5000 if app_name == "auth" else 5001), threaded=True)
+        if not os.environ.get("RESOURCE_URL") and host not in ("0.0.0.0", "::"):
+            # RESOURCE_URL defaults to the resource server's base URL: here, the address it listens on.
+            overrides["resource_url"] = f"http://{f'[{host}]' if ':' in host else host}:{port}"
+    app = create_app(overrides)
+    app.run(host=host, port=port, threaded=True)
 
 
 def main(argv: list[str] | None = None) -> int:

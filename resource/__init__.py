@@ -42,6 +42,8 @@ def create_app(config: Config | Mapping[str, object] | None = None) -> Flask:
     from resource.apis import embeddings
     from resource.apis import me
     from resource.apis import models
+    from resource import metadata
+    from resource.mcp import views as mcp
     from resource.errors import ApiError
     from resource.state import ResourceState
 
@@ -53,7 +55,7 @@ def create_app(config: Config | Mapping[str, object] | None = None) -> Flask:
     app.extensions["resource.config"] = cfg
     app.extensions["resource"] = state
     app.register_blueprint(health_blueprint(state.readiness_checks()))
-    for api in (models, embeddings, chat, me):
+    for api in (models, embeddings, chat, me, metadata, mcp):
         app.register_blueprint(api.bp)
     register_json_errors(app, render=lambda status, name, description: ApiError(
         status, description, type_="invalid_request_error" if status < 500 else "server_error", code=name

@@ -1,8 +1,11 @@
 """Bearer-token validation: the first step of every protected request, and only that.
 
-``require_scope`` takes the token from the Authorization header (RFC 6750 §2.1), has the app's
-introspector (``resource.introspection``) validate it and checks its scopes; rate limits are the
-next step (``resource.limits.rate_limited``), never part of this one.
+``authenticate`` takes the token from the Authorization header (RFC 6750 §2.1), has the app's
+introspector (``resource.introspection``) validate it and checks that it was minted for this
+resource server (RFC 8707 audience); ``require_scope`` adds the scope check. /v1/* and /mcp both
+go through ``authenticate``; rate limits are the next step (``resource.limits.rate_limited``).
+Every 401 and 403 names the protected resource metadata (RFC 9728 §5.1), so a client that knows
+only a URL here can find the authorization server.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from flask import g
 from flask import request
 
 from resource.errors import ApiError
+from shared.resources import canonical_resource
 
 # RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
 _B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
@@ -31,6 +35,8 @@ class TokenInfo:
     scopes: frozenset[str]
     exp: int | None
     claims: dict
+    # RFC 8707: the resource servers the token is for (canonical), None when it names none.
+    audience: tuple[str, ...] | None = None
     # What other parts work out from the token once per introspection answer, not once per request
     # (the limiter's subjects): an answer is cached as one TokenInfo, reused by every call.
     derived: dict = field(default_factory=dict, compare=False, repr=False)
@@ -47,21 +53,50 @@ class TokenInfo:
             scopes=frozenset(scope.split()) if isinstance(scope, str) else frozenset(),
             exp=exp if isinstance(exp, int) and not isinstance(exp, bool) else None,
             claims=claims,
+            audience=_audience(claims.get("aud")),
         )
+
+    def is_for(self, resource_url: str) -> bool:
+        """RFC 8707: a token with an audience is good only at the resource servers it names; one
+        without (no resource asked for, no default configured) at every resource server."""
+        return self.audience is None or resource_url in self.audience
 
 
 def _string(value) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _invalid_token(description: str) -> ApiError:
-    return ApiError(
-        401, description, code="invalid_token",
-        headers={"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{description}"'},
-    )
+def _audience(aud) -> tuple[str, ...] | None:
+    """RFC 7662 §2.2 ``aud``: a string or an array of strings. A value that is no resource
+    identifier matches nothing (an empty tuple refuses the token everywhere)."""
+    if aud is None:
+        return None
+    values = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
+    return tuple(canonical for value in values if (canonical := canonical_resource(value)) is not None)
 
 
-def bearer_token() -> str:
+def challenge(error: str | None = None, description: str | None = None, scope: str | None = None) -> str:
+    """A ``WWW-Authenticate: Bearer`` value (RFC 6750 §3) naming the resource metadata (RFC 9728 §5.1)."""
+    params = [f'{name}="{value}"' for name, value in
+              (("error", error), ("error_description", description), ("scope", scope)) if value]
+    params.append(f'resource_metadata="{current_app.extensions["resource"].metadata_url}"')
+    return "Bearer " + ", ".join(params)
+
+
+def _invalid_token(description: str, scopes: tuple[str, ...] = ()) -> ApiError:
+    """401; ``scopes`` tells a client without a token what to ask for (MCP authorization, scope selection)."""
+    return ApiError(401, description, code="invalid_token",
+                    headers={"WWW-Authenticate": challenge("invalid_token", description, " ".join(scopes))})
+
+
+def insufficient_scope(scopes: tuple[str, ...]) -> ApiError:
+    """403 naming the scopes to ask for (RFC 6750 §3.1; MCP's step-up authorization)."""
+    needed = " ".join(scopes)
+    return ApiError(403, f"This access token lacks the scope {needed!r}.", code="insufficient_scope",
+                    headers={"WWW-Authenticate": challenge("insufficient_scope", scope=needed)})
+
+
+def bearer_token(scopes: tuple[str, ...] = ()) -> str:
     """The access token from the Authorization header, the only place we accept it (RFC 6750 §2.1).
 
     RFC 6750 §2.2/2.3 allow form and query tokens, but query tokens leak into logs and
@@ -76,19 +111,36 @@ def bearer_token() -> str:
         raise ApiError(
             400, "Send the access token in the Authorization header, not in the URL or body.",
             code="invalid_request", param="access_token",
-            headers={"WWW-Authenticate": 'Bearer error="invalid_request"'},
+            headers={"WWW-Authenticate": challenge("invalid_request")},
         )
     scheme, _, token = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
-        raise _invalid_token("No bearer access token was provided.")
+        raise _invalid_token("No bearer access token was provided.", scopes)
     if len(token) > MAX_TOKEN_LENGTH or not _B64TOKEN.fullmatch(token):
-        raise _invalid_token("The access token is malformed.")
+        raise _invalid_token("The access token is malformed.", scopes)
     return token
 
 
+def authenticate(scopes: tuple[str, ...] = ()) -> TokenInfo:
+    """The request's access token, valid and minted for this resource server; also ``g.token``.
+
+    ``scopes``: what a 401 suggests asking for. A token for another resource is refused as
+    invalid (RFC 8707, MCP's "no token passthrough"): it was never meant to be spent here.
+    """
+    resources = current_app.extensions["resource"]
+    info = resources.introspector.validate(bearer_token(scopes))
+    if info is None:
+        raise _invalid_token("The access token is invalid, expired or revoked.", scopes)
+    if not info.is_for(resources.resource_url):
+        raise _invalid_token("The access token was issued for another resource.", scopes)
+    g.token = info
+    return info
+
+
 def require_scope(*scopes: str):
-    """Require a valid bearer token holding every scope named (none: any valid token).
+    """Require a valid bearer token for this resource server holding every scope named (none: any
+    valid token).
 
     The validated token is ``g.token`` and the scopes asked for ``g.required_scopes``, for the steps
     after this one (rate limits, metering).
@@ -97,19 +149,10 @@ def require_scope(*scopes: str):
     def decorator(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
-            # The app's state and the request's ``g`` themselves, not their proxies (~0.7 us a lookup).
-            resources, ctx = current_app.extensions["resource"], g._get_current_object()
-            info = resources.introspector.validate(bearer_token())
-            if info is None:
-                raise _invalid_token("The access token is invalid, expired or revoked.")
-            ctx.token = info
+            info = authenticate(scopes)
             if not info.scopes.issuperset(scopes):
-                needed = " ".join(scopes)
-                raise ApiError(
-                    403, f"This access token lacks the scope {needed!r}.", code="insufficient_scope",
-                    headers={"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{needed}"'},
-                )
-            ctx.required_scopes = scopes
+                raise insufficient_scope(scopes)
+            g.required_scopes = scopes
             return view(*args, **kwargs)
 
         return wrapper

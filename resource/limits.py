@@ -50,17 +50,22 @@ BLOCK_SHARE = 32
 
 
 def rate_limited(view):
-    """The step after ``resource.auth.require_scope``: count the call against its client's and user's
-    limits (429 past one); the X-RateLimit-* headers go on the response (``create_app``)."""
+    """The step after ``resource.auth.require_scope``: ``count_call``, then the view."""
 
     @wraps(view)
     def wrapper(*args, **kwargs):
-        ctx = g._get_current_object()
-        limiter = current_app.extensions["resource"].limiter
-        ctx.rate_limit_headers = limiter.enforce(ctx.token, ctx.required_scopes)
+        count_call()
         return view(*args, **kwargs)
 
     return wrapper
+
+
+def count_call() -> None:
+    """Count the call of ``g.token`` needing ``g.required_scopes`` against its client's and user's
+    limits (429 past one); the X-RateLimit-* headers go on the response (``create_app``)."""
+    ctx = g._get_current_object()
+    limiter = current_app.extensions["resource"].limiter
+    ctx.rate_limit_headers = limiter.enforce(ctx.token, ctx.required_scopes)
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,14 @@ from resource.backends import build_backends
 from resource.http import pooled_session
 from resource.limits import Limiter
 from resource.metering import Meter
+from resource.paths import METADATA_PATH
 from shared.cache import make_cache
 from shared.config import Config
 
 CACHE_PREFIX = "resource:"
+# RESOURCE_URL when unset: where ``make run`` serves the resource server (``serve resource`` sets
+# the address it listens on instead).
+DEFAULT_RESOURCE_URL = "http://127.0.0.1:5001"
 
 
 @dataclass
@@ -29,14 +33,18 @@ class ResourceState:
     meter: Meter
     chat: ChatBackend
     embeddings: EmbeddingsBackend
+    # RFC 8707 / RFC 9728: this server's resource identifier, and where its metadata document is.
+    resource_url: str
+    metadata_url: str
 
     @classmethod
     def build(cls, cfg: Config) -> ResourceState:
         cache = make_cache(cfg.redis_url, CACHE_PREFIX)
         http = pooled_session()
         chat, embeddings = build_backends(cfg, http)
+        resource_url = cfg.resource_url or DEFAULT_RESOURCE_URL
         return cls(cfg, cache, http, Introspector(cfg, cache), Limiter(cfg, cache), Meter(cfg),
-                   chat, embeddings)
+                   chat, embeddings, resource_url, resource_url + METADATA_PATH)
 
     def readiness_checks(self) -> dict:
         checks = {"authorization_server": self.introspector.ready}

@@ -90,11 +90,11 @@ def create_chat_completion():
     if body.get("stream"):
         return _stream(backend, body)
     completion = backend.complete(body)
-    account("chat.completions", body["model"], *_token_counts(completion.get("usage")))
+    account("chat.completions", body["model"], *token_counts(completion.get("usage")))
     return json_response(completion)
 
 
-def _token_counts(usage) -> tuple[int, int]:
+def token_counts(usage) -> tuple[int, int]:
     """Prompt and completion tokens of a backend's ``usage`` object; what is not a count counts 0."""
     usage = usage if isinstance(usage, dict) else {}
     counts = (usage.get("prompt_tokens"), usage.get("completion_tokens"))
@@ -125,7 +125,7 @@ def _stream(backend, body: dict) -> Response:
         finally:
             # A client that hangs up mid-stream must not keep the upstream connection open.
             getattr(events, "close", lambda: None)()
-            account("chat.completions", body["model"], *_token_counts(usage),
+            account("chat.completions", body["model"], *token_counts(usage),
                     info=info, resources=resources, scopes=scopes)
 
     return Response(generate(), mimetype="text/event-stream",

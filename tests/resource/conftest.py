@@ -74,12 +74,14 @@ def start_resource(tmp_path):
     started = []
 
     def start(issuer: str, client_id: str = RS_ID, client_secret: str = RS_SECRET, **overrides) -> LiveServer:
+        server = LiveServer()
+        # RESOURCE_URL is the server's base URL unless a test names another.
+        overrides.setdefault("resource_url", server.url)
         config = Config.from_env(
             environ={}, instance_path=tmp_path / "resource-instance", secret_key="unused",
             resource_issuer=issuer, resource_client_id=client_id, resource_client_secret=client_secret,
             testing=True, **overrides,
         )
-        server = LiveServer()
         server.start(create_app(config))
         started.append(server)
         return server

@@ -21,6 +21,8 @@ def test_missing_token_is_401_invalid_token_in_openai_shape(resource):
     response = get(resource)
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"].startswith('Bearer error="invalid_token"')
+    # RFC 9728 §5.1: where a client that has no token yet learns how to get one.
+    assert f'resource_metadata="{resource.url}/.well-known/oauth-protected-resource"' in response.headers["WWW-Authenticate"]
     error = response.json()["error"]
     assert set(error) >= {"message", "type", "code"} and error["code"] == "invalid_token"
 
@@ -37,7 +39,8 @@ def test_token_in_query_or_form_is_refused_rfc6750_invalid_request(resource, fak
     in_form = requests.post(resource.url + "/v1/chat/completions", data={"access_token": token}, timeout=10)
     for response in (in_query, in_form):
         assert response.status_code == 400
-        assert response.headers["WWW-Authenticate"] == 'Bearer error="invalid_request"'
+        assert response.headers["WWW-Authenticate"] == \
+            f'Bearer error="invalid_request", resource_metadata="{resource.url}/.well-known/oauth-protected-resource"'
         assert response.json()["error"]["code"] == "invalid_request"
     assert fake_as.introspections == 0
 
@@ -94,7 +97,8 @@ def test_insufficient_scope_is_403_naming_the_scope(resource, fake_as):
     response = requests.post(resource.url + "/v1/chat/completions", json={}, timeout=10,
                              headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 403
-    assert response.headers["WWW-Authenticate"] == 'Bearer error="insufficient_scope", scope="chat:create"'
+    assert response.headers["WWW-Authenticate"] == ('Bearer error="insufficient_scope", scope="chat:create", '
+                                                    f'resource_metadata="{resource.url}/.well-known/oauth-protected-resource"')
     assert response.json()["error"]["code"] == "insufficient_scope"
 
 
@@ -182,3 +186,32 @@ def test_an_answer_nested_too_deep_to_parse_is_503_not_500(resource, fake_as):
     fake_as.tokens["deep"] = "[" * 100_000 + "]" * 100_000
     response = get(resource, token="deep")
     assert response.status_code == 503 and response.json()["error"]["type"] == "server_error"
+
+
+def test_a_401_names_the_scope_the_call_needs(resource):
+    response = requests.post(resource.url + "/v1/chat/completions", json={}, timeout=10)
+    assert response.status_code == 401
+    assert 'scope="chat:create"' in response.headers["WWW-Authenticate"]
+
+
+def test_audience_rfc8707_only_tokens_for_this_resource_or_for_none(resource, fake_as):
+    """RESOURCE_URL is the server's base URL here (tests/resource/conftest.py)."""
+    here = resource.url
+    accepted = {
+        "no-audience": fake_as.grant("no-audience", "models:read"),
+        "ours": fake_as.grant("ours", "models:read", aud=[here + "/", "https://other.example"]),
+        "ours-as-string": fake_as.grant("ours-as-string", "models:read", aud=here),
+    }
+    refused = {
+        "another": fake_as.grant("another", "models:read", aud=["https://other.example"]),
+        "a-path-below": fake_as.grant("a-path-below", "models:read", aud=here + "/mcp"),
+        "empty": fake_as.grant("empty", "models:read", aud=[]),
+        "not-a-uri": fake_as.grant("not-a-uri", "models:read", aud=[17]),
+    }
+    for name, token in accepted.items():
+        assert get(resource, "/v1/models", token).status_code == 200, name
+    for name, token in refused.items():
+        response = get(resource, "/v1/models", token)
+        assert response.status_code == 401, name
+        assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
+        assert response.json()["error"]["code"] == "invalid_token"
