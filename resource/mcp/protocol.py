@@ -41,7 +41,8 @@ class ProtocolError(Exception):
         self.status = status
 
     def response(self):
-        return json_response(_dump(self.error), self.status)
+        # JSON-RPC 2.0 §5: ``"id": null`` when the request's id could not be read; never left out.
+        return json_response({**_dump(self.error), "id": self.error.id}, self.status)
 
 
 def parse(body: bytes):

@@ -180,3 +180,25 @@ def test_disabled_client_tokens_stop_working(stack):
         assert time.monotonic() - disabled_at < 2.5, "disabled client's token still accepted"
         time.sleep(0.05)
     assert stack.get("/v1/models", token).status_code == 401
+
+
+def test_a_token_minted_for_another_resource_is_refused_at_v1_and_mcp(stack):
+    """RFC 8707 end to end: the audience the authorization server stores is what the resource
+    server checks (its RESOURCE_URL is its base URL here)."""
+    here, elsewhere = stack.resource.url, "https://other.example"
+    for name, url in (("This API", here), ("Another API", elsewhere)):
+        stack.auth.client(redirect_uri=None, name=name, resource_server=True, resource_url=url)
+
+    def token_for(resource: str) -> str:
+        response = requests.post(stack.auth.token_endpoint, auth=(stack.partner.client_id, stack.partner.client_secret),
+                                 data={"grant_type": "client_credentials", "resource": resource}, timeout=10)
+        assert response.status_code == 200, response.text
+        return response.json()["access_token"]
+
+    tools_list = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+    ours, theirs = token_for(here + "/"), token_for(elsewhere)
+    assert stack.get("/v1/models", ours).status_code == 200
+    assert stack.post("/mcp", ours, tools_list).status_code == 200
+    for refused in (stack.get("/v1/models", theirs), stack.post("/mcp", theirs, tools_list)):
+        assert refused.status_code == 401
+        assert refused.headers["WWW-Authenticate"].startswith('Bearer error="invalid_token"')
