@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
-
-from authserver.db import make_engine
+from authserver.database import make_engine
 from authserver.models import Base
 from shared.config import Config
 

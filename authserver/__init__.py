@@ -10,7 +10,7 @@ from sqlalchemy import text
 from authserver.accounts import views as accounts_views
 from authserver.accounts.sessions import PageSessionInterface
 from authserver.consent import views as consent_views
-from authserver.db import Database
+from authserver.database import Database
 from authserver.extensions import csrf
 from authserver.federation import views as federation_views
 from authserver.oauth2 import init_oauth2

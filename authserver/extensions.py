@@ -11,7 +11,7 @@ from flask import request
 from flask_wtf.csrf import CSRFProtect as _CSRFProtect
 from sqlalchemy.orm import Session
 
-from authserver.db import Database
+from authserver.database import Database
 from shared.config import Config
 
 

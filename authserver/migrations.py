@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from authserver.db import make_engine
+from alembic import command
+from authserver.database import make_engine
 from shared.config import PROJECT_ROOT
 
 

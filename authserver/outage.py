@@ -3,7 +3,7 @@
 Every endpoint answers 503 with ``Retry-After`` in RFC 6749 §5.2's shape
 (``temporarily_unavailable``, the error code RFC 6749 §4.1.2.1 names for an overloaded or
 unavailable server) while the database is stopped, unreachable or too slow
-(``authserver.db``'s connect, statement and pool timeouts bound the wait), or while Redis is away
+(``authserver.database``'s connect, statement and pool timeouts bound the wait), or while Redis is away
 for state that must not fail open (a client assertion's replay check, authserver/state). Pooled connections are
 checked before use, so once the database is back the next request succeeds: no restart needed.
 """

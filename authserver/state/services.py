@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
 
-from authserver.db import Database
+from authserver.database import Database
 from authserver.extensions import get_config
 from authserver.extensions import get_db
 from authserver.state.models import KEY_LENGTH

@@ -12,19 +12,19 @@ from tests.support.oauth import token_request
 
 
 class StatementLog(logging.Handler):
-    """Statements run through the session (engine events) and directly (the authserver.db log)."""
+    """Statements run through the session (engine events) and directly (the authserver.direct log)."""
 
     def __init__(self, engine):
         super().__init__(logging.DEBUG)
         self.statements: list[str] = []
         event.listen(engine, "before_cursor_execute", self._record)
-        direct = logging.getLogger("authserver.db")
+        direct = logging.getLogger("authserver.direct")
         self._level = direct.level
         direct.setLevel(logging.DEBUG)
         direct.addHandler(self)
 
     def close(self) -> None:
-        direct = logging.getLogger("authserver.db")
+        direct = logging.getLogger("authserver.direct")
         direct.removeHandler(self)
         direct.setLevel(self._level)
         super().close()
