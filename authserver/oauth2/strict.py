@@ -20,6 +20,7 @@ from authserver.errorpages import html_error
 from authserver.errorpages import page_headers
 from authserver.oauth2 import authorize
 from authserver.oauth2.server import get_server
+from authserver.scopes.policy import SCOPE_TOKEN
 
 # How an endpoint answers a refused request.
 CLIENT = "client"  # a client authenticating at a back-channel endpoint: RFC 6749 §5.2 JSON
@@ -43,8 +44,7 @@ STRICT_ENDPOINTS: dict[str, str] = {
 REPEATABLE = frozenset({"resource", "audience"})
 # Each is a way for a client to prove who it is (RFC 6749 §2.3.1, RFC 7523 §2.2).
 BODY_CLIENT_CREDENTIALS = ("client_secret", "client_assertion")
-SCOPE_TOKEN = r"[\x21\x23-\x5b\x5d-\x7e]+"
-SCOPE_SYNTAX = re.compile(rf"{SCOPE_TOKEN}(?: {SCOPE_TOKEN})*")
+SCOPE_SYNTAX = re.compile(rf"{SCOPE_TOKEN.pattern}(?: {SCOPE_TOKEN.pattern})*")
 # What an error description may carry (RFC 6749 §5.2), less the quote we put around a name.
 PRINTABLE_NAME = re.compile(r"[\x20\x21\x23-\x26\x28-\x5b\x5d-\x7e]{1,64}")
 
