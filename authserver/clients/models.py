@@ -16,7 +16,8 @@ class Client(Base):
     __tablename__ = "clients"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    client_id: Mapped[str] = mapped_column(String(64), unique=True)
+    # Issued ids are 24 characters; a client named by its metadata document has its URL as id.
+    client_id: Mapped[str] = mapped_column(String(255), unique=True)
     # SHA-256 of a 256-bit server-generated secret; None for public clients.
     client_secret_digest: Mapped[str | None] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))

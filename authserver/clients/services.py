@@ -171,7 +171,7 @@ def get_client(client_id: str) -> Client:
 
 def could_be_client_id(value: str | None) -> bool:
     """False for what we could never have issued: not worth a query (a NUL byte fails one on PostgreSQL)."""
-    return bool(value) and len(value) <= 64 and value.isascii() and value.isprintable()
+    return bool(value) and len(value) <= 255 and value.isascii() and value.isprintable()
 
 
 def find_client(client_id: str | None) -> Client | None:

@@ -47,6 +47,8 @@ def server_metadata(server: AuthorizationServer) -> dict:
         "introspection_endpoint": issuer + INTROSPECT_PATH,
         "end_session_endpoint": issuer + END_SESSION_PATH,
         "registration_endpoint": issuer + REGISTER_PATH,
+        # draft-ietf-oauth-client-id-metadata-document: an https URL may be the client_id.
+        "client_id_metadata_document_supported": True,
         "scopes_supported": [scope.name for scope in list_scopes()],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],

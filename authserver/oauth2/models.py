@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from authlib.oauth2.rfc6749 import ClientMixin
 from authlib.oidc.core import AuthorizationCodeMixin
@@ -17,6 +19,7 @@ from authserver.clients.models import Client
 from authserver.clients.redirects import redirect_uri_matches
 from authserver.clients.services import could_be_client_id
 from authserver.clients.services import find_enabled_client
+from authserver.registration.fetch import is_document_url
 from authserver.scopes.policy import authorization_scope
 from authserver.tokens.models import AuthorizationCode
 from authserver.tokens.models import Token
@@ -41,6 +44,8 @@ class OAuthClient(ClientMixin):
     client_uri: str | None
     policy_uri: str | None
     jwks: dict | None = None
+    # A client named by its metadata document: its redirect URIs match exactly, loopback ones too.
+    from_document: bool = False
     client_metadata = {}
 
     @classmethod
@@ -59,7 +64,13 @@ class OAuthClient(ClientMixin):
             client_uri=row.client_uri,
             policy_uri=row.policy_uri,
             jwks=row.jwks,
+            from_document=is_document_url(row.client_id),
         )
+
+    @property
+    def document_host(self) -> str | None:
+        """The host serving the client's metadata document: who vouches for what the page shows."""
+        return urlsplit(self.client_id).hostname if self.from_document else None
 
     @property
     def is_public(self) -> bool:
@@ -77,6 +88,8 @@ class OAuthClient(ClientMixin):
         return authorization_scope(self.scopes, scope)
 
     def check_redirect_uri(self, redirect_uri: str) -> bool:
+        if self.from_document:
+            return redirect_uri in self.redirect_uris
         return redirect_uri_matches(list(self.redirect_uris), redirect_uri)
 
     def check_client_secret(self, client_secret: str) -> bool:
@@ -106,14 +119,15 @@ class ClientCache:
         self._entries: dict[str, tuple[float, OAuthClient | None]] = {}
         self._lock = threading.Lock()
 
-    def get(self, client_id: str | None) -> OAuthClient | None:
+    def get(self, client_id: str | None, load: Callable[[str], Client | None] = find_enabled_client) -> OAuthClient | None:
+        """``load`` finds the enabled row; what it raises is not cached."""
         if not could_be_client_id(client_id):
             return None
         now = time.monotonic()
         entry = self._entries.get(client_id)
         if entry is not None and entry[0] > now:
             return entry[1]
-        row = find_enabled_client(client_id)
+        row = load(client_id)
         client = OAuthClient.from_row(row) if row is not None else None
         with self._lock:
             if len(self._entries) >= self.max_entries:

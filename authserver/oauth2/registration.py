@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from authlib.consts import default_json_headers
 from authlib.oauth2.base import OAuth2Error
-from authlib.oauth2.base import invalid_error_characters
 from authlib.oauth2.rfc6749 import JsonPayload
 from authlib.oauth2.rfc6749 import JsonRequest
 from authlib.oauth2.rfc6750 import InvalidTokenError
@@ -14,6 +13,7 @@ from authlib.oauth2.rfc7592 import ClientConfigurationEndpoint as _ClientConfigu
 from flask import request as flask_request
 
 from authserver.extensions import get_config
+from authserver.oauth2.errors import printable
 from authserver.oauth2.models import OAuthClient
 from authserver.paths import REGISTER_PATH
 from authserver.registration import services as registration
@@ -25,7 +25,7 @@ class RegistrationError(OAuth2Error):
     """An RFC 7591 §3.2.2 error whose code the services chose."""
 
     def __init__(self, error: str, description: str):
-        super().__init__(_printable(description), error=error, status_code=400)
+        super().__init__(printable(description), error=error, status_code=400)
 
 
 class TooManyRegistrations(OAuth2Error):
@@ -34,12 +34,6 @@ class TooManyRegistrations(OAuth2Error):
 
     def get_headers(self):
         return [*super().get_headers(), ("Retry-After", str(registration.OPEN_REGISTRATION_WINDOW))]
-
-
-def _printable(description: str) -> str:
-    """RFC 6749 §5.2 allows only some ASCII in error_description; the caller's input may be anything."""
-    bad = set(invalid_error_characters(description))
-    return "".join("?" if char in bad else char for char in description)
 
 
 def bearer_token(request) -> str | None:
@@ -72,13 +66,9 @@ def json_request() -> JsonRequest:
     return json_request
 
 
-def supported_grant_types(server) -> tuple[str, ...]:
-    return tuple(grant_cls.GRANT_TYPE for grant_cls, _extensions in server._token_grants)
-
-
 def check_metadata(server, data, public_only: bool):
     try:
-        return parse_metadata(data, Trust(public_only=public_only, grant_types=supported_grant_types(server)))
+        return parse_metadata(data, Trust(public_only=public_only, grant_types=server.grant_types()))
     except MetadataError as error:
         raise RegistrationError(error.error, str(error)) from None
 

@@ -17,9 +17,14 @@ from flask import Response
 from flask import current_app
 from flask import request as flask_request
 
+from authserver.clients.models import Client
 from authserver.clients.services import resource_urls
+from authserver.oauth2.errors import printable
 from authserver.oauth2.models import ClientCache
 from authserver.oauth2.models import OAuthClient
+from authserver.registration.documents import document_client
+from authserver.registration.fetch import DocumentRefused
+from authserver.registration.fetch import is_document_url
 from authserver.scopes.catalog import ScopeCache
 from shared.cache import TimedValue
 from shared.config import Config
@@ -77,8 +82,23 @@ class AuthorizationServer(_AuthorizationServer):
         self.register_token_generator("default", self.generate_bearer_token)
 
     def query_client(self, client_id: str) -> OAuthClient | None:
-        """Disabled and unknown clients look the same: absent."""
+        """Disabled and unknown clients look the same: absent. A client_id that is a URL names a
+        client ID metadata document, fetched when it is not fresh (authserver.registration.documents)."""
+        if is_document_url(client_id):
+            return self.clients.get(client_id, self._document_client)
         return self.clients.get(client_id)
+
+    def grant_types(self) -> tuple[str, ...]:
+        """The grant types registered on this server, as RFC 8414 names them."""
+        return tuple(grant_cls.GRANT_TYPE for grant_cls, _extensions in self._token_grants)
+
+    def _document_client(self, url: str) -> Client:
+        try:
+            return document_client(url, self.grant_types())
+        except DocumentRefused as refused:
+            raise InvalidClientError(
+                description=printable(f"The client's metadata document cannot be used: {refused}."), status_code=401,
+            ) from None
 
     def get_token_grant(self, request):
         if not request.payload.grant_type:

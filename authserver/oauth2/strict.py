@@ -36,6 +36,8 @@ STRICT_ENDPOINTS: dict[str, str] = {
     "oauth2.userinfo": BEARER,
     # RFC 7591: a JSON body, and an initial access token as a bearer token.
     "oauth2.register": BEARER,
+    # RFC 7592: the registration access token, as a bearer token.
+    "oauth2.client_configuration": BEARER,
     "logout.confirm": PAGE,
     "logout.sign_out": PAGE,
 }

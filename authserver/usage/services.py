@@ -19,7 +19,7 @@ from authserver.usage.models import UsageRecord
 
 MAX_BATCH = 1000
 # Record member: (column, longest, may be absent).
-_STRINGS = {"id": ("record_id", 64, True), "client_id": ("client_id", 64, False),
+_STRINGS = {"id": ("record_id", 64, True), "client_id": ("client_id", 255, False),
             "user_sub": ("user_sub", 64, True), "endpoint": ("endpoint", 64, False), "model": ("model", 128, True)}
 _INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
