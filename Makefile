@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# The resource server's resource identifier in `make run` (RFC 8707): the demo's tokens are for it.
+RESOURCE_URL ?= http://127.0.0.1:5001
 
 .PHONY: run test bench install system-deps lint
 
@@ -19,8 +21,8 @@ system-deps:
 
 run: install
 	$(PY) manage.py db upgrade
-	$(PY) manage.py demo --env-file instance/demo.env
-	@sh scripts/run-dev.sh
+	$(PY) manage.py demo --env-file instance/demo.env --resource-url $(RESOURCE_URL)
+	@RESOURCE_URL=$(RESOURCE_URL) sh scripts/run-dev.sh
 
 lint: install
 	$(VENV)/bin/lint-imports

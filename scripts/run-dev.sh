@@ -6,6 +6,10 @@
 set -eu
 set -a
 . instance/demo.env
+# RFC 8707: the resource server's identifier, and the audience of tokens whose request names none,
+# so that every demo token is for this resource server (and refused by any other).
+RESOURCE_URL="${RESOURCE_URL:-http://127.0.0.1:5001}"
+AUTHSERVER_DEFAULT_RESOURCE="${AUTHSERVER_DEFAULT_RESOURCE:-$RESOURCE_URL}"
 set +a
 serve() {
     port=$1

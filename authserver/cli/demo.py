@@ -110,9 +110,11 @@ def _client(name: str, prefix: str, kept: dict[str, str], reset: bool, registrat
 @click.option("--env-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where the demo credentials are kept (mode 0600).  [default: INSTANCE_PATH/demo.env]")
 @click.option("--reset", is_flag=True, help="Make a new demo password and new client secrets.")
+@click.option("--resource-url", default=RESOURCE_URL, show_default=True,
+              help="The demo resource server's resource identifier (RFC 8707): what tokens for it name.")
 @click.option("--json", "as_json", is_flag=True, help="Print the demo credentials as one JSON object.")
 @in_app_context
-def demo(env_file: Path | None, reset: bool, as_json: bool) -> None:
+def demo(env_file: Path | None, reset: bool, resource_url: str, as_json: bool) -> None:
     """Seed the API scopes, a demo user and demo clients; print how to use them.
 
     Run again, it keeps the credentials it wrote (while the database still accepts them).
@@ -130,13 +132,14 @@ def demo(env_file: Path | None, reset: bool, as_json: bool) -> None:
             values[f"{prefix}_CLIENT_SECRET"] = client["client_secret"]
     write_env_file(path, values)
     web, partner, resource = made["DEMO_WEB"], made["DEMO_PARTNER"], made["RESOURCE"]
+    resource_url = clients.set_resource_url(resource["client_id"], resource_url).resource_url
     issuer = config.issuer
     payload = {"issuer": issuer, "env_file": str(path),
                "user": {"email": DEMO_EMAIL, "password": password, "sub": user.sub},
-               "web_client": web, "partner_client": partner, "resource_client": resource}
+               "web_client": web, "partner_client": partner, "resource_client": resource, "resource_url": resource_url}
     emit(payload, as_json, f"""
 Demo ready (credentials kept in {path}; `python manage.py demo --reset` makes new ones).
-  authorization server {issuer}   resource server {RESOURCE_URL}   example app {WEB_APP_URL}
+  authorization server {issuer}   resource server {resource_url}   example app {WEB_APP_URL}
   user:            {DEMO_EMAIL} / {password}
   web app:         client_id={web['client_id']} client_secret={web['client_secret']}
                    redirect_uri={DEMO_REDIRECT_URI} (authorization code + PKCE)
@@ -148,5 +151,7 @@ Build your own: {FIRST_APP_GUIDE} walks the same flow with curl.
 Try the API as the partner service:
   TOKEN=$(curl -s -u {partner['client_id']}:{partner['client_secret']} \\
       -d grant_type=client_credentials -d scope=models:read {issuer}/oauth/token | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
-  curl -H "Authorization: Bearer $TOKEN" {RESOURCE_URL}/v1/models
+  curl -H "Authorization: Bearer $TOKEN" {resource_url}/v1/models
+
+Connect an MCP client (an agent) to {resource_url}/mcp: README.md, section "Connect an agent".
 """)

@@ -143,6 +143,17 @@ def _resource_url(uri: str | None, resource_server: bool) -> str | None:
     return canonical
 
 
+def set_resource_url(client_id: str, resource_url: str | None) -> Client:
+    """Name (or, with None, stop naming) the resource identifier of a resource server."""
+    client = get_client(client_id)
+    canonical = _resource_url(resource_url, client.is_resource_server)
+    if client.resource_url != canonical:
+        client.resource_url = canonical
+        record("client.resource_url_set", client_id=client.client_id, resource_url=canonical)
+        db_session().commit()
+    return client
+
+
 def resource_urls() -> frozenset[str]:
     """The resource identifiers of the enabled resource servers: what a ``resource`` parameter may name."""
     return frozenset(db_session().scalars(

@@ -73,3 +73,15 @@ def test_demo_replaces_credentials_the_database_no_longer_accepts(cli, tmp_path)
 def test_unknown_command_is_one_line(cli):
     result = cli("frobnicate")
     assert result.code != 0 and result.err.count("\n") == 1
+
+
+def test_demo_resource_server_names_its_resource_url(cli, tmp_path):
+    env_file = str(tmp_path / "demo.env")
+    first = cli.ok("demo", "--env-file", env_file, "--json").json
+    assert first["resource_url"] == "http://127.0.0.1:5001"
+    shown = cli.ok("clients", "show", first["resource_client"]["client_id"], "--json").json
+    assert shown["resource_server"] is True and shown["resource_url"] == "http://127.0.0.1:5001"
+    moved = cli.ok("demo", "--env-file", env_file, "--resource-url", "http://127.0.0.1:6001/", "--json").json
+    assert moved["resource_client"]["client_id"] == first["resource_client"]["client_id"]
+    assert cli.ok("clients", "show", moved["resource_client"]["client_id"], "--json").json["resource_url"] == \
+        "http://127.0.0.1:6001"
