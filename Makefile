@@ -26,6 +26,7 @@ run: install
 
 lint: install
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/ruff check
 
 test: install system-deps lint
 	$(PY) -m pytest

@@ -27,10 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.instance import BENCH_SCOPE  # noqa: E402
 from benchmarks.instance import METADATA_PATH  # noqa: E402
 from benchmarks.instance import Instance  # noqa: E402
-from benchmarks.procs import ensure_tools  # noqa: E402
 from benchmarks.procs import Processes  # noqa: E402
 from benchmarks.procs import Server  # noqa: E402
 from benchmarks.procs import ServerSettings  # noqa: E402
+from benchmarks.procs import ensure_tools  # noqa: E402
 from benchmarks.procs import free_port  # noqa: E402
 
 

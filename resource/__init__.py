@@ -38,13 +38,13 @@ MAX_BODY_BYTES = 8 * 1024 * 1024
 def create_app(config: Config | Mapping[str, object] | None = None) -> Flask:
     # Imported here, not at the top: gunicorn and others ``import resource`` for getrlimit and
     # should get the light stdlib shim, not the whole API.
+    from resource import metadata
     from resource.apis import chat
     from resource.apis import embeddings
     from resource.apis import me
     from resource.apis import models
-    from resource import metadata
-    from resource.mcp import views as mcp
     from resource.errors import ApiError
+    from resource.mcp import views as mcp
     from resource.state import ResourceState
 
     cfg = resolve(config)

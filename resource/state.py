@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 import requests
 
-from resource.introspection import Introspector
 from resource.backends import ChatBackend
 from resource.backends import EmbeddingsBackend
 from resource.backends import build_backends
 from resource.http import pooled_session
+from resource.introspection import Introspector
 from resource.limits import Limiter
 from resource.metering import Meter
 from resource.paths import METADATA_PATH

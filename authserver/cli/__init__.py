@@ -56,9 +56,9 @@ def read_stdin_secret(what: str) -> str:
 def build_cli() -> click.Group:
     from authserver.cli.clients import clients
     from authserver.cli.db import db
+    from authserver.cli.demo import demo
     from authserver.cli.keys import keys
     from authserver.cli.registration import registration_token
-    from authserver.cli.demo import demo
     from authserver.cli.scopes import scopes
     from authserver.cli.tokens import tokens
     from authserver.cli.upstreams import upstreams

@@ -19,7 +19,6 @@ from authserver.federation._core import state_store
 from authserver.federation.models import UpstreamProvider
 from authserver.federation.providers import TYPES
 
-
 # Round trips one browser may have in flight at once (tabs, back button, double clicks).
 MAX_PENDING = 4
 # Their share of the session cookie, as JSON: base64 makes it a third larger, and the cookie must

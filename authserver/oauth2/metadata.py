@@ -7,6 +7,7 @@ metadata promises is exactly what the server does.
 from __future__ import annotations
 
 from authserver.extensions import get_config
+from authserver.oauth2.server import AuthorizationServer
 from authserver.paths import AUTHORIZE_PATH
 from authserver.paths import END_SESSION_PATH
 from authserver.paths import INTROSPECT_PATH
@@ -15,11 +16,9 @@ from authserver.paths import REGISTER_PATH
 from authserver.paths import REVOKE_PATH
 from authserver.paths import TOKEN_PATH
 from authserver.paths import USERINFO_PATH
-from authserver.oauth2.server import AuthorizationServer
 from authserver.scopes.catalog import list_scopes
 from authserver.tokens.keys import ALGORITHMS
 from authserver.tokens.keys import JWS_ALGORITHMS
-
 
 CLAIMS_SUPPORTED = [
     "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "name", "email", "email_verified",

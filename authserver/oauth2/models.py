@@ -26,7 +26,6 @@ from authserver.tokens.models import Token
 from shared.security import matches_digest
 
 
-
 @dataclass(frozen=True)
 class OAuthClient(ClientMixin):
     """An immutable snapshot of a client row, safe to share between threads and requests."""

@@ -21,6 +21,7 @@ from authserver.registration.metadata import MetadataError
 from authserver.registration.metadata import Trust
 from authserver.registration.metadata import parse_metadata
 
+
 class RegistrationError(OAuth2Error):
     """An RFC 7591 §3.2.2 error whose code the services chose."""
 

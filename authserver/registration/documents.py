@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.exc import IntegrityError
 
-from authserver.cache import app_cache
 from authserver.audit.services import record
+from authserver.cache import app_cache
 from authserver.clients.models import Client
 from authserver.clients.services import find_client
 from authserver.extensions import db_session

@@ -15,8 +15,8 @@ from dataclasses import field
 from authserver.clients import services as clients
 from authserver.clients.redirects import validate_redirect_uri
 from authserver.errors import InvalidInput
-from authserver.scopes.policy import parse_scope
 from authserver.scopes.catalog import scope_restrictions
+from authserver.scopes.policy import parse_scope
 
 AUTHORIZATION_CODE = clients.AUTHORIZATION_CODE
 REFRESH_TOKEN = clients.REFRESH_TOKEN

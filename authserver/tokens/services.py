@@ -30,7 +30,6 @@ from authserver.tokens.models import Token
 from shared.security import digest
 from shared.security import new_identifier
 
-
 _TOKEN_TABLE = Token.__table__
 _INSERT_TOKEN = insert(_TOKEN_TABLE).values(
     {column.name: bindparam(column.name, type_=column.type) for column in _TOKEN_TABLE.c if column.name != "id"}

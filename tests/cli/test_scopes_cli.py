@@ -1,4 +1,5 @@
 import pytest
+
 from tests.support.cli import assert_refused_without_change
 
 
