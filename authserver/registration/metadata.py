@@ -27,9 +27,6 @@ MAX_REDIRECT_URIS = 10
 MAX_CONTACTS = 10
 MAX_NAME = 200
 UNNAMED = "Unnamed app"
-# When a registration names no scope: sign-in only, no API access (least privilege). A client
-# that needs more lists it, as MCP clients do with the scopes the resource server advertises.
-DEFAULT_SCOPES = ("openid",)
 
 
 class MetadataError(InvalidInput):
@@ -214,7 +211,9 @@ def _scope(value: object, trust: Trust, grant_types: list[str]) -> list[str]:
     """Unknown scopes are refused; restricted ones are kept for an admin's approval, except where
     anyone may register: there they are left out."""
     if value is None:
-        return list(DEFAULT_SCOPES) if AUTHORIZATION_CODE in grant_types else []
+        # Least privilege, as for an admin's client: sign-in only, no API scope. A client that needs
+        # more lists it, as MCP clients do with the scopes the resource server advertises.
+        return parse_scope(clients.least_privilege_scope(grant_types))
     if not isinstance(value, str):
         raise invalid("scope must be a space-separated string.")
     names = parse_scope(value)

@@ -49,12 +49,12 @@ def test_unknown_members_are_ignored_and_unknown_grant_types_dropped(registrar):
 
 
 def test_defaults_are_rfc_7591s_with_sign_in_only_scope(registrar):
-    """Left out: authorization_code, code, client_secret_basic (RFC 7591 §2), and scope openid only."""
+    """Left out: authorization_code, code, client_secret_basic (RFC 7591 §2), and only the OpenID scopes."""
     body = registrar.register({"redirect_uris": [CALLBACK]}, registrar.token()).json
     assert body["grant_types"] == ["authorization_code"]
     assert body["response_types"] == ["code"]
     assert body["token_endpoint_auth_method"] == "client_secret_basic"
-    assert body["scope"] == "openid"
+    assert body["scope"] == "openid profile email offline_access"
     assert body["client_name"] == "Unnamed app"
 
 
