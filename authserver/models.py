@@ -12,6 +12,7 @@ from authserver.registration.models import InitialAccessToken
 from authserver.scopes.models import Scope
 from authserver.state.models import SecurityState
 from authserver.tokens.models import AuthorizationCode
+from authserver.tokens.models import DeviceAuthorization
 from authserver.tokens.models import SigningKey
 from authserver.tokens.models import Token
 from authserver.usage.models import UsageRecord
@@ -23,6 +24,7 @@ __all__ = [
     "Client",
     "ClientRegistration",
     "Consent",
+    "DeviceAuthorization",
     "InitialAccessToken",
     "Scope",
     "SecurityState",

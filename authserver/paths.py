@@ -14,6 +14,7 @@ REVOKE_PATH = "/oauth/revoke"
 INTROSPECT_PATH = "/oauth/introspect"
 USERINFO_PATH = "/oauth/userinfo"
 JWKS_PATH = "/oauth/jwks"
+DEVICE_AUTHORIZATION_PATH = "/oauth/device_authorization"
 # RFC 7591 registration; RFC 7592 manages a client at REGISTER_PATH/<client_id>.
 REGISTER_PATH = "/oauth/register"
 # OpenID Connect RP-Initiated Logout 1.0 (oauth2/logout.py); also the sign-out page people use.
@@ -29,9 +30,12 @@ UPSTREAM_LOGIN_PATH = "/login/<name>"
 UPSTREAM_CALLBACK_PATH = "/login/<name>/callback"
 UPSTREAM_LINK_PATH = "/account/identities/link/<name>"
 LINK_CONFIRM_PATH = "/login/link"
+# The device flow's pages, opened by a person on another device (RFC 8628 §3.3): the code, then consent.
+DEVICE_VERIFICATION_PATH = "/device"
+DEVICE_CONSENT_PATH = "/device/consent"
 
 # Called by clients with their own credentials or a bearer token, never with a browser's cookie.
 CLIENT_ENDPOINT_PATHS = frozenset({
     TOKEN_PATH, REVOKE_PATH, INTROSPECT_PATH, USERINFO_PATH, JWKS_PATH, OAUTH_METADATA_PATH, OPENID_METADATA_PATH,
-    REGISTER_PATH,
+    REGISTER_PATH, DEVICE_AUTHORIZATION_PATH,
 })

@@ -16,6 +16,7 @@ def tokens() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as one JSON object.")
 @in_app_context
 def purge(as_json: bool) -> None:
-    """Delete expired tokens and authorization codes."""
+    """Delete expired tokens, authorization codes and device authorization requests."""
     counts = services.purge_expired()
-    emit(counts, as_json, f"deleted {counts['tokens']} tokens and {counts['authorization_codes']} authorization codes")
+    emit(counts, as_json, f"deleted {counts['tokens']} tokens, {counts['authorization_codes']} authorization codes"
+                          f" and {counts['device_authorizations']} device authorization requests")

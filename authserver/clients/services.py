@@ -24,7 +24,8 @@ from shared.security import new_identifier
 AUTHORIZATION_CODE = "authorization_code"
 REFRESH_TOKEN = "refresh_token"
 CLIENT_CREDENTIALS = "client_credentials"
-SUPPORTED_GRANT_TYPES = (AUTHORIZATION_CODE, REFRESH_TOKEN, CLIENT_CREDENTIALS)
+DEVICE_CODE = "urn:ietf:params:oauth:grant-type:device_code"
+SUPPORTED_GRANT_TYPES = (AUTHORIZATION_CODE, REFRESH_TOKEN, CLIENT_CREDENTIALS, DEVICE_CODE)
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
 SECRET_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 MAX_LIMIT = 2**31 - 1  # the columns are 32-bit integers on PostgreSQL

@@ -10,8 +10,11 @@ def init_oauth2(app: Flask) -> None:
     from authlib.oauth2.rfc6749.errors import InsecureTransportError
 
     from authserver.oauth2 import logout_views
+    from authserver.oauth2 import verification
     from authserver.oauth2 import views
     from authserver.oauth2.client_auth import PrivateKeyJWT
+    from authserver.oauth2.device import DeviceAuthorizationEndpoint
+    from authserver.oauth2.device import DeviceCodeGrant
     from authserver.oauth2.endpoints import IntrospectionEndpoint
     from authserver.oauth2.endpoints import RevocationEndpoint
     from authserver.oauth2.endpoints import UsageEndpoint
@@ -32,6 +35,8 @@ def init_oauth2(app: Flask) -> None:
     server.register_grant(AuthorizationCodeGrant, [S256CodeChallenge(required=True), OpenIDCode(require_nonce=False)])
     server.register_grant(RefreshTokenGrant)
     server.register_grant(ClientCredentialsGrant)
+    server.register_grant(DeviceCodeGrant)
+    server.register_endpoint(DeviceAuthorizationEndpoint)
     server.register_endpoint(RevocationEndpoint)
     server.register_endpoint(IntrospectionEndpoint)
     server.register_endpoint(UsageEndpoint)
@@ -44,4 +49,5 @@ def init_oauth2(app: Flask) -> None:
     app.register_error_handler(InsecureTransportError, lambda error: server.handle_error_response(None, error))
     app.register_blueprint(views.bp)
     app.register_blueprint(logout_views.bp)
+    app.register_blueprint(verification.bp)
     app.before_request(strict_parameters)

@@ -126,7 +126,7 @@ def _continue(server, grant, user):
         return _issue_code(server, grant, user)
     if "none" in prompts:
         raise ConsentRequiredError(redirect_uri=grant.redirect_uri)
-    return _consent_page(client, scope, user)
+    return consent_page(client, scope, user, action=request.full_path.rstrip("?"))
 
 
 def _issue_code(server, grant, user):
@@ -163,17 +163,18 @@ def _login_url() -> str:
     return login_url(next_url)
 
 
-def _consent_page(client, scope: str, user):
+def consent_page(client, scope: str, user, action: str):
+    """The one consent page, for the authorization endpoint and the device flow alike."""
     page = render_template("consent/consent.html", client=client, scopes=consent.describe_scopes(scope), user=user,
-                           action=request.full_path.rstrip("?"))
-    return _authorization_page(make_response(page))
+                           action=action)
+    return authorization_page(make_response(page))
 
 
 def _error_page(message: str):
-    return _authorization_page(make_response(html_error(400, "This sign-in link is not valid", message)))
+    return authorization_page(make_response(html_error(400, "This sign-in link is not valid", message)))
 
 
-def _authorization_page(response):
+def authorization_page(response):
     # Consent must be given on our own page, never inside another site's frame (RFC 9700 §4.16),
     # and the request's URL (state, PKCE challenge) must not leak to the client's linked pages.
     response.headers["Referrer-Policy"] = "no-referrer"

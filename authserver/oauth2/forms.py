@@ -1,7 +1,12 @@
+"""Forms of the protocol's own pages (the consent form is plain HTML: its buttons are the answer)."""
+
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField
+from wtforms import StringField
+from wtforms.validators import DataRequired
+from wtforms.validators import Length
 
 
 class LogoutForm(FlaskForm):
@@ -11,3 +16,9 @@ class LogoutForm(FlaskForm):
     client_id = HiddenField()
     post_logout_redirect_uri = HiddenField()
     state = HiddenField()
+
+
+class UserCodeForm(FlaskForm):
+    """The code a device shows (RFC 8628 §3.3); normalised by the service, so only bounded here."""
+
+    user_code = StringField("Code", validators=[DataRequired(), Length(max=64)])

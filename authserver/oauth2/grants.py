@@ -46,7 +46,7 @@ REFRESH_TOKEN_RACED = ("the refresh token was already used by a concurrent reque
                        "revoked (sign the user in again)")
 
 
-def _store(request, token: dict, with_session_changes: bool = True, **lineage) -> None:
+def save_issued_token(request, token: dict, with_session_changes: bool = True, **lineage) -> None:
     """Store the token Authlib generated, with its audience (``request.audience``, set while the grant
     validated the request) and where it came from (its code, its family)."""
     tokens.store_token(
@@ -136,7 +136,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
 
     def save_token(self, token: dict) -> None:
         code = self.request.authorization_code.row
-        _store(self.request, token, authorization_code_id=code.id, auth_time=code.auth_time)
+        save_issued_token(self.request, token, authorization_code_id=code.id, auth_time=code.auth_time)
 
     def delete_authorization_code(self, authorization_code) -> None:
         """Nothing to do: the code was marked used atomically (``consume_code``)."""
@@ -184,7 +184,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
             # Lost a race with another use of the same token: indistinguishable from replay.
             tokens.revoke_family(old.family_id, reason="refresh token used concurrently")
             raise InvalidGrantError(REFRESH_TOKEN_RACED)
-        _store(
+        save_issued_token(
             self.request, token,
             family_id=old.family_id, authorization_code_id=old.authorization_code_id, auth_time=old.auth_time,
         )
@@ -217,7 +217,7 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):
 
     def save_token(self, token: dict) -> None:
         # Nothing else changed: the token is the request's only write.
-        _store(self.request, token, with_session_changes=False)
+        save_issued_token(self.request, token, with_session_changes=False)
 
 
 class S256CodeChallenge(CodeChallenge):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from authserver.extensions import get_config
 from authserver.oauth2.server import AuthorizationServer
 from authserver.paths import AUTHORIZE_PATH
+from authserver.paths import DEVICE_AUTHORIZATION_PATH
 from authserver.paths import END_SESSION_PATH
 from authserver.paths import INTROSPECT_PATH
 from authserver.paths import JWKS_PATH
@@ -46,6 +47,7 @@ def server_metadata(server: AuthorizationServer) -> dict:
         "introspection_endpoint": issuer + INTROSPECT_PATH,
         "end_session_endpoint": issuer + END_SESSION_PATH,
         "registration_endpoint": issuer + REGISTER_PATH,
+        "device_authorization_endpoint": issuer + DEVICE_AUTHORIZATION_PATH,
         # draft-ietf-oauth-client-id-metadata-document: an https URL may be the client_id.
         "client_id_metadata_document_supported": True,
         "scopes_supported": [scope.name for scope in list_scopes()],

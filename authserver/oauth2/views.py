@@ -50,6 +50,12 @@ def token():
     return get_server().create_token_response()
 
 
+@bp.post(paths.DEVICE_AUTHORIZATION_PATH)
+@csrf.exempt
+def device_authorization():
+    return get_server().create_endpoint_response("device_authorization")
+
+
 @bp.post(paths.REVOKE_PATH)
 @csrf.exempt
 def revoke():

@@ -36,6 +36,30 @@ class AuthorizationCode(Base):
     used_at: Mapped[datetime | None]
 
 
+class DeviceAuthorization(Base):
+    """One device authorization request (RFC 8628 §3.1): pending until a person decides, then used once."""
+
+    __tablename__ = "device_authorizations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    device_code_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    user_code_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    scope: Mapped[str] = mapped_column(Text)
+    # pending → approved or denied, by the person at the verification page.
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    auth_time: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    # Seconds the device must wait between polls; grows by 5 each time it polls faster (§3.5).
+    interval: Mapped[int]
+    last_polled_at: Mapped[datetime | None]
+    decided_at: Mapped[datetime | None]
+    # Set once, atomically, when the approved request is exchanged for tokens.
+    consumed_at: Mapped[datetime | None]
+
+
 INDEXED_WHERE_SET = ("refresh_token_digest", "family_id", "user_id", "authorization_code_id")
 UNIQUE_WHERE_SET = frozenset({"refresh_token_digest"})
 

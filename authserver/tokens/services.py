@@ -26,6 +26,7 @@ from authserver.extensions import db_session
 from authserver.extensions import get_config
 from authserver.extensions import get_db
 from authserver.tokens.models import AuthorizationCode
+from authserver.tokens.models import DeviceAuthorization
 from authserver.tokens.models import Token
 from shared.security import digest
 from shared.security import new_identifier
@@ -128,8 +129,9 @@ def revoke_token(token_id: int) -> None:
 
 
 def revoke_user_grants(user_id: int, client_pk: int) -> int:
-    """Revoke every token a client holds for a user and drop its codes not yet exchanged, so one
-    issued a moment before cannot mint tokens after. The caller commits; returns the tokens revoked."""
+    """Revoke every token a client holds for a user and drop its codes not yet exchanged (device
+    approvals included), so one issued a moment before cannot mint tokens after. The caller commits;
+    returns the tokens revoked."""
     session = db_session()
     revoked = session.execute(
         update(Token)
@@ -141,6 +143,13 @@ def revoke_user_grants(user_id: int, client_pk: int) -> int:
             AuthorizationCode.user_id == user_id,
             AuthorizationCode.client_id == client_pk,
             AuthorizationCode.used_at.is_(None),
+        )
+    )
+    session.execute(
+        delete(DeviceAuthorization).where(
+            DeviceAuthorization.user_id == user_id,
+            DeviceAuthorization.client_id == client_pk,
+            DeviceAuthorization.consumed_at.is_(None),
         )
     )
     return revoked
@@ -272,7 +281,7 @@ def find_token(value: str) -> TokenRecord | None:
 
 
 def purge_expired() -> dict[str, int]:
-    """Delete tokens nothing can use any more and authorization codes past their lifetime."""
+    """Delete tokens nothing can use any more, and authorization codes and device requests past their lifetime."""
     now = utcnow()
     session = db_session()
     tokens = session.execute(
@@ -282,5 +291,6 @@ def purge_expired() -> dict[str, int]:
         )
     ).rowcount
     codes = session.execute(delete(AuthorizationCode).where(AuthorizationCode.expires_at < now)).rowcount
+    devices = session.execute(delete(DeviceAuthorization).where(DeviceAuthorization.expires_at < now)).rowcount
     session.commit()
-    return {"tokens": tokens, "authorization_codes": codes}
+    return {"tokens": tokens, "authorization_codes": codes, "device_authorizations": devices}

@@ -12,8 +12,10 @@ from authserver.clients.services import register_client
 from authserver.db import utcnow
 from authserver.extensions import db_session
 from authserver.tokens import codes
+from authserver.tokens import device_codes
 from authserver.tokens import services
 from authserver.tokens.models import AuthorizationCode
+from authserver.tokens.models import DeviceAuthorization
 from authserver.tokens.models import Token
 from shared.security import digest
 
@@ -51,17 +53,23 @@ def _seed(app) -> None:
             row = db_session().scalar(select(AuthorizationCode).where(AuthorizationCode.code_digest == digest(name)))
             row.expires_at = now + delta
             db_session().commit()
+        for name, expires_in in (("fresh-device", 600), ("stale-device", -1)):
+            device_codes.create(device_code=name, user_code=device_codes.new_user_code(), client_pk=client.id,
+                                scope="openid", expires_in=expires_in, interval=5)
 
 
 def test_purge_deletes_only_what_nothing_can_use(cli, auth_app):
     _seed(auth_app)
     result = cli.ok("tokens", "purge", "--json").json
-    assert result == {"tokens": 3, "authorization_codes": 1}
+    assert result == {"tokens": 3, "authorization_codes": 1, "device_authorizations": 1}
     with auth_app.app_context():
         left = set(db_session().scalars(select(Token.access_token_digest)))
         assert left == {digest(n) for n in ("live", "expired-access-live-refresh", "rotated-refresh-kept-for-replay-detection")}
         assert db_session().scalar(select(func.count()).select_from(AuthorizationCode)) == 1
-    assert "deleted 0 tokens and 0 authorization codes" in cli.ok("tokens", "purge").out
+        left = set(db_session().scalars(select(DeviceAuthorization.device_code_digest)))
+        assert left == {digest("fresh-device")}
+    out = cli.ok("tokens", "purge").out
+    assert "deleted 0 tokens, 0 authorization codes and 0 device authorization requests" in out
 
 
 def test_tokens_are_stored_only_as_digests(auth_app):
