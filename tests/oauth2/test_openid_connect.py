@@ -25,11 +25,14 @@ def test_metadata_documents_validate_and_name_every_endpoint(live_auth):
         OpenIDProviderMetadata(metadata).validate()
         assert metadata["issuer"] == live_auth.url
         for name in ("authorization_endpoint", "token_endpoint", "jwks_uri", "userinfo_endpoint",
-                     "revocation_endpoint", "introspection_endpoint", "end_session_endpoint"):
+                     "revocation_endpoint", "introspection_endpoint", "end_session_endpoint",
+                     "device_authorization_endpoint"):
             assert metadata[name].startswith(live_auth.url + "/"), name
         assert metadata["end_session_endpoint"] == live_auth.url + "/logout"
         assert metadata["response_types_supported"] == ["code"]
-        assert set(metadata["grant_types_supported"]) == {"authorization_code", "refresh_token", "client_credentials"}
+        assert set(metadata["grant_types_supported"]) == {
+            "authorization_code", "refresh_token", "client_credentials", "urn:ietf:params:oauth:grant-type:device_code"
+        }
         assert metadata["code_challenge_methods_supported"] == ["S256"]
         assert set(metadata["token_endpoint_auth_methods_supported"]) == {
             "client_secret_basic", "client_secret_post", "private_key_jwt", "none"
