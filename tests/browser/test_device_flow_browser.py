@@ -4,6 +4,7 @@ our metadata) shows a code; the person opens the verification page, enters it, s
 
 import pytest
 
+from authserver.scopes.catalog import scope_descriptions
 from tests.support.browser import sign_in_on_the_page
 from tests.support.device import device_client
 from tests.support.device import poll
@@ -13,12 +14,6 @@ from tests.support.oauth import introspect
 pytestmark = pytest.mark.browser
 
 SCOPE = "openid email"
-
-
-def scope_descriptions(live_auth):
-    from authserver.scopes.services import scope_descriptions as describe
-
-    return live_auth.run(describe, SCOPE.split())
 
 
 def test_code_then_sign_in_then_consent_then_the_device_gets_its_tokens(live_auth, page):
@@ -37,7 +32,7 @@ def test_code_then_sign_in_then_consent_then_the_device_gets_its_tokens(live_aut
 
     assert "Terminal agent" in page.locator("h1").inner_text()
     listed = {item.get_attribute("data-scope"): item.inner_text() for item in page.locator("ul.scopes li").all()}
-    assert listed == scope_descriptions(live_auth)
+    assert listed == live_auth.run(scope_descriptions, SCOPE.split())
     page.click("button[name=decision][value=allow]")
     page.wait_for_load_state()
     assert page.locator("h1").inner_text() == "You can return to your device"
