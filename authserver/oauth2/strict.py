@@ -31,6 +31,7 @@ PAGE = "page"  # a page for people (the end-session endpoint)
 STRICT_ENDPOINTS: dict[str, str] = {
     "oauth2.authorize": AUTHORIZE,
     "oauth2.token": CLIENT,
+    "oauth2.device_authorization": CLIENT,
     "oauth2.revoke": CLIENT,
     "oauth2.introspect": CLIENT,
     "oauth2.userinfo": BEARER,

@@ -21,7 +21,7 @@ from flask import url_for
 from itsdangerous import BadData
 from itsdangerous import URLSafeTimedSerializer
 
-from authserver.accounts.errorpages import register_html_errors
+from authserver.errorpages import register_html_errors
 from authserver.accounts.sessions import auth_time
 from authserver.accounts.sessions import current_user
 from authserver.accounts.sessions import login_url

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
-from authserver.accounts.cache import app_cache
+from authserver.cache import app_cache
 from authserver.accounts.models import User
 from authserver.audit.services import record
 from authserver.clients.models import Client
