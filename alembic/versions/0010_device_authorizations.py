@@ -25,6 +25,7 @@ def upgrade() -> None:
     sa.Column('user_code_digest', sa.String(length=64), nullable=False),
     sa.Column('client_id', sa.Integer(), nullable=False),
     sa.Column('scope', sa.Text(), nullable=False),
+    sa.Column('audience', sa.Text(), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=True),
     sa.Column('auth_time', authserver.db.UTCDateTime(timezone=True), nullable=True),

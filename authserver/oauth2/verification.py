@@ -86,7 +86,7 @@ def decide():
         return consent_page(client, pending.scope, user, action=request.full_path.rstrip("?"))
     approved = decision == "allow"
     signed_in_at = datetime.fromtimestamp(auth_time() or int(time.time()), timezone.utc)
-    if not device_codes.decide(pending.id, user.id, approved, signed_in_at):
+    if not device_codes.decide(pending, user.id, approved, signed_in_at):
         return _code_page(UserCodeForm(), GONE, 400)
     if approved:
         consent.grant(user.id, client.pk, pending.scope)

@@ -116,14 +116,14 @@ def _pending(condition) -> PendingRequest | None:
     return PendingRequest(*found) if found else None
 
 
-def decide(request_id: int, user_id: int, approved: bool, auth_time: datetime) -> bool:
+def decide(pending: PendingRequest, user_id: int, approved: bool, auth_time: datetime) -> bool:
     """Record the person's answer; True for exactly one decision on a live request."""
     session = db_session()
     now = utcnow()
     result = session.execute(
         update(DeviceAuthorization)
         .where(
-            DeviceAuthorization.id == request_id,
+            DeviceAuthorization.id == pending.id,
             DeviceAuthorization.status == PENDING,
             DeviceAuthorization.expires_at > now,
         )
@@ -132,7 +132,7 @@ def decide(request_id: int, user_id: int, approved: bool, auth_time: datetime) -
     if result.rowcount != 1:
         session.rollback()
         return False
-    record("device.approved" if approved else "device.denied", user_id=user_id, request_id=request_id)
+    record("device.approved" if approved else "device.denied", user_id=user_id, client_id=pending.client_id)
     session.commit()
     return True
 

@@ -46,6 +46,8 @@ class DeviceAuthorization(Base):
     user_code_digest: Mapped[str] = mapped_column(String(64), unique=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
     scope: Mapped[str] = mapped_column(Text)
+    # RFC 8707: the resource servers the tokens will be for, space-separated; None names none.
+    audience: Mapped[str | None] = mapped_column(Text)
     # pending → approved or denied, by the person at the verification page.
     status: Mapped[str] = mapped_column(String(16), default="pending")
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

@@ -261,3 +261,10 @@ def test_clients_add_accepts_the_device_code_grant(cli):
     assert public["grant_types"] == [DEVICE_CODE, "refresh_token"] and "client_secret" not in public
     confidential = cli.ok("clients", "add", "--name", "TV app", "--grant-type", DEVICE_CODE, "--json").json
     assert confidential["grant_types"] == [DEVICE_CODE] and confidential["client_secret"]
+
+
+def test_a_parameter_sent_twice_is_invalid_request(live_auth):
+    client = device_client(live_auth, scope="openid")
+    endpoint = live_auth.metadata()["device_authorization_endpoint"]
+    twice = [("client_id", client.client_id), ("scope", "openid"), ("scope", "openid")]
+    assert error_of(requests.post(endpoint, data=twice, timeout=10)) == "invalid_request"
