@@ -6,6 +6,8 @@ and the verification page (``verification.py``), and polls the token endpoint wi
 
 from __future__ import annotations
 
+from authlib.common.urls import add_params_to_uri
+from authlib.consts import default_json_headers
 from authlib.oauth2.rfc6749.errors import AccessDeniedError
 from authlib.oauth2.rfc6749.errors import InvalidGrantError
 from authlib.oauth2.rfc6749.errors import InvalidScopeError
@@ -20,6 +22,11 @@ from authserver.db import utcnow
 from authserver.extensions import get_config
 from authserver.oauth2.grants import ALL_AUTH_METHODS
 from authserver.oauth2.grants import save_issued_token
+from authserver.oauth2.resources import audience_column
+from authserver.oauth2.resources import audience_of
+from authserver.oauth2.resources import narrowed_audience
+from authserver.oauth2.resources import new_audience
+from authserver.oauth2.resources import requested_resources
 from authserver.paths import DEVICE_VERIFICATION_PATH
 from authserver.tokens import device_codes
 from authserver.tokens.models import DeviceAuthorization
@@ -73,23 +80,35 @@ class DeviceAuthorizationEndpoint(_DeviceAuthorizationEndpoint):
     def get_verification_uri(self) -> str:
         return get_config().issuer + DEVICE_VERIFICATION_PATH
 
-    def save_device_credential(self, client_id: str, scope: str | None, data: dict) -> None:
-        """Within the client's allowed scopes (RFC 6749 §3.3); no scope asks for all of them."""
-        client = self.server.query_client(client_id)
-        allowed = client.get_allowed_scope(scope)
-        if allowed is None:
+    def create_endpoint_response(self, request):
+        """Authlib's steps, with the request's scope and ``resource`` checked before anything is stored
+        (its ``save_device_credential`` hook is not given the request)."""
+        client = self.authenticate_client(request)
+        scope = client.get_allowed_scope(request.payload.scope)
+        if scope is None:  # RFC 6749 §3.3: within the client's allowed scopes; none asks for all
             raise InvalidScopeError()
+        # RFC 8707 §2: the resources named must be known; the tokens will be for them (or the default).
+        audience = new_audience(requested_resources(request))
+        device_code = self.generate_device_code()
         user_code = device_codes.create(
-            device_code=data["device_code"],
-            user_code=data["user_code"],
+            device_code=device_code,
+            user_code=self.generate_user_code(),
             client_pk=client.pk,
-            scope=allowed,
+            scope=scope,
+            audience=audience_column(audience),
             expires_in=self.EXPIRES_IN,
             interval=self.INTERVAL,
         )
-        if user_code != data["user_code"]:  # the first one was taken
-            data["user_code"] = user_code
-            data["verification_uri_complete"] = f"{data['verification_uri']}?user_code={user_code}"
+        verification_uri = self.get_verification_uri()
+        data = {
+            "device_code": device_code,
+            "user_code": user_code,
+            "verification_uri": verification_uri,
+            "verification_uri_complete": add_params_to_uri(verification_uri, [("user_code", user_code)]),
+            "expires_in": self.EXPIRES_IN,
+            "interval": self.INTERVAL,
+        }
+        return 200, data, default_json_headers
 
 
 class DeviceCodeGrant(_DeviceCodeGrant):
@@ -103,6 +122,12 @@ class DeviceCodeGrant(_DeviceCodeGrant):
         client = super().authenticate_token_endpoint_client()
         self.request.client = client
         return client
+
+    def validate_token_request(self) -> None:
+        """RFC 8707 §2.2: the token may be for fewer of the resources authorized, never for others."""
+        super().validate_token_request()
+        granted = audience_of(self.request.credential.row.audience)
+        self.request.audience = narrowed_audience(requested_resources(self.request), granted)
 
     def query_device_credential(self, device_code: str) -> OAuthDeviceCredential:
         """A code issued to another client, or already exchanged, is ``invalid_grant`` (RFC 6749 §5.2)."""

@@ -16,12 +16,12 @@ from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
-from authserver.cache import app_cache
 from authserver.accounts.models import User
 from authserver.audit.services import record
 from authserver.clients.models import Client
 from authserver.db import utcnow
 from authserver.extensions import db_session
+from authserver.state.services import security_store
 from authserver.tokens.models import DeviceAuthorization
 from shared.security import digest
 
@@ -36,7 +36,7 @@ APPROVED = "approved"
 DENIED = "denied"
 
 # Code entry is throttled like password guessing (RFC 8628 §5.1): failures counted per address,
-# and in total across all addresses, so that neither one machine nor a botnet can try enough of
+# and in total across all addresses (in the security state: Redis, else the database), so that neither one machine nor a botnet can try enough of
 # the 2^34.5 codes to find one of the few live at any moment.
 ENTRY_WINDOW_SECONDS = 15 * 60
 MAX_FAILED_ENTRIES_PER_ADDRESS = 10
@@ -59,7 +59,8 @@ def normalize_user_code(typed: str | None) -> str | None:
     return f"{letters[:half]}-{letters[half:]}"
 
 
-def create(*, device_code: str, user_code: str, client_pk: int, scope: str, expires_in: int, interval: int) -> str:
+def create(*, device_code: str, user_code: str, client_pk: int, scope: str, audience: str | None = None,
+           expires_in: int, interval: int) -> str:
     """Store a new request; returns its user code, a fresh one if ``user_code`` was taken."""
     session = db_session()
     now = utcnow()
@@ -70,6 +71,7 @@ def create(*, device_code: str, user_code: str, client_pk: int, scope: str, expi
                 user_code_digest=digest(user_code),
                 client_id=client_pk,
                 scope=scope,
+                audience=audience,
                 status=PENDING,
                 created_at=now,
                 expires_at=now + timedelta(seconds=expires_in),
@@ -177,7 +179,8 @@ def consume(request_id: int) -> bool:
 
 
 def _entry_counters():
-    return app_cache("device-code-entries")
+    # Like the sign-in throttle: shared by every process, and not throttling while its store is down.
+    return security_store("device-code-entries", fail_open=True)
 
 
 def entry_refused(ip: str | None) -> bool:

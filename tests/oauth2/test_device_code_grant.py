@@ -268,3 +268,31 @@ def test_a_parameter_sent_twice_is_invalid_request(live_auth):
     endpoint = live_auth.metadata()["device_authorization_endpoint"]
     twice = [("client_id", client.client_id), ("scope", "openid"), ("scope", "openid")]
     assert error_of(requests.post(endpoint, data=twice, timeout=10)) == "invalid_request"
+
+
+MODELS = "https://models.example"
+SEARCH = "https://search.example/api"
+
+
+def test_resource_at_the_device_endpoint_is_the_tokens_audience(live_auth, person):
+    """RFC 8707: the resources named at the device endpoint are the audience; a poll may narrow it."""
+    models, _search = (live_auth.client(redirect_uri=None, resource_server=True, resource_url=url)
+                       for url in (MODELS, SEARCH))
+    client = device_client(live_auth, scope="openid")
+    unknown = device_authorization(live_auth, client, resource="https://unknown.example")
+    assert error_of(unknown) == "invalid_target"
+
+    codes = device_authorization(live_auth, client, scope="openid", resource=[MODELS, SEARCH]).json()
+    approve(person, codes["user_code"])
+    widened = token_request(live_auth, client, {"grant_type": DEVICE_CODE, "device_code": codes["device_code"],
+                                                "resource": "https://unknown.example"})
+    assert error_of(widened) == "invalid_target"
+    narrowed = token_request(live_auth, client, {"grant_type": DEVICE_CODE, "device_code": codes["device_code"],
+                                                 "resource": MODELS})
+    assert narrowed.status_code == 200, narrowed.text
+    assert introspect(live_auth, models, narrowed.json()["access_token"]).json()["aud"] == [MODELS]
+
+    plain = start(live_auth, client)
+    approve(person, plain["user_code"])
+    tokens = poll(live_auth, client, plain["device_code"]).json()
+    assert "aud" not in introspect(live_auth, models, tokens["access_token"]).json()
