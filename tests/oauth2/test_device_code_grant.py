@@ -29,6 +29,7 @@ from tests.support.device import start
 from tests.support.accounts import csrf_token
 from tests.support.oauth import introspect
 from tests.support.oauth import refresh
+from tests.support.oauth import serve_auth
 from tests.support.oauth import token_request
 
 USER_CODE = re.compile(r"^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$")
@@ -296,3 +297,15 @@ def test_resource_at_the_device_endpoint_is_the_tokens_audience(live_auth, perso
     approve(person, plain["user_code"])
     tokens = poll(live_auth, client, plain["device_code"]).json()
     assert "aud" not in introspect(live_auth, models, tokens["access_token"]).json()
+
+
+def test_no_resource_gets_the_default_audience(config):
+    with serve_auth(config, default_resource=MODELS) as live:
+        models = live.client(redirect_uri=None, resource_server=True, resource_url=MODELS)
+        client = device_client(live, scope="openid")
+        person = live.browser()
+        person.sign_in(live.user())
+        codes = start(live, client)
+        approve(person, codes["user_code"])
+        tokens = poll(live, client, codes["device_code"]).json()
+        assert introspect(live, models, tokens["access_token"]).json()["aud"] == [MODELS]
