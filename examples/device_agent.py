@@ -32,9 +32,11 @@ class SignInFailed(Exception):
 class DeviceSignIn:
     """The device authorization grant from the client's side, endpoints from discovery."""
 
-    def __init__(self, issuer: str, client_id: str, scope: str, http: requests.Session | None = None):
+    def __init__(self, issuer: str, client_id: str, scope: str, resource: str | None = None,
+                 http: requests.Session | None = None):
         self.client_id = client_id
         self.scope = scope
+        self.resource = resource
         self.http = http or requests.Session()
         response = self.http.get(issuer.rstrip("/") + "/.well-known/oauth-authorization-server", timeout=10)
         response.raise_for_status()
@@ -42,8 +44,10 @@ class DeviceSignIn:
 
     def sign_in(self) -> dict:
         """Ask for a code, show it, poll until the person decides (RFC 8628 §3.4-3.5)."""
-        response = self.http.post(self.metadata["device_authorization_endpoint"],
-                                  data={"client_id": self.client_id, "scope": self.scope}, timeout=10)
+        request = {"client_id": self.client_id, "scope": self.scope}
+        if self.resource:  # RFC 8707: the token is for this API only
+            request["resource"] = self.resource
+        response = self.http.post(self.metadata["device_authorization_endpoint"], data=request, timeout=10)
         codes = _json_or_fail(response)
         print(f"To sign in, open {codes['verification_uri']} and enter the code {codes['user_code']}", flush=True)
         print(f"(or open {codes['verification_uri_complete']})", flush=True)
@@ -113,11 +117,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--client-id", default=os.environ.get("AGENT_CLIENT_ID"), required="AGENT_CLIENT_ID" not in os.environ,
                         help="a client registered for the device code grant")
     parser.add_argument("--scope", default="openid chat:create", help="(default: %(default)s)")
+    parser.add_argument("--resource", default=os.environ.get("AGENT_RESOURCE"),
+                        help="the API's resource identifier, to get a token for it alone (RFC 8707)")
     parser.add_argument("--model", default="demo-chat", help="(default: %(default)s)")
     args = parser.parse_args(argv)
 
     try:
-        chat = Chat(DeviceSignIn(args.issuer, args.client_id, args.scope), args.api, args.model)
+        chat = Chat(DeviceSignIn(args.issuer, args.client_id, args.scope, args.resource), args.api, args.model)
         interactive = sys.stdin.isatty()
         while True:
             line = input("you> " if interactive else "")
