@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from authlib.common.urls import add_params_to_uri
 from authlib.consts import default_json_headers
-from authlib.oauth2.rfc6749.errors import AccessDeniedError
 from authlib.oauth2.rfc6749.errors import InvalidGrantError
 from authlib.oauth2.rfc6749.errors import InvalidScopeError
 from authlib.oauth2.rfc6749.errors import UnauthorizedClientError
@@ -21,6 +20,7 @@ from authserver.accounts.models import User
 from authserver.db import utcnow
 from authserver.extensions import get_config
 from authserver.oauth2.grants import ALL_AUTH_METHODS
+from authserver.oauth2.grants import USER_DISABLED
 from authserver.oauth2.grants import save_issued_token
 from authserver.oauth2.resources import audience_column
 from authserver.oauth2.resources import audience_of
@@ -31,6 +31,11 @@ from authserver.paths import DEVICE_VERIFICATION_PATH
 from authserver.tokens import device_codes
 from authserver.tokens.models import DeviceAuthorization
 from shared.security import new_credential
+
+# What ``error_description`` says for each ``invalid_grant`` (RFC 6749 §5.2), as grants.py does.
+UNKNOWN_DEVICE_CODE = "unknown device code, or one issued to another client"
+DEVICE_CODE_USED = "the device code was already exchanged for tokens"
+DEVICE_CODE_RACED = "the device code was exchanged by a concurrent request"
 
 
 class OAuthDeviceCredential(DeviceCredentialMixin):
@@ -134,10 +139,10 @@ class DeviceCodeGrant(_DeviceCodeGrant):
         client = self.request.client
         found = device_codes.find_for_client(device_code, client.pk)
         if found is None:
-            raise InvalidGrantError("The device code is unknown or was issued to another client.")
+            raise InvalidGrantError(UNKNOWN_DEVICE_CODE)
         row, user = found
         if row.consumed_at is not None:
-            raise InvalidGrantError("The device code was already used.")
+            raise InvalidGrantError(DEVICE_CODE_USED)
         self._credential = OAuthDeviceCredential(row, user, client.client_id)
         return self._credential
 
@@ -149,7 +154,7 @@ class DeviceCodeGrant(_DeviceCodeGrant):
             return None
         user = self._credential.user
         if user is None or user.disabled:
-            raise AccessDeniedError("The account that approved the request is disabled.")
+            raise InvalidGrantError(USER_DISABLED)
         return user, True
 
     def should_slow_down(self, credential: OAuthDeviceCredential) -> bool:
@@ -158,6 +163,5 @@ class DeviceCodeGrant(_DeviceCodeGrant):
     def save_token(self, token: dict) -> None:
         row = self.request.credential.row
         if not device_codes.consume(row.id):
-            # Lost a race with another exchange of the same code.
-            raise InvalidGrantError("The device code was already used.")
+            raise InvalidGrantError(DEVICE_CODE_RACED)
         save_issued_token(self.request, token, auth_time=row.auth_time)

@@ -13,6 +13,7 @@ import pytest
 import requests
 from sqlalchemy import select
 
+from authserver.accounts.services import disable_user
 from authserver.db import utcnow
 from authserver.extensions import db_session
 from authserver.tokens import device_codes
@@ -133,6 +134,7 @@ def test_approved_request_gives_tokens_once_with_refresh(live_auth, person, reso
 
     again = poll(live_auth, client, codes["device_code"])
     assert error_of(again) == "invalid_grant"
+    assert again.json()["error_description"] == "the device code was already exchanged for tokens"
     assert introspect(live_auth, resource, tokens["access_token"]).json()["active"] is True
 
     rotated = refresh(live_auth, client, tokens["refresh_token"])
@@ -309,3 +311,12 @@ def test_no_resource_gets_the_default_audience(config):
         approve(person, codes["user_code"])
         tokens = poll(live, client, codes["device_code"]).json()
         assert introspect(live, models, tokens["access_token"]).json()["aud"] == [MODELS]
+
+
+def test_an_approval_by_an_account_disabled_since_gives_nothing(live_auth, person):
+    client = device_client(live_auth, scope="openid")
+    codes = start(live_auth, client)
+    approve(person, codes["user_code"])
+    live_auth.run(disable_user, person.user.email)
+    refused = poll(live_auth, client, codes["device_code"])
+    assert error_of(refused) == "invalid_grant" and refused.json()["error_description"] == "the user's account is disabled"
