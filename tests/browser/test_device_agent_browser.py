@@ -43,7 +43,7 @@ def api(live_auth, tmp_path):
     config = Config.from_env(
         environ={}, instance_path=tmp_path / "resource", secret_key="unused", resource_issuer=live_auth.url,
         resource_client_id=resource_client.client_id, resource_client_secret=resource_client.client_secret,
-        resource_cache_ttl=0, testing=True,
+        resource_url=server.url, resource_cache_ttl=0, testing=True,
     )
     server.start(create_resource_app(config))
     yield server.url
