@@ -17,38 +17,28 @@ from sqlalchemy import update
 from authserver.db import utcnow
 from authserver.extensions import db_session
 from authserver.tokens.models import Token
-from resource import create_app as create_resource_app
 from shared.config import PROJECT_ROOT
-from shared.config import Config
 from tests.resource.e2e import API_SCOPES
 from tests.support.browser import sign_in_on_the_page
 from tests.support.device import device_client
-from tests.support.live_server import LiveServer
 
 pytestmark = pytest.mark.browser
 
 AGENT = PROJECT_ROOT / "examples" / "device_agent.py"
 WAIT = 30  # seconds for any one line: the agent polls every 5 s
+API = "https://api.example"  # the resource server's identifier (RFC 8707), not where it listens
 
 
 @pytest.fixture
-def api(live_auth, tmp_path):
-    """A resource server trusting ``live_auth``, registered with its URL as its resource identifier,
-    checking every token afresh (no cache)."""
-    server = LiveServer()
+def api(live_auth, start_resource):
+    """A resource server trusting ``live_auth``, known to it as ``API``, checking every token afresh."""
     for scope in API_SCOPES:
         live_auth.scope(scope)
     resource_client = live_auth.client(redirect_uri=None, name="Resource server", resource_server=True,
-                                       resource_url=server.url)
-    config = Config.from_env(
-        environ={}, instance_path=tmp_path / "resource", secret_key="unused", resource_issuer=live_auth.url,
-        resource_client_id=resource_client.client_id, resource_client_secret=resource_client.client_secret,
-        resource_url=server.url, resource_cache_ttl=0, testing=True,
-    )
-    server.start(create_resource_app(config))
-    yield server.url
-    server.stop()
-    server.app.extensions["resource"].close()
+                                       resource_url=API)
+    server = start_resource(live_auth.url, resource_client.client_id, resource_client.client_secret,
+                            resource_url=API, resource_cache_ttl=0)
+    return server.url + "/v1"
 
 
 class Agent:
@@ -89,7 +79,7 @@ class Agent:
 def test_the_agent_signs_in_with_the_device_flow_chats_and_refreshes(live_auth, api, page):
     client = device_client(live_auth, name="Device agent", scope="openid chat:create")
     user = live_auth.user()
-    agent = Agent("--issuer", live_auth.url, "--api", api + "/v1", "--resource", api, "--client-id", client.client_id)
+    agent = Agent("--issuer", live_auth.url, "--api", api, "--resource", API, "--client-id", client.client_id)
     try:
         shown = agent.line()
         match = re.fullmatch(r"To sign in, open (\S+) and enter the code ([A-Z]{4}-[A-Z]{4})", shown)
@@ -108,7 +98,7 @@ def test_the_agent_signs_in_with_the_device_flow_chats_and_refreshes(live_auth, 
 
         assert agent.say("Hello there") == "assistant> [demo model] You said: Hello there"
         audiences = live_auth.run(lambda: db_session().scalars(select(Token.audience).where(Token.client_id == client.pk)).all())
-        assert audiences == [api]  # a token for this API alone (RFC 8707)
+        assert audiences == [API]  # a token for this API alone (RFC 8707)
 
         def expire_access_tokens():
             db_session().execute(update(Token).where(Token.client_id == client.pk).values(access_expires_at=utcnow()))
