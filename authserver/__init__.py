@@ -24,6 +24,8 @@ from shared.errors import register_json_errors
 from shared.health import HEALTH_PATHS
 from shared.health import health_blueprint
 from shared.logging import configure_logging
+from shared.metrics import METRICS_PATH
+from shared.observability import observe
 
 
 def create_app(config: Config | Mapping[str, object] | None = None) -> Flask:
@@ -31,6 +33,7 @@ def create_app(config: Config | Mapping[str, object] | None = None) -> Flask:
     configure_logging()
     app = Flask(__name__, instance_path=str(cfg.instance_path))
     app.request_class = Request
+    observe(app, "authserver", cfg.authserver_metrics_token)
     app.config.update(
         # No form, token request or usage batch comes near this; a larger body is refused with 413.
         MAX_CONTENT_LENGTH=1024 * 1024,
@@ -48,7 +51,7 @@ def create_app(config: Config | Mapping[str, object] | None = None) -> Flask:
     app.extensions["authserver.db"] = database
     app.teardown_appcontext(database.remove)
     csrf.init_app(app)
-    app.session_interface = PageSessionInterface(CLIENT_ENDPOINT_PATHS | HEALTH_PATHS | {USAGE_PATH})
+    app.session_interface = PageSessionInterface(CLIENT_ENDPOINT_PATHS | HEALTH_PATHS | {USAGE_PATH, METRICS_PATH})
 
     def database_answers() -> bool:
         with database.engine.connect() as connection:

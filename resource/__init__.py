@@ -46,11 +46,13 @@ def create_app(config: Config | Mapping[str, object] | None = None) -> Flask:
     from resource.errors import ApiError
     from resource.mcp import views as mcp
     from resource.state import ResourceState
+    from shared.observability import observe  # prometheus_client imports the stdlib ``resource``: see above
 
     cfg = resolve(config)
     configure_logging()
     app = Flask(__name__, instance_path=str(cfg.instance_path))
     app.config.update(TESTING=cfg.testing, MAX_CONTENT_LENGTH=MAX_BODY_BYTES)
+    observe(app, "resource", cfg.resource_metrics_token)
     state = ResourceState.build(cfg)
     app.extensions["resource.config"] = cfg
     app.extensions["resource"] = state

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from flask import Response
 
 from resource.responses import json_response
+from shared.metrics import UPSTREAM_ERRORS
 
 INVALID_REQUEST = "invalid_request_error"
 
@@ -59,6 +60,7 @@ def unavailable(message: str, retry_after: int = 1) -> ApiError:
 
 
 def upstream_error(message: str, timeout: bool = False) -> ApiError:
+    UPSTREAM_ERRORS.labels("resource", "model", "timeout" if timeout else "error").inc()
     if timeout:
         return ApiError(504, message, type_="server_error", code="upstream_timeout")
     return ApiError(502, message, type_="server_error", code="upstream_error")

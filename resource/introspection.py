@@ -26,12 +26,18 @@ from resource.http import origin_of
 from resource.token_cache import TokenCache
 from resource.token_cache import cache_key
 from shared.config import ConfigError
+from shared.logging import current_request_id
+from shared.metrics import AUTHORIZATION_SERVER_ERRORS
+from shared.metrics import INTROSPECTION_CACHE
 from shared.paths import OAUTH_METADATA_PATH
 
 log = logging.getLogger(__name__)
 
 RETRY_AFTER = 2
 _ACCEPT_JSON = b"Accept: application/json\r\n"
+
+_CACHE_HIT = INTROSPECTION_CACHE.labels("hit")
+_CACHE_MISS = INTROSPECTION_CACHE.labels("miss")
 
 
 class Introspector:
@@ -96,7 +102,9 @@ class Introspector:
         """The token's claims if it is an active access token, None if it is not."""
         key = cache_key(token)
         if self._ttl > 0 and (cached := self._cache.get(key)) is not None:
+            _CACHE_HIT.inc()
             return _unexpired(cached)
+        _CACHE_MISS.inc()
         claims = self._introspect_once(key, token)
         prepared = _prepared(claims)
         info = _unexpired(prepared)
@@ -156,7 +164,12 @@ class Introspector:
 
     def _post(self, body: bytes):
         pool, target = self.endpoint()
-        return pool.request(b"POST", target, body, self._headers)
+        headers = self._headers
+        # The caller's request id, so that the authorization server's lines for this call carry it too
+        # (its syntax was checked: no byte of it can end the header).
+        if (request_id := current_request_id()) is not None:
+            headers += b"X-Request-Id: %s\r\n" % request_id.encode("ascii")
+        return pool.request(b"POST", target, body, headers)
 
     def close(self) -> None:
         for pool in list(self._pools.values()):
@@ -189,4 +202,5 @@ class _Flight:
 
 
 def _outage() -> ApiError:
+    AUTHORIZATION_SERVER_ERRORS.inc()
     return unavailable("The authorization server is unavailable; try again shortly.", RETRY_AFTER)

@@ -72,6 +72,9 @@ class Config:
     # audience, which every resource server accepts).
     resource_url: str | None = None
     default_resource: str | None = None
+    # Bearer secrets for /metrics (shared/metrics.py); unset, /metrics is open (bind it to a private network).
+    authserver_metrics_token: str | None = None
+    resource_metrics_token: str | None = None
     testing: bool = False
 
     @property
@@ -119,6 +122,8 @@ class Config:
             local_limits=_bool(env, "RESOURCE_LOCAL_LIMITS"),
             resource_url=_resource(env, "RESOURCE_URL"),
             default_resource=_resource(env, "AUTHSERVER_DEFAULT_RESOURCE"),
+            authserver_metrics_token=env.get("AUTHSERVER_METRICS_TOKEN") or None,
+            resource_metrics_token=env.get("RESOURCE_METRICS_TOKEN") or None,
         )
         values.update(overrides)
         config = cls(**values)  # type: ignore[arg-type]

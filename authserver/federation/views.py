@@ -47,6 +47,7 @@ from authserver.paths import LOGIN_PATH
 from authserver.paths import UPSTREAM_CALLBACK_PATH
 from authserver.paths import UPSTREAM_LINK_PATH
 from authserver.paths import UPSTREAM_LOGIN_PATH
+from shared.metrics import UPSTREAM_ERRORS
 
 bp = Blueprint("federation", __name__)
 register_html_errors(bp)
@@ -90,6 +91,7 @@ def _fail(provider, reason: str, back_url: str, detail: str = "", status: int = 
     """A friendly page with a way back; the attempt is audited and nothing of it is kept."""
     db_session().rollback()
     record("upstream.login_failed", provider=provider.name, reason=reason, detail=detail[:200])
+    UPSTREAM_ERRORS.labels("authserver", provider.name, reason).inc()
     db_session().commit()
     label = services.display_name(provider)
     title, message = (text.format(provider=label) for text in FAILURES[reason])

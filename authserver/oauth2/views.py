@@ -12,6 +12,7 @@ from authserver.oauth2 import metadata
 from authserver.oauth2.authorize import authorization_endpoint
 from authserver.oauth2.server import get_server
 from authserver.tokens.keys import public_jwks
+from shared.metrics import TOKENS_ISSUED
 
 bp = Blueprint("oauth2", __name__)
 
@@ -21,6 +22,14 @@ bp = Blueprint("oauth2", __name__)
 CROSS_ORIGIN_PATHS = paths.CLIENT_ENDPOINT_PATHS - {paths.INTROSPECT_PATH}
 # RFC 7592: a registration access token manages its client at REGISTER_PATH/<client_id>.
 CLIENT_CONFIGURATION_PREFIX = paths.REGISTER_PATH + "/"
+
+
+@bp.after_request
+def count_tokens_issued(response):
+    # Only answers that issued a token: the grant type is then one this server knows (a bounded label).
+    if response.status_code == 200 and request.path == paths.TOKEN_PATH:
+        TOKENS_ISSUED.labels(request.form.get("grant_type", "")).inc()
+    return response
 
 
 @bp.after_request

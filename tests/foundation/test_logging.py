@@ -16,3 +16,27 @@ def test_request_lines_are_redacted_by_one_filter_however_many_apps_configure_lo
                                  ("secret-code",), None)
     assert werkzeug.filter(record)
     assert "secret-code" not in record.getMessage() and "code=[redacted]" in record.getMessage()
+
+
+def test_each_line_is_one_json_object_tracebacks_included():
+    import io
+    import json
+
+    from shared.logging import log_handler
+
+    buffer = io.StringIO()
+    logger = logging.getLogger("tests.json-lines")
+    logger.addHandler(log_handler(buffer))
+    logger.propagate = False
+    try:
+        logger.warning("client_secret=%s sent", "s3cr3t")
+        try:
+            raise ValueError("boom")
+        except ValueError:
+            logger.exception("failed\nacross lines")
+    finally:
+        logger.propagate = True
+        logger.handlers.clear()
+    first, second = (json.loads(line) for line in buffer.getvalue().splitlines())
+    assert first["level"] == "WARNING" and "s3cr3t" not in first["message"] and first["logger"] == "tests.json-lines"
+    assert second["message"] == "failed\nacross lines" and "ValueError: boom" in second["exception"]

@@ -11,6 +11,7 @@ from authserver.migrations import upgrade
 from shared.config import Config
 from tests.resource.conftest import redis_server  # noqa: F401  (a session fixture shared with tests/resource)
 from tests.resource.conftest import redis_url  # noqa: F401
+from tests.resource.conftest import stack  # noqa: F401
 from tests.resource.conftest import start_resource  # noqa: F401
 from tests.resource.e2e import Stack
 from tests.resource.e2e import register

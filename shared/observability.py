@@ -1,0 +1,56 @@
+"""Every request of an app counted, timed and given its request id, by one WSGI layer around it.
+
+A WSGI layer rather than Flask hooks: it reads the environ directly, where each hook would pay for
+Flask's context proxies (``g``, ``request``) again; measured in docs/deployment.md ("Metrics").
+"""
+
+from __future__ import annotations
+
+import time
+
+from flask import Flask
+
+from shared.logging import REQUEST_ID_HEADER
+from shared.logging import take_request_id
+from shared.metrics import LATENCY
+from shared.metrics import REQUESTS
+from shared.metrics import UNMATCHED
+from shared.metrics import metrics_blueprint
+
+
+def observe(app: Flask, name: str, metrics_token: str | None) -> None:
+    """Wrap ``app`` (see the module docstring) and serve its ``/metrics``."""
+    app.wsgi_app = Observed(app.wsgi_app, name)
+    app.register_blueprint(metrics_blueprint(name, metrics_token))
+
+
+class Observed:
+    def __init__(self, wsgi_app, name: str):
+        self.wsgi_app = wsgi_app
+        self.name = name
+        # (endpoint, method, status) -> its two series: prometheus-client's label lookup, made once.
+        self._series: dict[tuple[str, str, str], tuple] = {}
+
+    def __call__(self, environ, start_response):
+        started = time.perf_counter()
+        header = (REQUEST_ID_HEADER, take_request_id(environ))
+        # (route, status): what an app that raised would have answered, until start() learns better.
+        answer = [UNMATCHED, "500"]
+
+        def start(status_line, headers, exc_info=None):
+            # Called while Flask's request for this environ is still there (it is dropped afterwards):
+            # it knows the route matched, and a route, not a path, is the label.
+            rule = getattr(environ.get("werkzeug.request"), "url_rule", None)
+            answer[0], answer[1] = rule.rule if rule is not None else UNMATCHED, status_line[:3]
+            headers.append(header)
+            return start_response(status_line, headers, exc_info)
+
+        try:
+            return self.wsgi_app(environ, start)
+        finally:
+            key = (answer[0], environ.get("REQUEST_METHOD", ""), answer[1])
+            series = self._series.get(key)
+            if series is None:
+                series = self._series[key] = (REQUESTS.labels(self.name, *key), LATENCY.labels(self.name, key[0]))
+            series[0].inc()
+            series[1].observe(time.perf_counter() - started)
