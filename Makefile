@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # The resource server's resource identifier in `make run` (RFC 8707): the demo's tokens are for it.
 RESOURCE_URL ?= http://127.0.0.1:5001
 
-.PHONY: run test bench install system-deps lint fuzz
+.PHONY: run test bench install system-deps lint fuzz soak
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,3 +38,9 @@ bench: install
 # schemathesis (docs/openapi.yaml) and the parser properties, far longer than in `make test`.
 fuzz: install system-deps
 	FUZZ_MAX_EXAMPLES=$${FUZZ_MAX_EXAMPLES:-1000} $(PY) -m pytest -p no:randomly tests/operations/test_fuzz.py tests/operations/test_parser_properties.py
+
+# Several granian workers per app on PostgreSQL and Redis under concurrent load for a few minutes
+# (loopback only); prints its figures. Not part of `make test`.
+soak: install
+	@sh scripts/install-system-deps.sh soak
+	$(PY) scripts/soak.py $(SOAK_ARGS)
