@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy import text
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
@@ -95,12 +96,8 @@ def test_sqlite_checkpoints_the_wal_every_10000_pages_on_every_connection(tmp_pa
     try:
         with app.app_context():
             session_value = db_session().connection().exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
-            direct = get_db()._direct_connections._connect()
-            try:
-                direct_value = direct.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
-                journal = direct.execute("PRAGMA journal_mode").fetchone()[0]
-            finally:
-                direct.close()
+            direct_value = get_db().direct(text("PRAGMA wal_autocheckpoint")).first({})[0]
+            journal = get_db().direct(text("PRAGMA journal_mode")).first({})[0]
     finally:
         app.extensions["authserver.db"].dispose()
     assert (session_value, direct_value, journal) == (10000, 10000, "wal")

@@ -33,6 +33,12 @@ class KeepAliveServer:
         self.url = f"http://127.0.0.1:{self.port}"
         threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
 
+    @property
+    def open_connections(self) -> int:
+        """Connections the server holds open right now."""
+        with self._lock:
+            return len(self._open)
+
     def drop_connections(self) -> None:
         """What an idle timeout or a crash does to every kept-alive connection."""
         with self._lock:

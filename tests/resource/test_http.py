@@ -139,9 +139,9 @@ def test_idle_connections_are_bounded_and_shared_by_threads(server, make_pool):
     assert opened >= 2
     # Past the bound, connections are closed when they come back: the server sees at most two stay.
     deadline = time.monotonic() + 5
-    while len(server._open) > 2 and time.monotonic() < deadline:
+    while server.open_connections > 2 and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert len(server._open) <= 2
+    assert server.open_connections <= 2
     server.delay = 0
     with ThreadPoolExecutor(2) as threads:
         list(threads.map(lambda _: pool.request(b"GET", b"/after").status, range(6)))

@@ -2,7 +2,7 @@
 
 ``LiveAuth`` is what the ``live_auth`` fixture returns: the server's URL and its Flask app, plus
 factories that register clients and users through the real services. ``Browser`` plays the person:
-it signs in (through the real login form, or instantly with a forged session cookie) and walks the
+it signs in through the real login form and walks the
 authorization endpoint until the redirect back to the client, answering the consent page.
 """
 
@@ -13,7 +13,6 @@ import functools
 import hashlib
 import re
 import secrets
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -189,14 +188,9 @@ class Browser:
         assert response.status_code == 303, response.text
         return response
 
-    def sign_in(self, user: AppUser, auth_time: int | None = None) -> None:
-        """Sign in instantly: a session cookie signed with the app's key, as login_user() would write."""
-        app = self.live.app
-        serializer = app.session_interface.get_signing_serializer(app)
-        cookie = serializer.dumps(
-            {"sid": secrets.token_urlsafe(16), "uid": user.id, "auth_time": auth_time or int(time.time()), "amr": ["pwd"]}
-        )
-        self.http.cookies.set(app.config["SESSION_COOKIE_NAME"], cookie, domain="127.0.0.1", path="/")
+    def sign_in(self, user: AppUser) -> None:
+        """Sign in as a person does, through the login form (its redirect not followed)."""
+        self.login(user)
 
     def authorize(self, params: dict, decision: str | None = "allow") -> requests.Response:
         """GET the authorization endpoint and follow the server's redirects.
