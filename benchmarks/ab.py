@@ -26,6 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.instance import Instance  # noqa: E402
+from benchmarks.instance import issue_token  # noqa: E402
 from benchmarks.load import Load  # noqa: E402
 from benchmarks.load import Request  # noqa: E402
 from benchmarks.procs import BenchError  # noqa: E402
@@ -43,8 +45,6 @@ from benchmarks.stack import RESOURCE_CACHE_TTL  # noqa: E402
 from benchmarks.stack import TOKEN_FORM  # noqa: E402
 from benchmarks.stack import Scenario  # noqa: E402
 from benchmarks.stack import Stack  # noqa: E402
-from benchmarks.instance import Instance  # noqa: E402
-from benchmarks.instance import issue_token  # noqa: E402
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

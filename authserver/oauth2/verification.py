@@ -21,12 +21,12 @@ from flask import url_for
 from itsdangerous import BadData
 from itsdangerous import URLSafeTimedSerializer
 
-from authserver.errorpages import register_html_errors
+from authserver import paths
 from authserver.accounts.sessions import auth_time
 from authserver.accounts.sessions import current_user
 from authserver.accounts.sessions import login_url
 from authserver.consent import services as consent
-from authserver import paths
+from authserver.errorpages import register_html_errors
 from authserver.oauth2.authorize import authorization_page
 from authserver.oauth2.authorize import consent_page
 from authserver.oauth2.device import DeviceAuthorizationEndpoint

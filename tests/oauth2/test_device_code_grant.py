@@ -19,6 +19,7 @@ from authserver.extensions import db_session
 from authserver.tokens import device_codes
 from authserver.tokens.models import DeviceAuthorization
 from shared.security import digest
+from tests.support.accounts import csrf_token
 from tests.support.device import DEVICE_CODE
 from tests.support.device import approve
 from tests.support.device import change_request
@@ -27,7 +28,6 @@ from tests.support.device import device_client
 from tests.support.device import enter_code
 from tests.support.device import poll
 from tests.support.device import start
-from tests.support.accounts import csrf_token
 from tests.support.oauth import introspect
 from tests.support.oauth import refresh
 from tests.support.oauth import serve_auth

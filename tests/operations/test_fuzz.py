@@ -20,7 +20,6 @@ MAX_EXAMPLES = os.environ.get("FUZZ_MAX_EXAMPLES", "25")
 
 
 def fuzz(tmp_path, url: str, tag: str, *auth: str) -> None:
-    report = tmp_path / f"{tag}.ndjson"
     completed = subprocess.run(
         [SCHEMATHESIS, "run", str(SPEC), "--url", url, "--include-tag", tag, "--checks", CHECKS,
          "--max-examples", MAX_EXAMPLES, "--seed", "20261204", "--generation-deterministic", "--workers", "1",
