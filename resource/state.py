@@ -14,6 +14,7 @@ from resource.introspection import Introspector
 from resource.limits import Limiter
 from resource.metering import Meter
 from resource.paths import METADATA_PATH
+from shared.cache import MemoryCounters
 from shared.cache import make_cache
 from shared.config import Config
 
@@ -43,7 +44,10 @@ class ResourceState:
         http = pooled_session()
         chat, embeddings = build_backends(cfg, http)
         resource_url = cfg.resource_url or DEFAULT_RESOURCE_URL
-        return cls(cfg, cache, http, Introspector(cfg, cache), Limiter(cfg, cache), Meter(cfg),
+        # Without Redis, the limits' counters in a store of their own that never evicts a live one: in the
+        # introspection cache, a flood of unknown tokens would clear them with everything else.
+        counters = cache if cfg.redis_url else MemoryCounters()
+        return cls(cfg, cache, http, Introspector(cfg, cache), Limiter(cfg, counters), Meter(cfg),
                    chat, embeddings, resource_url, resource_url + METADATA_PATH)
 
     def readiness_checks(self) -> dict:

@@ -81,7 +81,20 @@ class MemoryCache:
         for key in [k for k, (expires, _) in self._data.items() if expires <= now]:
             del self._data[key]
         if len(self._data) >= self._max_entries:
-            self._data.clear()
+            self._when_full()
+
+    def _when_full(self) -> None:
+        # A cache: everything in it can be fetched or computed again.
+        self._data.clear()
+
+
+class MemoryCounters(MemoryCache):
+    """Counters that are security state (the resource server's rate limits without Redis): expired
+    entries are swept when the store reaches its bound, live ones are never dropped, so that no
+    flood of new keys can reset a limit. The bound grows instead."""
+
+    def _when_full(self) -> None:
+        self._max_entries = 2 * len(self._data)
 
 
 class RedisCache:
