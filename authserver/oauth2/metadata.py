@@ -27,14 +27,14 @@ CLAIMS_SUPPORTED = [
 
 
 def _auth_methods(server: AuthorizationServer, endpoint_name: str) -> list[str]:
-    return list(server._endpoints[endpoint_name][0].CLIENT_AUTH_METHODS)
+    return list(server.endpoint_classes[endpoint_name].CLIENT_AUTH_METHODS)
 
 
 def server_metadata(server: AuthorizationServer) -> dict:
     issuer = get_config().issuer
     token_auth_methods: list[str] = []
     grant_types: list[str] = []
-    for grant_cls, _extensions in server._token_grants:
+    for grant_cls in server.token_grants:
         grant_types.append(grant_cls.GRANT_TYPE)
         token_auth_methods.extend(m for m in grant_cls.TOKEN_ENDPOINT_AUTH_METHODS if m not in token_auth_methods)
     return {

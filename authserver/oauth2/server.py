@@ -79,7 +79,20 @@ class AuthorizationServer(_AuthorizationServer):
         self.scopes = ScopeCache(config.lookup_cache_ttl)
         # RFC 8707: the resource URLs a ``resource`` parameter may name (authserver.oauth2.resources).
         self.resources = TimedValue(config.lookup_cache_ttl, resource_urls)
+        # What is registered, kept through the public register_* calls (metadata lists it, RFC 8414 §2).
+        self.token_grants: list[type] = []
+        self.endpoint_classes: dict[str, type] = {}
         self.register_token_generator("default", self.generate_bearer_token)
+
+    def register_grant(self, grant_cls, extensions=None):
+        super().register_grant(grant_cls, extensions)
+        if hasattr(grant_cls, "check_token_endpoint"):
+            self.token_grants.append(grant_cls)
+
+    def register_endpoint(self, endpoint):
+        super().register_endpoint(endpoint)
+        endpoint_cls = endpoint if isinstance(endpoint, type) else type(endpoint)
+        self.endpoint_classes[endpoint_cls.ENDPOINT_NAME] = endpoint_cls
 
     def query_client(self, client_id: str) -> OAuthClient | None:
         """Disabled and unknown clients look the same: absent. A client_id that is a URL names a
@@ -90,7 +103,7 @@ class AuthorizationServer(_AuthorizationServer):
 
     def grant_types(self) -> tuple[str, ...]:
         """The grant types registered on this server, as RFC 8414 names them."""
-        return tuple(grant_cls.GRANT_TYPE for grant_cls, _extensions in self._token_grants)
+        return tuple(grant_cls.GRANT_TYPE for grant_cls in self.token_grants)
 
     def _document_client(self, url: str) -> Client:
         try:
