@@ -14,6 +14,9 @@ Configuration, from the environment:
 - ``WEB_APP_MODEL``: the model to chat with (default ``demo-chat``)
 - ``WEB_APP_SECRET_KEY``: signs this app's session cookie (default: random at each start)
 
+The tokens live in Flask's session cookie (signed, HttpOnly): small enough, and only ever the
+signed-in person's own. An app with more to guard would keep them server-side, keyed by the session.
+
 Run it: ``granian --interface wsgi --port 8000 examples.web_app.wsgi:app``. Register it with
 ``--redirect-uri http://127.0.0.1:8000/callback --post-logout-redirect-uri http://127.0.0.1:8000/``
 and ``--scope "openid email offline_access chat:create"``.
