@@ -10,6 +10,7 @@ from authserver.federation.models import UpstreamProvider
 from authserver.registration.models import ClientRegistration
 from authserver.registration.models import InitialAccessToken
 from authserver.scopes.models import Scope
+from authserver.scopes.models import ScopeApproval
 from authserver.state.models import SecurityState
 from authserver.tokens.models import AuthorizationCode
 from authserver.tokens.models import DeviceAuthorization
@@ -27,6 +28,7 @@ __all__ = [
     "DeviceAuthorization",
     "InitialAccessToken",
     "Scope",
+    "ScopeApproval",
     "SecurityState",
     "SigningKey",
     "Token",

@@ -6,8 +6,10 @@ import click
 
 from authserver.cli import emit
 from authserver.cli import in_app_context
+from authserver.clients import rotation
 from authserver.clients import services
 from authserver.errors import InvalidInput
+from authserver.scopes import approvals
 
 
 @click.group()
@@ -106,8 +108,8 @@ def list_(as_json: bool) -> None:
     """Every client: id, name, grant types, and whether it is disabled."""
     rows = [services.client_as_dict(client) for client in services.list_clients()]
     text = "\n".join(
-        f"{row['client_id']:<26} {row['name']:<30} {','.join(row['grant_types'])}"
-        f"{'  disabled' if row['disabled'] else ''}"
+        f"{row['client_id']:<26} {row['name']:<30} {row['registered_via']:<6} {row['owner_email'] or '-':<30} "
+        f"{','.join(row['grant_types'])}{'  deleted' if row['deleted'] else '  disabled' if row['disabled'] else ''}"
         for row in rows
     )
     emit(rows, as_json, text or "no clients")
@@ -129,7 +131,7 @@ def show(client_id: str, as_json: bool) -> None:
 @in_app_context
 def rotate_secret(client_id: str, as_json: bool) -> None:
     """Give a confidential client a new secret (printed once); the old one stops working at once."""
-    registration = services.rotate_secret(client_id)
+    registration = rotation.rotate_secret(services.get_client(client_id))
     payload = {"client_id": registration.client.client_id, "client_secret": registration.client_secret}
     emit(payload, as_json, _describe(payload))
 
@@ -153,3 +155,23 @@ def disable(client_id: str) -> None:
     """Stop the client: from now on it can no longer authenticate or get tokens."""
     client = services.disable_client(client_id)
     click.echo(f"disabled client {client.client_id}")
+
+
+@clients.command("approve-scope")
+@click.argument("client_id")
+@click.argument("scope")
+@in_app_context
+def approve_scope(client_id: str, scope: str) -> None:
+    """Let this app be granted a restricted scope (it is added to what the app may ask for)."""
+    approvals.approve_scope(services.get_client(client_id), scope)
+    click.echo(f"approved {scope} for client {client_id}")
+
+
+@clients.command("revoke-scope")
+@click.argument("client_id")
+@click.argument("scope")
+@in_app_context
+def revoke_scope(client_id: str, scope: str) -> None:
+    """Withdraw a restricted scope from this app: new tokens leave it out, issued ones lose it."""
+    approvals.revoke_scope_approval(services.get_client(client_id), scope)
+    click.echo(f"revoked {scope} for client {client_id}")

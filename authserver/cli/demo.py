@@ -21,6 +21,7 @@ from authserver.cli import emit
 from authserver.cli import in_app_context
 from authserver.clients import services as clients
 from authserver.clients.models import Client
+from authserver.clients.rotation import rotate_secret
 from authserver.extensions import db_session
 from authserver.extensions import get_config
 from authserver.scopes import services as scopes
@@ -101,7 +102,7 @@ def _client(name: str, prefix: str, kept: dict[str, str], reset: bool, registrat
     elif not existing.client_secret_digest:
         secret = None
     elif reset or not matches_digest(secret, existing.client_secret_digest):
-        secret = clients.rotate_secret(existing.client_id).client_secret
+        secret = rotate_secret(existing).client_secret
     client = existing or result.client
     return {"client_id": client.client_id, "client_secret": secret}
 

@@ -7,12 +7,20 @@ from sqlalchemy import ForeignKey
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
 
+from authserver.accounts.models import User
 from authserver.db import Base
 from authserver.db import utcnow
 
+# How a client came to exist: an admin at the CLI, a developer in the portal, RFC 7591 dynamic
+# registration, or a client ID metadata document fetched by URL.
+REGISTERED_VIA = ("cli", "portal", "dcr", "cimd")
+
 
 class Client(Base):
+    """A registered app. The metadata columns carry RFC 7591 §2 names (``client_uri``, ``logo_uri``…)."""
+
     __tablename__ = "clients"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -21,7 +29,9 @@ class Client(Base):
     # SHA-256 of a 256-bit server-generated secret; None for public clients.
     client_secret_digest: Mapped[str | None] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))
+    # The developer who registered it in the portal; None for the CLI's, RFC 7591's and CIMD's clients.
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    owner: Mapped[User | None] = relationship()
     redirect_uris: Mapped[list[str]] = mapped_column(JSON, default=list)
     post_logout_redirect_uris: Mapped[list[str]] = mapped_column(JSON, default=list)
     grant_types: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -36,9 +46,19 @@ class Client(Base):
     policy_uri: Mapped[str | None] = mapped_column(String(500))
     tos_uri: Mapped[str | None] = mapped_column(String(500))
     logo_uri: Mapped[str | None] = mapped_column(String(500))
+    description: Mapped[str | None] = mapped_column(String(1000))
+    contacts: Mapped[list[str]] = mapped_column(JSON, default=list)
+    registered_via: Mapped[str] = mapped_column(String(8), default="cli", server_default="cli")
+    # The portal's kind of app (web, native, spa, service), which set its grant types and auth method.
+    app_type: Mapped[str | None] = mapped_column(String(8))
     # Per-client overrides of the resource server's limits; None means the default.
     rate_limit_per_minute: Mapped[int | None]
     tokens_per_day: Mapped[int | None]
     disabled: Mapped[bool] = mapped_column(default=False)
+    # Deleted by its developer: disabled for good and gone from the portal, kept for the audit trail.
+    deleted_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     secret_rotated_at: Mapped[datetime | None]
+    # The secret a rotation replaced, still accepted until the grace period the developer chose ends.
+    previous_secret_digest: Mapped[str | None] = mapped_column(String(64))
+    previous_secret_expires_at: Mapped[datetime | None]

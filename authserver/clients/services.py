@@ -1,33 +1,41 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
+from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from authserver.audit.services import record
+from authserver.clients.metadata import AUTH_METHODS
+from authserver.clients.metadata import AUTHORIZATION_CODE
+from authserver.clients.metadata import CLIENT_CREDENTIALS
+from authserver.clients.metadata import MAX_APPS_PER_OWNER
+from authserver.clients.metadata import REFRESH_TOKEN
+from authserver.clients.metadata import SECRET_AUTH_METHODS
+from authserver.clients.metadata import SUPPORTED_GRANT_TYPES
+from authserver.clients.metadata import ClientMetadata
+from authserver.clients.metadata import MetadataError
+from authserver.clients.metadata import page_url_problem
 from authserver.clients.models import Client
 from authserver.clients.redirects import validate_redirect_uri
 from authserver.db import utcnow
 from authserver.errors import InvalidInput
 from authserver.errors import NotFound
 from authserver.extensions import db_session
+from authserver.scopes.approvals import approve_listed_restricted_scopes
 from authserver.scopes.catalog import default_client_scopes
 from authserver.scopes.catalog import require_known_scopes
+from authserver.scopes.catalog import unapproved_restricted_scopes
 from authserver.scopes.policy import OPENID_SCOPES
 from authserver.scopes.policy import parse_scope
+from authserver.scopes.policy import withheld_among
+from authserver.tokens.services import revoke_client_tokens
 from shared.resources import canonical_resource
 from shared.security import digest
 from shared.security import new_credential
 from shared.security import new_identifier
 
-AUTHORIZATION_CODE = "authorization_code"
-REFRESH_TOKEN = "refresh_token"
-CLIENT_CREDENTIALS = "client_credentials"
-DEVICE_CODE = "urn:ietf:params:oauth:grant-type:device_code"
-SUPPORTED_GRANT_TYPES = (AUTHORIZATION_CODE, REFRESH_TOKEN, CLIENT_CREDENTIALS, DEVICE_CODE)
-AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
-SECRET_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 MAX_LIMIT = 2**31 - 1  # the columns are 32-bit integers on PostgreSQL
 
 
@@ -98,28 +106,95 @@ def register_client(
     elif scopes:
         require_known_scopes(scopes)
 
-    secret = None if auth_method in ("none", "private_key_jwt") else new_credential()
-    client = Client(
-        client_id=new_identifier(),
-        client_secret_digest=digest(secret) if secret else None,
-        name=name,
-        owner_id=owner_id,
-        redirect_uris=redirect_uris,
-        post_logout_redirect_uris=post_logout_redirect_uris,
-        grant_types=grant_types,
-        response_types=["code"] if AUTHORIZATION_CODE in grant_types else [],
-        scopes=scopes,
-        token_endpoint_auth_method=auth_method,
-        jwks=jwks,
-        is_resource_server=resource_server,
-        resource_url=resource_url,
-        client_uri=client_uri,
-        policy_uri=policy_uri,
-    )
+    client = Client(owner_id=owner_id, registered_via="cli", post_logout_redirect_uris=post_logout_redirect_uris,
+                    is_resource_server=resource_server, resource_url=resource_url)
+    apply_metadata(client, ClientMetadata(
+        client_name=name, redirect_uris=redirect_uris, grant_types=grant_types,
+        response_types=["code"] if AUTHORIZATION_CODE in grant_types else [], token_endpoint_auth_method=auth_method,
+        scope=scopes, client_uri=client_uri, policy_uri=policy_uri, jwks=jwks,
+    ))
+    registration = _insert_client(client)
+    # The admin named these scopes for this client: that is the approval restricted ones need.
+    approve_listed_restricted_scopes(registration.client)
+    db_session().commit()
+    return registration
+
+
+def create_client(metadata: ClientMetadata, *, registered_via: str, owner_id: int | None = None) -> Registration:
+    """Register an app from checked metadata (``clients.metadata``): the portal, RFC 7591, CIMD.
+
+    A developer may own at most ``MAX_APPS_PER_OWNER`` apps. Restricted scopes are recorded as asked
+    for and granted only once an admin approves them (``clients approve-scope``).
+    """
+    if owner_id is not None and count_owned_clients(owner_id) >= MAX_APPS_PER_OWNER:
+        raise MetadataError({"app": f"you already have {MAX_APPS_PER_OWNER} apps, the most one developer may "
+                                    "register: delete one first"})
+    client = Client(owner_id=owner_id, registered_via=registered_via, post_logout_redirect_uris=[],
+                    is_resource_server=False)
+    apply_metadata(client, metadata)
+    registration = _insert_client(client)
+    db_session().commit()
+    return registration
+
+
+def update_client(client: Client, metadata: ClientMetadata) -> Registration:
+    """Replace an app's metadata. An app that now authenticates with a secret gets a new one (shown once)."""
+    had_secret = client.client_secret_digest is not None
+    apply_metadata(client, metadata)
+    secret = None
+    if metadata.token_endpoint_auth_method in SECRET_AUTH_METHODS and not had_secret:
+        secret = new_credential()
+        client.client_secret_digest = digest(secret)
+    elif metadata.token_endpoint_auth_method not in SECRET_AUTH_METHODS:
+        client.client_secret_digest = client.previous_secret_digest = client.previous_secret_expires_at = None
+    record("client.updated", client_id=client.client_id, user_id=client.owner_id)
+    db_session().commit()
+    return Registration(client=client, client_secret=secret)
+
+
+def delete_client(client: Client) -> int:
+    """Delete an app for its developer: disabled for good, gone from the portal, every token revoked at once.
+
+    The row stays (disabled, ``deleted_at`` set) for the audit trail and ``clients list``. Returns
+    the number of tokens revoked.
+    """
+    client.disabled = True
+    client.deleted_at = utcnow()
+    revoked = revoke_client_tokens(client.id)
+    record("client.deleted", client_id=client.client_id, user_id=client.owner_id, tokens_revoked=revoked)
+    db_session().commit()
+    return revoked
+
+
+def apply_metadata(client: Client, metadata: ClientMetadata) -> None:
+    """Set a client's registration from checked metadata (every way in shares it); the caller commits."""
+    client.name = metadata.client_name
+    client.redirect_uris = metadata.redirect_uris
+    client.grant_types = metadata.grant_types
+    client.response_types = metadata.response_types
+    client.token_endpoint_auth_method = metadata.token_endpoint_auth_method
+    client.scopes = metadata.scope
+    client.app_type = metadata.app_type
+    client.description = metadata.description
+    client.contacts = metadata.contacts
+    client.client_uri = metadata.client_uri
+    client.logo_uri = metadata.logo_uri
+    client.policy_uri = metadata.policy_uri
+    client.tos_uri = metadata.tos_uri
+    client.jwks = metadata.jwks
+
+
+def _insert_client(client: Client) -> Registration:
+    """Give ``client`` an id (and a secret, when it authenticates with one) and add it; the caller commits."""
+    method = client.token_endpoint_auth_method
+    secret = None if method in ("none", "private_key_jwt") else new_credential()
+    client.client_id = new_identifier()
+    client.client_secret_digest = digest(secret) if secret else None
     session = db_session()
     session.add(client)
-    record("client.added", client_id=client.client_id, user_id=owner_id, name=name)
-    session.commit()
+    session.flush()
+    record("client.added", client_id=client.client_id, user_id=client.owner_id, name=client.name,
+           registered_via=client.registered_via)
     return Registration(client=client, client_secret=secret)
 
 
@@ -163,15 +238,9 @@ def resource_urls() -> frozenset[str]:
 
 
 def _check_page_uri(option: str, uri: str | None) -> None:
-    """Pages the consent screen links to: a javascript: or data: URL there would run in our origin."""
-    if uri is None:
-        return
-    try:
-        parts = urlsplit(uri)
-    except ValueError:  # an unclosed IPv6 bracket
-        parts = None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc or len(uri) > 500:
-        raise InvalidInput(f"{option} must be an http or https URL of at most 500 characters")
+    problem = page_url_problem(uri)
+    if problem:
+        raise InvalidInput(f"{option} {problem}")
 
 
 def get_client(client_id: str) -> Client:
@@ -198,23 +267,39 @@ def find_enabled_client(client_id: str | None) -> Client | None:
     return client if client is not None and not client.disabled else None
 
 
+def find_enabled_client_for_grants(client_id: str | None) -> tuple[Client, list[str]] | None:
+    """The enabled client and the restricted scopes it lists but may not be granted, in one query."""
+    if not could_be_client_id(client_id):
+        return None
+    found = db_session().execute(
+        select(Client, unapproved_restricted_scopes()).where(Client.client_id == client_id, Client.disabled.is_(False))
+    ).first()
+    if found is None:
+        return None
+    client, unapproved = found
+    return client, withheld_among(client.scopes, unapproved)
+
+
 def list_clients(owner_id: int | None = None) -> list[Client]:
-    query = select(Client).order_by(Client.id)
+    """Every client (the admin's view), or the apps one developer owns and has not deleted."""
+    query = select(Client).order_by(Client.id).options(selectinload(Client.owner))
     if owner_id is not None:
-        query = query.where(Client.owner_id == owner_id)
+        query = query.where(Client.owner_id == owner_id, Client.deleted_at.is_(None))
     return list(db_session().scalars(query))
 
 
-def rotate_secret(client_id: str) -> Registration:
-    client = get_client(client_id)
-    if client.token_endpoint_auth_method not in SECRET_AUTH_METHODS:
-        raise InvalidInput(f"client {client_id!r} authenticates without a secret ({client.token_endpoint_auth_method})")
-    secret = new_credential()
-    client.client_secret_digest = digest(secret)
-    client.secret_rotated_at = utcnow()
-    record("client.secret_rotated", client_id=client.client_id)
-    db_session().commit()
-    return Registration(client=client, client_secret=secret)
+def count_owned_clients(owner_id: int) -> int:
+    return db_session().scalar(
+        select(func.count(Client.id)).where(Client.owner_id == owner_id, Client.deleted_at.is_(None))
+    )
+
+
+def owned_client(owner_id: int, client_id: str) -> Client:
+    """The app ``client_id`` if ``owner_id`` owns it and has not deleted it; NotFound otherwise (never 'not yours')."""
+    client = find_client(client_id)
+    if client is None or client.owner_id != owner_id or client.deleted_at is not None:
+        raise NotFound(f"no app with id {client_id!r}")
+    return client
 
 
 def set_limits(client_id: str, rate_limit_per_minute: int | None, tokens_per_day: int | None) -> Client:
@@ -252,6 +337,9 @@ def client_as_dict(client: Client) -> dict:
     return {
         "client_id": client.client_id,
         "name": client.name,
+        "registered_via": client.registered_via,
+        "owner_email": client.owner.email if client.owner is not None else None,
+        "app_type": client.app_type,
         "grant_types": client.grant_types,
         "response_types": client.response_types,
         "redirect_uris": client.redirect_uris,
@@ -263,6 +351,13 @@ def client_as_dict(client: Client) -> dict:
         "rate_limit_per_minute": client.rate_limit_per_minute,
         "tokens_per_day": client.tokens_per_day,
         "disabled": client.disabled,
+        "deleted": client.deleted_at is not None,
+        "description": client.description,
+        "client_uri": client.client_uri,
+        "logo_uri": client.logo_uri,
+        "policy_uri": client.policy_uri,
+        "tos_uri": client.tos_uri,
+        "contacts": client.contacts,
         "created_at": client.created_at.isoformat(),
         "secret_rotated_at": client.secret_rotated_at.isoformat() if client.secret_rotated_at else None,
     }

@@ -69,7 +69,7 @@ class IntrospectionEndpoint(_IntrospectionEndpoint):
             return {"active": False}
         token = record.token
         user = record.user
-        scope = self.server.scopes.still_granted(token.scope)
+        scope = self.server.scope_now(token.scope, record.client_id)
         payload = {
             "active": True,
             "scope": scope,

@@ -8,7 +8,9 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from authlib.oauth2.rfc6749 import ClientMixin
@@ -17,13 +19,14 @@ from authlib.oidc.core import AuthorizationCodeMixin
 from authserver.accounts.models import User
 from authserver.clients.models import Client
 from authserver.clients.redirects import redirect_uri_matches
+from authserver.clients.rotation import secret_matches
 from authserver.clients.services import could_be_client_id
-from authserver.clients.services import find_enabled_client
+from authserver.clients.services import find_enabled_client_for_grants
 from authserver.registration.fetch import is_document_url
 from authserver.scopes.policy import authorization_scope
+from authserver.scopes.policy import leave_out
 from authserver.tokens.models import AuthorizationCode
 from authserver.tokens.models import Token
-from shared.security import matches_digest
 
 
 @dataclass(frozen=True)
@@ -45,10 +48,15 @@ class OAuthClient(ClientMixin):
     jwks: dict | None = None
     # A client named by its metadata document: its redirect URIs match exactly, loopback ones too.
     from_document: bool = False
+    # The secret a rotation replaced, accepted until its grace period ends (clients.rotation).
+    previous_secret_digest: str | None = None
+    previous_secret_expires_at: datetime | None = None
+    # Restricted scopes it lists that no admin approved: left out of every grant (scopes.policy.leave_out).
+    withheld_scopes: frozenset[str] = frozenset()
     client_metadata = {}
 
     @classmethod
-    def from_row(cls, row: Client) -> OAuthClient:
+    def from_row(cls, row: Client, withheld: Collection[str] = ()) -> OAuthClient:
         return cls(
             pk=row.id,
             client_id=row.client_id,
@@ -64,6 +72,9 @@ class OAuthClient(ClientMixin):
             policy_uri=row.policy_uri,
             jwks=row.jwks,
             from_document=is_document_url(row.client_id),
+            previous_secret_digest=row.previous_secret_digest,
+            previous_secret_expires_at=row.previous_secret_expires_at,
+            withheld_scopes=frozenset(withheld),
         )
 
     @property
@@ -83,8 +94,13 @@ class OAuthClient(ClientMixin):
         return self.redirect_uris[0] if len(self.redirect_uris) == 1 else None
 
     def get_allowed_scope(self, scope: str | None) -> str | None:
-        """The decision is ``scopes.policy.authorization_scope``'s."""
-        return authorization_scope(self.scopes, scope)
+        """The decision is ``scopes.policy.authorization_scope``'s, less what is withheld from this client."""
+        allowed = authorization_scope(self.scopes, scope)
+        return self.grantable(allowed) if allowed is not None else None
+
+    def grantable(self, scope: str) -> str:
+        """``scope`` without the restricted scopes this client is not approved for (``policy.leave_out``)."""
+        return leave_out(scope, self.withheld_scopes)
 
     def check_redirect_uri(self, redirect_uri: str) -> bool:
         if self.from_document:
@@ -92,7 +108,7 @@ class OAuthClient(ClientMixin):
         return redirect_uri_matches(list(self.redirect_uris), redirect_uri)
 
     def check_client_secret(self, client_secret: str) -> bool:
-        return matches_digest(client_secret, self.client_secret_digest)
+        return secret_matches(self, client_secret)
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         """A client authenticates only the way it registered, at every endpoint."""
@@ -118,16 +134,17 @@ class ClientCache:
         self._entries: dict[str, tuple[float, OAuthClient | None]] = {}
         self._lock = threading.Lock()
 
-    def get(self, client_id: str | None, load: Callable[[str], Client | None] = find_enabled_client) -> OAuthClient | None:
-        """``load`` finds the enabled row; what it raises is not cached."""
+    def get(self, client_id: str | None,
+            load: Callable[[str], tuple[Client, list[str]] | None] = find_enabled_client_for_grants) -> OAuthClient | None:
+        """``load`` finds the enabled row and the scopes withheld from it; what it raises is not cached."""
         if not could_be_client_id(client_id):
             return None
         now = time.monotonic()
         entry = self._entries.get(client_id)
         if entry is not None and entry[0] > now:
             return entry[1]
-        row = load(client_id)
-        client = OAuthClient.from_row(row) if row is not None else None
+        found = load(client_id)
+        client = OAuthClient.from_row(*found) if found is not None else None
         with self._lock:
             if len(self._entries) >= self.max_entries:
                 self._entries.clear()

@@ -71,7 +71,8 @@ class AccessTokenValidator(BearerTokenValidator):
         if record is None or record.is_refresh:
             return None
         # What its scope is worth now (a removed scope no longer counts), worked out once per request.
-        return replace(record, token=replace(record.token, scope=get_server().scopes.still_granted(record.token.scope)))
+        scope = get_server().scope_now(record.token.scope, record.client_id)
+        return replace(record, token=replace(record.token, scope=scope))
 
     def validate_token(self, token, scopes, request) -> None:
         if token is None or not token.active:

@@ -101,13 +101,19 @@ class AuthorizationServer(_AuthorizationServer):
             return self.clients.get(client_id, self._document_client)
         return self.clients.get(client_id)
 
+    def scope_now(self, scope: str, client_id: str) -> str:
+        """What a token's scope is worth now: no removed scope, no restricted scope its client lost."""
+        client = self.clients.get(client_id)
+        return self.scopes.still_granted(scope, client.withheld_scopes if client is not None else frozenset())
+
     def grant_types(self) -> tuple[str, ...]:
         """The grant types registered on this server, as RFC 8414 names them."""
         return tuple(grant_cls.GRANT_TYPE for grant_cls in self.token_grants)
 
-    def _document_client(self, url: str) -> Client:
+    def _document_client(self, url: str) -> tuple[Client, list[str]]:
+        """The document's client, and no withheld scopes: a document never registers restricted ones."""
         try:
-            return document_client(url, self.grant_types())
+            return document_client(url, self.grant_types()), []
         except DocumentRefused as refused:
             raise InvalidClientError(
                 description=printable(f"The client's metadata document cannot be used: {refused}."), status_code=401,
@@ -142,7 +148,12 @@ class AuthorizationServer(_AuthorizationServer):
 
     def generate_bearer_token(self, grant_type, client, user=None, scope=None, expires_in=None,
                               include_refresh_token=True) -> dict:
-        """Opaque 256-bit random tokens; only their digests are ever stored."""
+        """Opaque 256-bit random tokens; only their digests are ever stored.
+
+        Every grant passes here: a restricted scope not approved for ``client`` (or approved, then
+        revoked since the consent or the refresh token) is left out of the token.
+        """
+        scope = client.grantable(scope or "")
         token = {
             "token_type": "Bearer",
             "access_token": new_credential(),

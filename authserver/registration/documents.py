@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from authserver.audit.services import record
 from authserver.cache import app_cache
 from authserver.clients.models import Client
+from authserver.clients.services import apply_metadata
 from authserver.clients.services import find_client
 from authserver.extensions import db_session
 from authserver.extensions import get_config
@@ -25,7 +26,6 @@ from authserver.registration.fetch import fetch
 from authserver.registration.metadata import MetadataError
 from authserver.registration.metadata import Trust
 from authserver.registration.metadata import parse_metadata
-from authserver.registration.services import apply_metadata
 from shared.security import digest
 
 # A refused document is not fetched again for this long: a flood of authorization requests naming
@@ -85,7 +85,7 @@ def _store(url: str, metadata, client: Client | None) -> Client:
     session = db_session()
     created = client is None
     if created:
-        client = Client(client_id=url, client_secret_digest=None)
+        client = Client(client_id=url, client_secret_digest=None, registered_via="cimd")
         session.add(client)
     apply_metadata(client, metadata)
     if created:

@@ -10,9 +10,12 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from dataclasses import field
 
 from authserver.clients import services as clients
+from authserver.clients.metadata import MAX_CONTACTS
+from authserver.clients.metadata import MAX_NAME_LENGTH as MAX_NAME
+from authserver.clients.metadata import MAX_REDIRECT_URIS
+from authserver.clients.metadata import ClientMetadata
 from authserver.clients.redirects import validate_redirect_uri
 from authserver.errors import InvalidInput
 from authserver.scopes.catalog import scope_restrictions
@@ -23,9 +26,6 @@ REFRESH_TOKEN = clients.REFRESH_TOKEN
 CLIENT_CREDENTIALS = clients.CLIENT_CREDENTIALS
 PUBLIC = "none"
 URL_FIELDS = ("client_uri", "logo_uri", "policy_uri", "tos_uri")
-MAX_REDIRECT_URIS = 10
-MAX_CONTACTS = 10
-MAX_NAME = 200
 UNNAMED = "Unnamed app"
 
 
@@ -53,24 +53,6 @@ class Trust:
     grant_types: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class ClientMetadata:
-    """What will be registered, in RFC 7591 §2 names."""
-
-    client_name: str
-    redirect_uris: list[str]
-    grant_types: list[str]
-    response_types: list[str]
-    token_endpoint_auth_method: str
-    scope: list[str]
-    contacts: list[str] = field(default_factory=list)
-    jwks: dict | None = None
-    client_uri: str | None = None
-    logo_uri: str | None = None
-    policy_uri: str | None = None
-    tos_uri: str | None = None
-
-
 def parse_metadata(data: object, trust: Trust) -> ClientMetadata:
     """RFC 7591 §2 metadata to what we register; members we do not know are ignored (§2)."""
     if not isinstance(data, dict):
@@ -78,7 +60,8 @@ def parse_metadata(data: object, trust: Trust) -> ClientMetadata:
     if "software_statement" in data:
         _refuse_software_statement(data["software_statement"])
     auth_method = _auth_method(data, trust)
-    redirect_uris = _redirect_uris(data.get("redirect_uris"))
+    # RFC 8252 §7.1: private-use URI schemes for apps registered as native (OIDC Registration's member).
+    redirect_uris = _redirect_uris(data.get("redirect_uris"), native=data.get("application_type") == "native")
     grant_types = _grant_types(data.get("grant_types"), trust, auth_method)
     if AUTHORIZATION_CODE in grant_types and not redirect_uris:
         raise MetadataError("invalid_redirect_uri", "The authorization_code grant needs at least one redirect URI.")
@@ -150,12 +133,12 @@ def _auth_method(data: dict, trust: Trust) -> str:
     return method
 
 
-def _redirect_uris(value: object) -> list[str]:
+def _redirect_uris(value: object, native: bool) -> list[str]:
     uris = _strings(value, "redirect_uris", "invalid_redirect_uri")
     if len(uris) > MAX_REDIRECT_URIS:
         raise MetadataError("invalid_redirect_uri", f"At most {MAX_REDIRECT_URIS} redirect URIs.")
     try:
-        return [validate_redirect_uri(uri) for uri in uris]
+        return [validate_redirect_uri(uri, native=native) for uri in uris]
     except InvalidInput as error:
         raise MetadataError("invalid_redirect_uri", str(error)) from None
 

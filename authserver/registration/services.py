@@ -13,12 +13,13 @@ from sqlalchemy import select
 from sqlalchemy import update
 
 from authserver.audit.services import record
+from authserver.clients.metadata import ClientMetadata
 from authserver.clients.models import Client
+from authserver.clients.services import apply_metadata
 from authserver.db import utcnow
 from authserver.errors import InvalidInput
 from authserver.extensions import db_session
 from authserver.extensions import get_config
-from authserver.registration.metadata import ClientMetadata
 from authserver.registration.models import ClientRegistration
 from authserver.registration.models import InitialAccessToken
 from authserver.state.services import security_store
@@ -130,7 +131,7 @@ def register(metadata: ClientMetadata, grant: Permit) -> SelfRegistration:
             _use_token(grant.initial_access_token_id, now)
         secret = new_credential() if metadata.token_endpoint_auth_method in SECRET_AUTH_METHODS else None
         client = Client(client_id=new_identifier(), client_secret_digest=digest(secret) if secret else None,
-                        created_at=now)
+                        registered_via="dcr", created_at=now)
         apply_metadata(client, metadata)
         session.add(client)
         session.flush()
@@ -186,20 +187,6 @@ def delete_registration(row: ClientRegistration) -> None:
     db_session().delete(row)
     record("client.deleted", client_id=client.client_id, via="dcr")
     db_session().commit()
-
-
-def apply_metadata(client: Client, metadata: ClientMetadata) -> None:
-    client.name = metadata.client_name
-    client.redirect_uris = metadata.redirect_uris
-    client.grant_types = metadata.grant_types
-    client.response_types = metadata.response_types
-    client.token_endpoint_auth_method = metadata.token_endpoint_auth_method
-    client.scopes = metadata.scope
-    client.jwks = metadata.jwks
-    client.client_uri = metadata.client_uri
-    client.logo_uri = metadata.logo_uri
-    client.policy_uri = metadata.policy_uri
-    client.tos_uri = metadata.tos_uri
 
 
 def client_metadata(client: Client) -> dict:

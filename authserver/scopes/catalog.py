@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from sqlalchemy import func
 from sqlalchemy import select
 
+from authserver.clients.models import Client
 from authserver.errors import InvalidInput
 from authserver.extensions import db_session
 from authserver.scopes import policy
 from authserver.scopes.models import Scope
+from authserver.scopes.models import ScopeApproval
 from shared.cache import TimedValue
 
 
@@ -24,9 +27,16 @@ def scope_descriptions(names: list[str]) -> dict[str, str]:
     return {row.name: row.description for row in rows}
 
 
-def require_known_scopes(names: list[str]) -> None:
+def unknown_scopes(names: list[str]) -> list[str]:
+    """The names among ``names`` that no admin added, in order."""
+    if not names:
+        return []
     known = set(db_session().scalars(select(Scope.name).where(Scope.name.in_(names))))
-    unknown = [n for n in names if n not in known]
+    return [n for n in names if n not in known]
+
+
+def require_known_scopes(names: list[str]) -> None:
+    unknown = unknown_scopes(names)
     if unknown:
         raise InvalidInput(f"unknown scope {unknown[0]!r}: add it with `scopes add` first")
 
@@ -44,6 +54,21 @@ def scope_restrictions(names: list[str]) -> dict[str, bool]:
     return {name: restricted for name, restricted in rows}
 
 
+def unapproved_restricted_scopes():
+    """A column for a query of clients: the restricted scope names not approved for each, space-joined.
+
+    A correlated subquery, so a client and what it is withheld come in one round trip.
+    """
+    approved = select(ScopeApproval.id).where(ScopeApproval.client_id == Client.id,
+                                              ScopeApproval.scope_id == Scope.id)
+    return (
+        select(func.aggregate_strings(Scope.name, " "))
+        .where(Scope.restricted.is_(True), ~approved.exists())
+        .correlate(Client)
+        .scalar_subquery()
+    )
+
+
 class ScopeCache(TimedValue[frozenset[str]]):
     """The names of the scopes that exist, cached per process for ``ttl`` seconds.
 
@@ -54,5 +79,6 @@ class ScopeCache(TimedValue[frozenset[str]]):
     def __init__(self, ttl: float) -> None:
         super().__init__(ttl, scope_names)
 
-    def still_granted(self, scope: str) -> str:
-        return policy.still_granted(scope, self.get())
+    def still_granted(self, scope: str, withheld: frozenset[str] = frozenset()) -> str:
+        """``scope`` now (``policy.still_granted``); ``withheld``: its client's unapproved restricted scopes."""
+        return policy.still_granted(scope, self.get(), withheld)

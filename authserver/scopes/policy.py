@@ -39,6 +39,22 @@ def client_credentials_scope(allowed: Collection[str], requested: str | None) ->
     return authorization_scope([name for name in allowed if name not in USER_SCOPES], requested)
 
 
-def still_granted(scope: str, existing: Collection[str]) -> str:
-    """What a token's scope string is worth now: the names an admin has not removed since."""
-    return " ".join(name for name in parse_scope(scope) if name in existing)
+def still_granted(scope: str, existing: Collection[str], withheld: Collection[str] = ()) -> str:
+    """What a token's scope string is worth now: the names an admin has not removed since, without
+    the restricted ones whose approval for its client was revoked since (``withheld``)."""
+    return " ".join(name for name in parse_scope(scope) if name in existing and name not in withheld)
+
+
+def leave_out(scope: str, withheld: Collection[str]) -> str:
+    """``scope`` without the restricted names its client is not approved for: left out, not refused,
+    by every grant (an app may ask for a restricted scope; an admin decides whether it gets it)."""
+    if not withheld:
+        return scope
+    return " ".join(name for name in parse_scope(scope) if name not in withheld)
+
+
+def withheld_among(listed: Collection[str], unapproved: str | None) -> list[str]:
+    """Which of a client's ``listed`` scopes are restricted and not approved for it, given
+    ``unapproved`` (space-separated, as ``catalog.unapproved_restricted_scopes`` reads it)."""
+    names = set((unapproved or "").split())
+    return [name for name in listed if name in names]

@@ -155,6 +155,14 @@ def revoke_user_grants(user_id: int, client_pk: int) -> int:
     return revoked
 
 
+def revoke_client_tokens(client_pk: int) -> int:
+    """Revoke every live token of one client (its app was deleted); the caller commits."""
+    result = db_session().execute(
+        update(Token).where(Token.client_id == client_pk, Token.revoked_at.is_(None)).values(revoked_at=utcnow())
+    )
+    return result.rowcount
+
+
 def revoke_issued_from_code(code_id: int) -> int:
     """Revoke every family that began with this authorization code (RFC 6749 §4.1.2, RFC 9700 §4.2.1)."""
     families = select(Token.family_id).where(Token.authorization_code_id == code_id).scalar_subquery()

@@ -37,7 +37,7 @@ def test_anything_else_must_match_exactly(candidate):
 
 @pytest.mark.parametrize("uri", [uri for uri in NOT_LOOPBACK if "/callback@" not in uri])
 def test_userinfo_or_a_bad_port_is_not_a_loopback_registration(uri):
-    with pytest.raises(InvalidInput, match="must use https|not a valid URL"):
+    with pytest.raises(InvalidInput, match="must use https|not a valid URL|user name or password"):
         validate_redirect_uri(uri)
 
 

@@ -8,8 +8,9 @@ import requests
 from oauthlib.oauth2 import BackendApplicationClient
 from requests_oauthlib import OAuth2Session
 
+from authserver.clients.rotation import rotate_secret
 from authserver.clients.services import disable_client
-from authserver.clients.services import rotate_secret
+from authserver.clients.services import get_client
 from tests.support.oauth import introspect
 from tests.support.oauth import token_request
 
@@ -86,7 +87,7 @@ def test_client_without_the_grant_is_unauthorized_client(live_auth):
 def test_disabling_a_client_or_rotating_its_secret_takes_effect_within_a_second(live_auth):
     client = live_auth.client(redirect_uri=None)
     assert _token(live_auth, client).status_code == 200
-    new_secret = live_auth.run(lambda: rotate_secret(client.client_id).client_secret)
+    new_secret = live_auth.run(lambda: rotate_secret(get_client(client.client_id)).client_secret)
     time.sleep(1.05)
     assert _token(live_auth, client).status_code == 401
     rotated = type(client)(client.client_id, new_secret, None, client.pk)
