@@ -96,7 +96,7 @@ class Limiter:
         self._default = Limits(cfg.rate_limit_per_minute, cfg.tokens_per_day)
         self._overrides = parse_overrides(cfg.resource_limits)
         self._cache = cache
-        shared = not isinstance(cache, MemoryCache)
+        shared = not cache.in_process
         self._local = MemoryCache(max_entries=50_000) if shared else None
         self._numbers = MinuteBlocks(cache) if shared else None
 

@@ -30,7 +30,7 @@ class TokenCache:
 
     def __init__(self, shared, prepare: Callable[[dict], object]):
         # Without Redis the app's memory cache is the only store: it holds the prepared answers as they are.
-        in_process = isinstance(shared, MemoryCache)
+        in_process = shared.in_process
         self._local = shared if in_process else MemoryCache(max_entries=50_000)
         self._shared = None if in_process else shared
         self._prepare = prepare

@@ -1,6 +1,7 @@
 """A small key-value cache: Redis when REDIS_URL is set, process memory otherwise.
 
-Values are strings. Both back ends expire keys and count (for rate limits) atomically.
+Values are strings. Both back ends expire keys and count (for rate limits) atomically. ``in_process``
+tells a caller whether other processes see the same entries.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from collections.abc import Callable
 from typing import Generic
 from typing import Protocol
 from typing import TypeVar
+
+from cachetools import TLRUCache
 
 T = TypeVar("T")
 
@@ -29,7 +32,62 @@ class Cache(Protocol):
     def ping(self) -> bool: ...
 
 
+def _expires_at(_key: str, entry: tuple[float, object], _now: float) -> float:
+    return entry[0]
+
+
 class MemoryCache:
+    """Process memory, bounded: each entry lives until its own deadline, and when the cache is full
+    the least recently used entry goes (cachetools' TLRUCache, expired entries first), one at a time."""
+
+    in_process = True
+
+    def __init__(self, max_entries: int = 100_000):
+        # (deadline, value): the deadline is the entry's own, set when it was stored.
+        self._data: TLRUCache[str, tuple[float, object]] = TLRUCache(max_entries, _expires_at, time.monotonic)
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def get(self, key: str):
+        with self._lock:
+            entry = self._data.get(key)
+        return None if entry is None else entry[1]
+
+    def set(self, key: str, value, ttl: float) -> None:
+        if ttl <= 0:
+            return
+        with self._lock:
+            self._data[key] = (time.monotonic() + ttl, value)
+
+    def delete(self, key: str) -> None:
+        with self._lock:
+            self._data.pop(key, None)
+
+    def incr(self, key: str, amount: int, ttl: float) -> int:
+        with self._lock:
+            expires, value = self._data.get(key) or (time.monotonic() + ttl, "0")
+            total = int(value) + amount
+            self._data[key] = (expires, str(total))
+            return total
+
+    def ttl(self, key: str) -> float:
+        with self._lock:
+            entry = self._data.get(key)
+        return max(0.0, entry[0] - time.monotonic()) if entry else 0.0
+
+    def ping(self) -> bool:
+        return True
+
+
+class MemoryCounters:
+    """Counters that are security state (the resource server's rate limits without Redis): expired
+    entries are swept when the store reaches its bound, live ones are never dropped, so that no
+    flood of new keys can reset a limit. The bound grows instead."""
+
+    in_process = True
+
     def __init__(self, max_entries: int = 100_000):
         self._data: dict[str, tuple[float, str]] = {}
         self._lock = threading.Lock()
@@ -37,20 +95,15 @@ class MemoryCache:
 
     def get(self, key: str) -> str | None:
         entry = self._data.get(key)
-        if entry is None:
+        if entry is None or entry[0] <= time.monotonic():
             return None
-        expires, value = entry
-        if expires <= time.monotonic():
-            self._data.pop(key, None)
-            return None
-        return value
+        return entry[1]
 
     def set(self, key: str, value: str, ttl: float) -> None:
         if ttl <= 0:
             return
         with self._lock:
-            if len(self._data) >= self._max_entries:
-                self._evict_expired()
+            self._make_room(key)
             self._data[key] = (time.monotonic() + ttl, value)
 
     def delete(self, key: str) -> None:
@@ -59,9 +112,7 @@ class MemoryCache:
     def incr(self, key: str, amount: int, ttl: float) -> int:
         now = time.monotonic()
         with self._lock:
-            # The bound set() keeps: counters (failed sign-ins, assertion jtis) are mostly new keys.
-            if key not in self._data and len(self._data) >= self._max_entries:
-                self._evict_expired()
+            self._make_room(key)
             expires, value = self._data.get(key, (0.0, "0"))
             if expires <= now:
                 expires, value = now + ttl, "0"
@@ -69,35 +120,22 @@ class MemoryCache:
             self._data[key] = (expires, str(total))
             return total
 
-    def ttl(self, key: str) -> float:
-        entry = self._data.get(key)
-        return max(0.0, entry[0] - time.monotonic()) if entry else 0.0
-
     def ping(self) -> bool:
         return True
 
-    def _evict_expired(self) -> None:
+    def _make_room(self, key: str) -> None:
+        if key in self._data or len(self._data) < self._max_entries:
+            return
         now = time.monotonic()
-        for key in [k for k, (expires, _) in self._data.items() if expires <= now]:
-            del self._data[key]
+        for stale in [k for k, (expires, _) in self._data.items() if expires <= now]:
+            del self._data[stale]
         if len(self._data) >= self._max_entries:
-            self._when_full()
-
-    def _when_full(self) -> None:
-        # A cache: everything in it can be fetched or computed again.
-        self._data.clear()
-
-
-class MemoryCounters(MemoryCache):
-    """Counters that are security state (the resource server's rate limits without Redis): expired
-    entries are swept when the store reaches its bound, live ones are never dropped, so that no
-    flood of new keys can reset a limit. The bound grows instead."""
-
-    def _when_full(self) -> None:
-        self._max_entries = 2 * len(self._data)
+            self._max_entries = 2 * len(self._data)
 
 
 class RedisCache:
+    in_process = False
+
     def __init__(self, url: str, prefix: str):
         import redis
 
