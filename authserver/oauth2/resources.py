@@ -35,7 +35,9 @@ def requested_resources(request) -> tuple[str, ...]:
     RFC 8707 §2: each must be an absolute URI without a fragment; the server's own check against
     the registered resource servers comes after (``new_audience``, ``narrowed_audience``).
     """
-    values = request.payload.datalist.get("resource") or ()
+    if "resource" not in request.payload.data:
+        return ()  # most requests: no list of every parameter built for nothing
+    values = request.payload.datalist["resource"]
     resources = []
     for value in values:
         canonical = canonical_resource(value)
