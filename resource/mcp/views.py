@@ -25,27 +25,34 @@ bp.register_error_handler(protocol.ProtocolError, lambda error: error.response()
 def endpoint():
     # A 401 names every tool's scope: an agent asks for them all at once (MCP scope selection).
     info = authenticate(SCOPES)
-    message = protocol.parse(request.get_data())
-    if not isinstance(message, JSONRPCRequest):
+    try:
+        message = protocol.parse(request.get_data())
+        typed = protocol.typed(message) if isinstance(message, JSONRPCRequest) else None
+        tool = _tool(message.id, typed) if isinstance(typed, types.CallToolRequest) else None
+    except protocol.ProtocolError:
+        _count(())  # a malformed message counts like any other call, as a bad /v1 body does
+        raise
+    if tool is not None and tool.scope not in info.scopes:
+        # MCP authorization, step-up: 403 with the scope to ask for, not a JSON-RPC error.
+        raise insufficient_scope((tool.scope,))
+    _count((tool.scope,) if tool is not None else ())
+    if typed is None:
         # Notifications (``notifications/initialized``) and responses: accepted, nothing to answer.
-        _count(())
         return Response(status=202)
-    typed = protocol.typed(message)
-    if isinstance(typed, types.CallToolRequest):
-        tool = TOOLS.get(typed.params.name)
-        if tool is None:
-            raise protocol.unknown_tool(message.id, typed.params.name)
-        if tool.scope not in info.scopes:
-            # MCP authorization, step-up: 403 with the scope to ask for, not a JSON-RPC error.
-            raise insufficient_scope((tool.scope,))
-        _count((tool.scope,))
+    if tool is not None:
         return protocol.answer(message.id, tool.call(typed.params.arguments or {}))
-    _count(())
     if isinstance(typed, types.InitializeRequest):
         return protocol.answer(message.id, protocol.initialize(typed))
     if isinstance(typed, types.ListToolsRequest):
         return protocol.answer(message.id, types.ListToolsResult(tools=[tool.definition() for tool in TOOLS.values()]))
     return protocol.answer(message.id, types.EmptyResult())  # ping
+
+
+def _tool(request_id, request: types.CallToolRequest):
+    tool = TOOLS.get(request.params.name)
+    if tool is None:
+        raise protocol.unknown_tool(request_id, request.params.name)
+    return tool
 
 
 def _count(scopes: tuple[str, ...]) -> None:

@@ -122,3 +122,10 @@ def test_tool_calls_are_metered_like_the_apis(fake_as, start_resource):
     summed = totals(fake_as.usage)
     assert summed[("agent", "alice", "mcp.chat", "demo-chat")][:2] == [1, 3]
     assert summed[("agent", "alice", "mcp.embed", "lexical-hash-384")] == [1, 2, 0]
+
+
+def test_malformed_messages_count_against_the_rate_limit_too(fake_as, start_resource):
+    server = start_resource(fake_as.url, rate_limit_per_minute=1)
+    token = fake_as.grant("sloppy", ALL)
+    assert post(server, token, b"{nope").status_code == 400
+    assert rpc(server, token, "ping").status_code == 429
