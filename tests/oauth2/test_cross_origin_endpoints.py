@@ -27,3 +27,16 @@ def test_pages_and_introspection_are_not_opened_to_other_origins(live_auth):
     for method, path in (("GET", "/oauth/authorize"), ("POST", "/oauth/introspect")):
         response = requests.request(method, live_auth.url + path, headers=ORIGIN, timeout=5)
         assert "Access-Control-Allow-Origin" not in response.headers, path
+
+
+def test_a_browser_client_may_register_and_manage_its_registration(live_auth):
+    """RFC 7591 and 7592 from a SPA's origin: the preflights allow the methods each path answers."""
+    register = live_auth.url + "/oauth/register"
+    preflight = requests.options(register, headers={**ORIGIN, "Access-Control-Request-Method": "POST"}, timeout=5)
+    assert preflight.headers["Access-Control-Allow-Origin"] == "*" and "POST" in preflight.headers["Access-Control-Allow-Methods"]
+    refused = requests.post(register, json={}, headers=ORIGIN, timeout=5)
+    assert refused.status_code == 401 and refused.headers["Access-Control-Allow-Origin"] == "*"
+    manage = requests.options(register + "/some-client", timeout=5,
+                              headers={**ORIGIN, "Access-Control-Request-Method": "PUT"})
+    assert manage.headers["Access-Control-Allow-Origin"] == "*"
+    assert set(manage.headers["Access-Control-Allow-Methods"].split(", ")) == {"GET", "PUT", "DELETE"}
