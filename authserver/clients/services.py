@@ -126,15 +126,21 @@ def create_client(metadata: ClientMetadata, *, registered_via: str, owner_id: in
     A developer may own at most ``MAX_APPS_PER_OWNER`` apps. Restricted scopes are recorded as asked
     for and granted only once an admin approves them (``clients approve-scope``).
     """
+    registration = add_client(metadata, registered_via=registered_via, owner_id=owner_id)
+    db_session().commit()
+    return registration
+
+
+def add_client(metadata: ClientMetadata, *, registered_via: str, owner_id: int | None = None) -> Registration:
+    """``create_client`` without the commit, for a caller whose transaction holds more (RFC 7591's
+    use of an initial access token, the client's registration access token)."""
     if owner_id is not None and count_owned_clients(owner_id) >= MAX_APPS_PER_OWNER:
         raise MetadataError({"app": f"you already have {MAX_APPS_PER_OWNER} apps, the most one developer may "
                                     "register: delete one first"})
     client = Client(owner_id=owner_id, registered_via=registered_via, post_logout_redirect_uris=[],
                     is_resource_server=False)
     apply_metadata(client, metadata)
-    registration = _insert_client(client)
-    db_session().commit()
-    return registration
+    return _insert_client(client)
 
 
 def update_client(client: Client, metadata: ClientMetadata) -> Registration:

@@ -17,7 +17,7 @@ from authserver.oauth2.errors import printable
 from authserver.oauth2.models import OAuthClient
 from authserver.paths import REGISTER_PATH
 from authserver.registration import services as registration
-from authserver.registration.metadata import MetadataError
+from authserver.registration.metadata import InvalidRegistration
 from authserver.registration.metadata import Trust
 from authserver.registration.metadata import parse_metadata
 
@@ -67,10 +67,10 @@ def json_request() -> JsonRequest:
     return json_request
 
 
-def check_metadata(server, data, public_only: bool):
+def check_metadata(data, public_only: bool):
     try:
-        return parse_metadata(data, Trust(public_only=public_only, grant_types=server.grant_types()))
-    except MetadataError as error:
+        return parse_metadata(data, Trust(public_only=public_only))
+    except InvalidRegistration as error:
         raise RegistrationError(error.error, str(error)) from None
 
 
@@ -104,7 +104,7 @@ class ClientRegistrationEndpoint(_ClientRegistrationEndpoint):
             raise InvalidTokenError(refused.description) from None
 
     def extract_client_metadata(self, request):
-        return check_metadata(self.server, request.payload.data, request.credential.public_only)
+        return check_metadata(request.payload.data, request.credential.public_only)
 
     def save_client(self, client_info, client_metadata, request) -> registration.SelfRegistration:
         try:
@@ -158,7 +158,7 @@ class ClientConfigurationEndpoint(_ClientConfigurationEndpoint):
         """Never reached: the token is found together with its client."""
 
     def extract_client_metadata(self, request):
-        return check_metadata(self.server, request.payload.data, request.credential.row.initial_access_token_id is None)
+        return check_metadata(request.payload.data, request.credential.row.initial_access_token_id is None)
 
     def update_client(self, client, client_metadata, request):
         request.updated = registration.update_registration(request.credential.row, client_metadata)

@@ -106,14 +106,10 @@ class AuthorizationServer(_AuthorizationServer):
         client = self.clients.get(client_id)
         return self.scopes.still_granted(scope, client.withheld_scopes if client is not None else frozenset())
 
-    def grant_types(self) -> tuple[str, ...]:
-        """The grant types registered on this server, as RFC 8414 names them."""
-        return tuple(grant_cls.GRANT_TYPE for grant_cls in self.token_grants)
-
     def _document_client(self, url: str) -> tuple[Client, list[str]]:
         """The document's client, and no withheld scopes: a document never registers restricted ones."""
         try:
-            return document_client(url, self.grant_types()), []
+            return document_client(url), []
         except DocumentRefused as refused:
             raise InvalidClientError(
                 description=printable(f"The client's metadata document cannot be used: {refused}."), status_code=401,

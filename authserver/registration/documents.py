@@ -23,7 +23,7 @@ from authserver.extensions import db_session
 from authserver.extensions import get_config
 from authserver.registration.fetch import DocumentRefused
 from authserver.registration.fetch import fetch
-from authserver.registration.metadata import MetadataError
+from authserver.registration.metadata import InvalidRegistration
 from authserver.registration.metadata import Trust
 from authserver.registration.metadata import parse_metadata
 from shared.security import digest
@@ -34,7 +34,7 @@ REFUSAL_SECONDS = 60
 SECRET_MEMBERS = ("client_secret", "client_secret_expires_at")
 
 
-def document_client(url: str, grant_types: tuple[str, ...]) -> Client:
+def document_client(url: str) -> Client:
     """The client the document at ``url`` describes, fetched if not fresh; DocumentRefused says why not."""
     cache = app_cache("client-documents")
     key = digest(url)
@@ -49,7 +49,7 @@ def document_client(url: str, grant_types: tuple[str, ...]) -> Client:
     try:
         config = get_config()
         fetched = fetch(url, config.cimd_allow_hosts, config.cimd_fetch_timeout)
-        metadata = parse_document(url, fetched.body, grant_types)
+        metadata = parse_document(url, fetched.body)
     except DocumentRefused as refused:
         cache.set("refused:" + key, str(refused), REFUSAL_SECONDS)
         raise
@@ -58,7 +58,7 @@ def document_client(url: str, grant_types: tuple[str, ...]) -> Client:
     return client
 
 
-def parse_document(url: str, body: bytes, grant_types: tuple[str, ...]):
+def parse_document(url: str, body: bytes):
     """The document's metadata, checked as an open registration's would be (draft §4.1)."""
     try:
         data = json.loads(body)
@@ -76,8 +76,8 @@ def parse_document(url: str, body: bytes, grant_types: tuple[str, ...]):
         raise DocumentRefused("the metadata document lists no redirect_uris")
     data = {**data, "client_name": data.get("client_name") or urlsplit(url).hostname}
     try:
-        return parse_metadata(data, Trust(public_only=True, grant_types=grant_types))
-    except MetadataError as error:
+        return parse_metadata(data, Trust(public_only=True))
+    except InvalidRegistration as error:
         raise DocumentRefused(f"the metadata document is invalid: {error}") from None
 
 
@@ -85,7 +85,8 @@ def _store(url: str, metadata, client: Client | None) -> Client:
     session = db_session()
     created = client is None
     if created:
-        client = Client(client_id=url, client_secret_digest=None, registered_via="cimd")
+        client = Client(client_id=url, client_secret_digest=None, registered_via="cimd", post_logout_redirect_uris=[],
+                        is_resource_server=False)
         session.add(client)
     apply_metadata(client, metadata)
     if created:

@@ -13,9 +13,9 @@ from sqlalchemy import select
 from sqlalchemy import update
 
 from authserver.audit.services import record
+from authserver.clients import services as clients
 from authserver.clients.metadata import ClientMetadata
 from authserver.clients.models import Client
-from authserver.clients.services import apply_metadata
 from authserver.db import utcnow
 from authserver.errors import InvalidInput
 from authserver.extensions import db_session
@@ -25,10 +25,8 @@ from authserver.registration.models import InitialAccessToken
 from authserver.state.services import security_store
 from shared.security import digest
 from shared.security import new_credential
-from shared.security import new_identifier
 
 OPEN_REGISTRATION_WINDOW = 3600
-SECRET_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 MAX_TOKEN_LIFETIME = 10 * 365 * 24 * 3600
 
 
@@ -125,26 +123,19 @@ def _use_token(token_id: int, now: datetime) -> None:
 def register(metadata: ClientMetadata, grant: Permit) -> SelfRegistration:
     """Create the client and its registration access token in one transaction with the token's use."""
     session = db_session()
-    now = utcnow()
     try:
         if grant.initial_access_token_id is not None:
-            _use_token(grant.initial_access_token_id, now)
-        secret = new_credential() if metadata.token_endpoint_auth_method in SECRET_AUTH_METHODS else None
-        client = Client(client_id=new_identifier(), client_secret_digest=digest(secret) if secret else None,
-                        registered_via="dcr", created_at=now)
-        apply_metadata(client, metadata)
-        session.add(client)
-        session.flush()
+            _use_token(grant.initial_access_token_id, utcnow())
+        created = clients.add_client(metadata, registered_via="dcr")
         access_token = new_credential()
-        session.add(ClientRegistration(client_id=client.id, access_token_digest=digest(access_token),
-                                       initial_access_token_id=grant.initial_access_token_id, created_at=now))
-        record("client.registered", client_id=client.client_id, via="dcr",
-               initial_access_token_id=grant.initial_access_token_id)
+        session.add(ClientRegistration(client_id=created.client.id, access_token_digest=digest(access_token),
+                                       initial_access_token_id=grant.initial_access_token_id))
         session.commit()
     except BaseException:
         session.rollback()
         raise
-    return SelfRegistration(client=client, client_secret=secret, registration_access_token=access_token)
+    return SelfRegistration(client=created.client, client_secret=created.client_secret,
+                            registration_access_token=access_token)
 
 
 def find_registration(client_id: str, bearer: str) -> ClientRegistration | None:
@@ -161,32 +152,22 @@ def find_registration(client_id: str, bearer: str) -> ClientRegistration | None:
 
 
 def update_registration(row: ClientRegistration, metadata: ClientMetadata) -> SelfRegistration:
-    """RFC 7592 §2.2: the metadata replaced, a new registration access token issued (the old one
-    stops working), and a secret issued only if the client now needs one and had none."""
-    client = row.client
-    secret = None
-    if metadata.token_endpoint_auth_method in SECRET_AUTH_METHODS:
-        if client.client_secret_digest is None:
-            secret = new_credential()
-            client.client_secret_digest = digest(secret)
-    else:
-        client.client_secret_digest = None
-    apply_metadata(client, metadata)
+    """RFC 7592 §2.2: the metadata replaced and a new registration access token issued (the old one
+    stops working), in one transaction; a secret is issued only if the client now needs one."""
     access_token = new_credential()
     row.access_token_digest = digest(access_token)
     row.rotated_at = utcnow()
-    record("client.updated", client_id=client.client_id, via="dcr")
-    db_session().commit()
-    return SelfRegistration(client=client, client_secret=secret, registration_access_token=access_token)
+    updated = clients.update_client(row.client, metadata)
+    return SelfRegistration(client=updated.client, client_secret=updated.client_secret,
+                            registration_access_token=access_token)
 
 
 def delete_registration(row: ClientRegistration) -> None:
-    """RFC 7592 §2.3: the client is gone for good; its tokens stop working at once."""
+    """RFC 7592 §2.3: the client is deleted as its developer would in the portal (every token revoked
+    at once), and its registration access token goes with it."""
     client = row.client
-    client.disabled = True
     db_session().delete(row)
-    record("client.deleted", client_id=client.client_id, via="dcr")
-    db_session().commit()
+    clients.delete_client(client)
 
 
 def client_metadata(client: Client) -> dict:
@@ -200,7 +181,7 @@ def client_metadata(client: Client) -> dict:
         "response_types": client.response_types,
         "token_endpoint_auth_method": client.token_endpoint_auth_method,
         "scope": " ".join(client.scopes),
-        "jwks": client.jwks,
+        "contacts": client.contacts,
         "client_uri": client.client_uri,
         "logo_uri": client.logo_uri,
         "policy_uri": client.policy_uri,

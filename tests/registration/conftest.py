@@ -42,7 +42,8 @@ class Registrar:
 
 
 def _registrar(config, **changes):
-    app = create_app(config.replace(**changes))
+    # No per-process client cache: an admin's change (an approval) shows at the next request.
+    app = create_app(config.replace(lookup_cache_ttl=0, **changes))
     yield Registrar(app)
     app.extensions["authserver.db"].dispose()
 

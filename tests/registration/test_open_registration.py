@@ -31,6 +31,12 @@ def test_an_omitted_auth_method_becomes_none_and_says_so(open_registrar):
     assert response.json["token_endpoint_auth_method"] == "none" and "client_secret" not in response.json
 
 
+def test_the_portals_app_type_cannot_make_an_open_registration_confidential(open_registrar):
+    response = open_registrar.register({**MCP_CLIENT, "app_type": "web"})
+    assert response.status_code == 201
+    assert response.json["token_endpoint_auth_method"] == "none" and "client_secret" not in response.json
+
+
 def test_a_confidential_client_needs_a_token(open_registrar):
     before = open_registrar.client_count()
     response = open_registrar.register({**MCP_CLIENT, "token_endpoint_auth_method": "client_secret_basic"})

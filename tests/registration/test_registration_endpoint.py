@@ -82,10 +82,10 @@ INVALID = [
     ("no code response type", {"redirect_uris": [CALLBACK], "response_types": ["token"]}, "invalid_client_metadata"),
     ("unknown auth method", {"redirect_uris": [CALLBACK], "token_endpoint_auth_method": "tls_client_auth"},
      "invalid_client_metadata"),
-    ("private_key_jwt without keys", {"redirect_uris": [CALLBACK], "token_endpoint_auth_method": "private_key_jwt"},
-     "invalid_client_metadata"),
-    ("jwks not a key set", {"redirect_uris": [CALLBACK], "jwks": {"keys": "none"}}, "invalid_client_metadata"),
-    ("jwks_uri", {"redirect_uris": [CALLBACK], "jwks_uri": "https://app.example/jwks"}, "invalid_client_metadata"),
+    ("private_key_jwt, an administrator's to register", {"redirect_uris": [CALLBACK],
+     "token_endpoint_auth_method": "private_key_jwt"}, "invalid_client_metadata"),
+    ("app_type cannot choose the auth method", {"redirect_uris": [CALLBACK], "app_type": "web",
+     "token_endpoint_auth_method": "magic"}, "invalid_client_metadata"),
     ("name not a string", {"redirect_uris": [CALLBACK], "client_name": 7}, "invalid_client_metadata"),
     ("name too long", {"redirect_uris": [CALLBACK], "client_name": "x" * 201}, "invalid_client_metadata"),
     ("javascript: home page", {"redirect_uris": [CALLBACK], "client_uri": "javascript:alert(1)"},
@@ -125,3 +125,22 @@ def test_a_body_that_is_not_json_is_invalid_metadata(registrar, body, content_ty
                                    headers={"Authorization": f"Bearer {registrar.token()}"})
     assert response.status_code == 400
     assert response.json["error"] == "invalid_client_metadata"
+
+
+def test_with_a_token_a_restricted_scope_is_registered_and_granted_once_an_admin_approves_it(registrar, cli):
+    registrar.scope("admin:billing", restricted=True)
+    body = registrar.register({"grant_types": ["client_credentials"], "scope": "admin:billing"}, registrar.token()).json
+    assert body["scope"] == "admin:billing"
+
+    def granted() -> str:
+        response = registrar.http.post("/oauth/token", data={"grant_type": "client_credentials"},
+                                       headers={"Authorization": _basic(body["client_id"], body["client_secret"])})
+        return response.json.get("scope", "")
+
+    assert "admin:billing" not in granted()
+    cli.ok("clients", "approve-scope", body["client_id"], "admin:billing")
+    assert granted() == "admin:billing"
+
+
+def _basic(client_id: str, secret: str) -> str:
+    return "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
