@@ -45,6 +45,12 @@ class ProtocolError(Exception):
         return json_response({**_dump(self.error), "id": self.error.id}, self.status)
 
 
+def check_version(header: str | None) -> None:
+    """Streamable HTTP: a request naming a protocol version we do not speak is a 400."""
+    if header is not None and header not in HANDSHAKE_PROTOCOL_VERSIONS:
+        raise ProtocolError(INVALID_REQUEST, f"Unsupported MCP-Protocol-Version: {header}", status=400)
+
+
 def parse(body: bytes):
     """One JSON-RPC message (a request, notification or response); batches are not part of MCP."""
     try:

@@ -26,6 +26,7 @@ def endpoint():
     # A 401 names every tool's scope: an agent asks for them all at once (MCP scope selection).
     info = authenticate(SCOPES)
     try:
+        protocol.check_version(request.headers.get("MCP-Protocol-Version"))
         message = protocol.parse(request.get_data())
         typed = protocol.typed(message) if isinstance(message, JSONRPCRequest) else None
         tool = _tool(message.id, typed) if isinstance(typed, types.CallToolRequest) else None

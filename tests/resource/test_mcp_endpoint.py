@@ -93,6 +93,10 @@ def test_protocol_errors_in_json_rpc_shape(resource, fake_as):
     batch = post(resource, token, [{"jsonrpc": "2.0", "id": 1, "method": "ping"}])
     assert batch.status_code == 400 and batch.json()["error"]["code"] == -32600
     assert requests.get(resource.url + "/mcp", timeout=10).status_code == 405
+    ping = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
+    assert post(resource, token, ping, **{"MCP-Protocol-Version": "2025-06-18"}).status_code == 200
+    unsupported = post(resource, token, ping, **{"MCP-Protocol-Version": "1999-01-01"})
+    assert unsupported.status_code == 400 and unsupported.json()["error"]["code"] == -32600
 
 
 def test_bad_tool_arguments_are_a_tool_error_the_model_can_read(resource, fake_as):
