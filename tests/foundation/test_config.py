@@ -67,3 +67,17 @@ def test_resource_server_settings_from_the_environment(tmp_path):
 def test_timeouts_must_be_positive_numbers(tmp_path, value):
     with pytest.raises(ConfigError, match="RESOURCE_UPSTREAM_TIMEOUT"):
         Config.from_env(environ={"RESOURCE_UPSTREAM_TIMEOUT": value}, instance_path=tmp_path)
+
+
+def test_resource_identifiers_are_read_in_canonical_form(tmp_path):
+    config = Config.from_env({"RESOURCE_URL": "HTTP://API.Example:5001/", "AUTHSERVER_DEFAULT_RESOURCE": "https://api.example/v1"},
+                             instance_path=tmp_path)
+    assert config.resource_url == "http://api.example:5001"
+    assert config.default_resource == "https://api.example/v1"
+    assert Config.from_env({}, instance_path=tmp_path).default_resource is None
+
+
+@pytest.mark.parametrize("value", ["api.example", "https://api.example/#top", "ftp://api.example"])
+def test_a_resource_identifier_that_is_no_url_is_a_clear_error(tmp_path, value):
+    with pytest.raises(ConfigError, match="AUTHSERVER_DEFAULT_RESOURCE"):
+        Config.from_env({"AUTHSERVER_DEFAULT_RESOURCE": value}, instance_path=tmp_path)
