@@ -9,6 +9,7 @@ from sqlalchemy import text
 
 from authserver.accounts import views as accounts_views
 from authserver.accounts.sessions import PageSessionInterface
+from authserver.compat import Request
 from authserver.consent import views as consent_views
 from authserver.database import Database
 from authserver.extensions import csrf
@@ -17,7 +18,6 @@ from authserver.oauth2 import init_oauth2
 from authserver.outage import register_outage_errors
 from authserver.paths import CLIENT_ENDPOINT_PATHS
 from authserver.paths import USAGE_PATH
-from authserver.request import Request
 from shared.config import Config
 from shared.config import resolve
 from shared.errors import register_json_errors

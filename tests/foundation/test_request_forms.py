@@ -6,7 +6,7 @@ import flask
 import pytest
 from werkzeug.test import EnvironBuilder
 
-from authserver.request import Request
+from authserver.compat import Request
 
 BODIES = [
     b"grant_type=client_credentials&scope=models%3Aread+embeddings",

@@ -16,8 +16,8 @@ from werkzeug.wrappers import Request as WerkzeugRequest
 
 from authserver.clients.redirects import redirect_uri_matches
 from authserver.clients.redirects import validate_redirect_uri
+from authserver.compat import Request
 from authserver.errors import InvalidInput
-from authserver.request import Request
 from authserver.scopes.policy import parse_scope
 from resource.auth import bearer_token
 from resource.errors import ApiError

@@ -1,4 +1,13 @@
-"""The authorization server's request class: Flask's, with URL-encoded forms parsed in one step."""
+"""Every place the authorization server relies on a library's internals, and only here.
+
+Each is kept because removing it measurably costs a hot path (docs/performance.md, "Library
+internals"); each library has an upper version bound in setup.cfg, and tests/foundation/test_compat.py
+fails with a plain message when a release changes what is relied on.
+
+- Werkzeug (checked on 3.1): ``Request._load_form_data``, the hook ``form``/``files`` call to parse a
+  body and whose results it reads from the instance ``__dict__``; and the ``werkzeug.url_quote``
+  codec error handler that ``werkzeug.urls`` registers, so undecodable escapes stay as werkzeug keeps them.
+"""
 
 from __future__ import annotations
 
