@@ -18,6 +18,7 @@ from authserver.oauth2 import init_oauth2
 from authserver.outage import register_outage_errors
 from authserver.paths import CLIENT_ENDPOINT_PATHS
 from authserver.paths import USAGE_PATH
+from authserver.portal import views as portal_views
 from shared.config import Config
 from shared.config import resolve
 from shared.errors import register_json_errors
@@ -59,7 +60,7 @@ def create_app(config: Config | Mapping[str, object] | None = None) -> Flask:
         return True
 
     app.register_blueprint(health_blueprint({"database": database_answers}))
-    for blueprint in (accounts_views.bp, consent_views.bp, federation_views.bp):
+    for blueprint in (accounts_views.bp, consent_views.bp, federation_views.bp, portal_views.bp):
         app.register_blueprint(blueprint)
     init_oauth2(app)
     register_json_errors(app)

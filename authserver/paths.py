@@ -30,6 +30,8 @@ UPSTREAM_LOGIN_PATH = "/login/<name>"
 UPSTREAM_CALLBACK_PATH = "/login/<name>/callback"
 UPSTREAM_LINK_PATH = "/account/identities/link/<name>"
 LINK_CONFIRM_PATH = "/login/link"
+# The developer portal (portal/): a signed-in person's own apps.
+DEVELOPER_APPS_PATH = "/developer/apps"
 # The device flow's pages, opened by a person on another device (RFC 8628 §3.3): the code, then consent.
 DEVICE_VERIFICATION_PATH = "/device"
 DEVICE_CONSENT_PATH = "/device/consent"

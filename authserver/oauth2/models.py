@@ -46,6 +46,9 @@ class OAuthClient(ClientMixin):
     client_uri: str | None
     policy_uri: str | None
     jwks: dict | None = None
+    # What the consent page shows of who asks (RFC 7591 §2): logo and terms, besides home page and policy.
+    logo_uri: str | None = None
+    tos_uri: str | None = None
     # A client named by its metadata document: its redirect URIs match exactly, loopback ones too.
     from_document: bool = False
     # The secret a rotation replaced, accepted until its grace period ends (clients.rotation).
@@ -71,6 +74,8 @@ class OAuthClient(ClientMixin):
             client_uri=row.client_uri,
             policy_uri=row.policy_uri,
             jwks=row.jwks,
+            logo_uri=row.logo_uri,
+            tos_uri=row.tos_uri,
             from_document=is_document_url(row.client_id),
             previous_secret_digest=row.previous_secret_digest,
             previous_secret_expires_at=row.previous_secret_expires_at,
@@ -81,6 +86,11 @@ class OAuthClient(ClientMixin):
     def document_host(self) -> str | None:
         """The host serving the client's metadata document: who vouches for what the page shows."""
         return urlsplit(self.client_id).hostname if self.from_document else None
+
+    @property
+    def home_host(self) -> str | None:
+        """The host of the app's home page, shown beside its name on the consent page."""
+        return urlsplit(self.client_uri).hostname if self.client_uri else None
 
     @property
     def is_public(self) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from datetime import timedelta
 from datetime import timezone
 
 from sqlalchemy import func
@@ -116,3 +117,16 @@ def report(client_ids: list[str] | None = None) -> list[dict]:
     for client_id, entry in clients.items():
         entry["name"] = names.get(client_id)
     return list(clients.values())
+
+
+def daily_usage(client_id: str, days: int = 30) -> list[dict]:
+    """One client's requests and model tokens per day (UTC) over the last ``days`` days, newest first."""
+    day = func.date(UsageRecord.at)
+    rows = db_session().execute(
+        select(day, func.sum(UsageRecord.requests), func.sum(UsageRecord.tokens_in + UsageRecord.tokens_out))
+        .where(UsageRecord.client_id == client_id, UsageRecord.at >= utcnow() - timedelta(days=days))
+        .group_by(day)
+        .order_by(day.desc())
+    )
+    return [{"day": str(date), "requests": int(requests or 0), "tokens": int(tokens or 0)}
+            for date, requests, tokens in rows]

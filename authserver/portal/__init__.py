@@ -1,0 +1,1 @@
+"""The developer portal: pages where signed-in people register and manage their own apps."""
