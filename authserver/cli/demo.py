@@ -24,6 +24,7 @@ from authserver.clients.models import Client
 from authserver.clients.rotation import rotate_secret
 from authserver.extensions import db_session
 from authserver.extensions import get_config
+from authserver.paths import DEVELOPER_APPS_PATH
 from authserver.scopes import services as scopes
 from authserver.scopes.models import Scope
 from shared.security import matches_digest
@@ -137,7 +138,8 @@ def demo(env_file: Path | None, reset: bool, resource_url: str, as_json: bool) -
     issuer = config.issuer
     payload = {"issuer": issuer, "env_file": str(path),
                "user": {"email": DEMO_EMAIL, "password": password, "sub": user.sub},
-               "web_client": web, "partner_client": partner, "resource_client": resource, "resource_url": resource_url}
+               "web_client": web, "partner_client": partner, "resource_client": resource, "resource_url": resource_url,
+               "developer_portal": issuer + DEVELOPER_APPS_PATH}
     emit(payload, as_json, f"""
 Demo ready (credentials kept in {path}; `python manage.py demo --reset` makes new ones).
   authorization server {issuer}   resource server {resource_url}   example app {WEB_APP_URL}
@@ -147,6 +149,7 @@ Demo ready (credentials kept in {path}; `python manage.py demo --reset` makes ne
   partner service: client_id={partner['client_id']} client_secret={partner['client_secret']}
 
 Sign in to the example app at {WEB_APP_URL} with the user above, then chat.
+Register your own apps in the developer portal: {issuer + DEVELOPER_APPS_PATH} (sign in as the user above).
 Build your own: {FIRST_APP_GUIDE} walks the same flow with curl.
 
 Try the API as the partner service:

@@ -40,6 +40,8 @@ def test_demo_seeds_api_scopes_user_and_clients(cli, tmp_path):
     web = cli.ok("clients", "show", first["web_client"]["client_id"], "--json").json
     assert web["post_logout_redirect_uris"] == ["http://127.0.0.1:8000/"]
     assert "chat:create" in web["scope"].split()
+    assert first["developer_portal"].endswith("/developer/apps")
+    assert first["developer_portal"] in cli.ok("demo", "--env-file", str(env_file)).out
 
 
 def test_demo_twice_keeps_credentials_and_reset_changes_them(cli, tmp_path):
