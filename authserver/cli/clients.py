@@ -36,7 +36,8 @@ def _created(payload: dict, scope_defaulted: bool) -> str:
                   "  (shown once: only its digest is stored; `clients rotate-secret` makes a new one)"]
     lines += [f"grant_types: {' '.join(payload['grant_types'])}",
               f"token_endpoint_auth_method: {payload['token_endpoint_auth_method']}",
-              f"scope: {payload['scope'] or '(none)'}"]
+              f"scope: {payload['scope'] or '(none)'}",
+              f"pkce: {payload['pkce']}"]
     if scope_defaulted:
         lines.append('  (no API scopes: without --scope a client gets the least privilege; allow API scopes '
                      'with e.g. --scope "openid chat:create")')
@@ -71,10 +72,12 @@ def _created(payload: dict, scope_defaulted: bool) -> str:
 @click.option("--client-uri", default=None, help="The app's home page, linked from the consent page.")
 @click.option("--policy-uri", default=None, help="The app's privacy policy, linked from the consent page.")
 @click.option("--jwks", default=None, help="JSON Web Key Set for private_key_jwt.")
+@click.option("--pkce", type=click.Choice(services.PKCE_POLICIES), default=services.PKCE_REQUIRED,
+              show_default=True, help="optional: only for a legacy confidential client that cannot send PKCE.")
 @click.option("--json", "as_json", is_flag=True, help="Print the client as one JSON object.")
 @in_app_context
 def add(name, grant_types, redirect_uris, post_logout_redirect_uris, scope, auth_method,
-        resource_server, resource_url, client_uri, policy_uri, jwks, as_json) -> None:
+        resource_server, resource_url, client_uri, policy_uri, jwks, pkce, as_json) -> None:
     """Register a client; a confidential client's secret is printed once."""
     try:
         key_set = json.loads(jwks) if jwks else None
@@ -96,6 +99,7 @@ def add(name, grant_types, redirect_uris, post_logout_redirect_uris, scope, auth
         policy_uri=policy_uri,
         jwks=key_set,
         resource_url=resource_url,
+        pkce=pkce,
     )
     payload = _with_secret(registration)
     emit(payload, as_json, _created(payload, scope_defaulted))
@@ -145,6 +149,17 @@ def rotate_secret(client_id: str, as_json: bool) -> None:
 def set_limits(client_id: str, rate_limit_per_minute: int | None, tokens_per_day: int | None, as_json: bool) -> None:
     """Set the limits resource servers enforce for this client (left out: the server's default)."""
     payload = services.client_as_dict(services.set_limits(client_id, rate_limit_per_minute, tokens_per_day))
+    emit(payload, as_json, _describe(payload))
+
+
+@clients.command("set-pkce")
+@click.argument("client_id")
+@click.argument("pkce")
+@click.option("--json", "as_json", is_flag=True)
+@in_app_context
+def set_pkce(client_id: str, pkce: str, as_json: bool) -> None:
+    """PKCE for this client's authorization requests: required, or optional (legacy confidential clients)."""
+    payload = services.client_as_dict(services.set_pkce(client_id, pkce))
     emit(payload, as_json, _describe(payload))
 
 

@@ -54,6 +54,8 @@ class Client(Base):
     # Per-client overrides of the resource server's limits; None means the default.
     rate_limit_per_minute: Mapped[int | None]
     tokens_per_day: Mapped[int | None]
+    # "required" (every client unless an admin opts a legacy confidential client out) or "optional".
+    pkce: Mapped[str] = mapped_column(String(16), default="required", server_default="required")
     disabled: Mapped[bool] = mapped_column(default=False)
     # Deleted by its developer: disabled for good and gone from the portal, kept for the audit trail.
     deleted_at: Mapped[datetime | None]

@@ -36,6 +36,9 @@ from shared.security import digest
 from shared.security import new_credential
 from shared.security import new_identifier
 
+PKCE_REQUIRED = "required"
+PKCE_OPTIONAL = "optional"
+PKCE_POLICIES = (PKCE_REQUIRED, PKCE_OPTIONAL)
 MAX_LIMIT = 2**31 - 1  # the columns are 32-bit integers on PostgreSQL
 
 
@@ -74,6 +77,7 @@ def register_client(
     policy_uri: str | None = None,
     jwks: dict | None = None,
     resource_url: str | None = None,
+    pkce: str = PKCE_REQUIRED,
 ) -> Registration:
     name = (name or "").strip()
     if not name or len(name) > 200:
@@ -96,6 +100,7 @@ def register_client(
         raise InvalidInput("a resource server must be a confidential client")
     if grant_types == [REFRESH_TOKEN]:
         raise InvalidInput("refresh_token needs another grant type to obtain the first token")
+    check_pkce_policy(pkce, auth_method)
     _check_key_set(jwks)
     resource_url = _resource_url(resource_url, resource_server)
     _check_page_uri("--client-uri", client_uri)
@@ -107,7 +112,7 @@ def register_client(
         require_known_scopes(scopes)
 
     client = Client(owner_id=owner_id, registered_via="cli", post_logout_redirect_uris=post_logout_redirect_uris,
-                    is_resource_server=resource_server, resource_url=resource_url)
+                    is_resource_server=resource_server, resource_url=resource_url, pkce=pkce)
     apply_metadata(client, ClientMetadata(
         client_name=name, redirect_uris=redirect_uris, grant_types=grant_types,
         response_types=["code"] if AUTHORIZATION_CODE in grant_types else [], token_endpoint_auth_method=auth_method,
@@ -118,6 +123,24 @@ def register_client(
     approve_listed_restricted_scopes(registration.client)
     db_session().commit()
     return registration
+
+
+def check_pkce_policy(pkce: str, auth_method: str) -> None:
+    """PKCE (S256) is required of every client (RFC 9700 §2.1.1); only a confidential client may be
+    let off, for legacy software that cannot send it. A public client has nothing else binding its code."""
+    if pkce not in PKCE_POLICIES:
+        raise InvalidInput(f"unknown PKCE policy {pkce!r}: choose from {', '.join(PKCE_POLICIES)}")
+    if pkce == PKCE_OPTIONAL and auth_method == "none":
+        raise InvalidInput("a public client (--auth-method none) must use PKCE: --pkce optional is for confidential clients")
+
+
+def set_pkce(client_id: str, pkce: str) -> Client:
+    client = get_client(client_id)
+    check_pkce_policy(pkce, client.token_endpoint_auth_method)
+    client.pkce = pkce
+    record("client.pkce_set", client_id=client.client_id, pkce=pkce)
+    db_session().commit()
+    return client
 
 
 def create_client(metadata: ClientMetadata, *, registered_via: str, owner_id: int | None = None) -> Registration:
@@ -354,6 +377,7 @@ def client_as_dict(client: Client) -> dict:
         "token_endpoint_auth_method": client.token_endpoint_auth_method,
         "resource_server": client.is_resource_server,
         "resource_url": client.resource_url,
+        "pkce": client.pkce,
         "rate_limit_per_minute": client.rate_limit_per_minute,
         "tokens_per_day": client.tokens_per_day,
         "disabled": client.disabled,

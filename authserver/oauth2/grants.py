@@ -221,7 +221,8 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):
 
 
 class S256CodeChallenge(CodeChallenge):
-    """PKCE with S256 only (RFC 9700 §2.1.1): required of public clients, accepted from others."""
+    """PKCE with S256 only, required of every client (RFC 9700 §2.1.1) but the confidential ones an
+    admin let off (``clients add --pkce optional``), whose codes are still bound when they send it."""
 
     DEFAULT_CODE_CHALLENGE_METHOD = "S256"
     SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
@@ -229,8 +230,8 @@ class S256CodeChallenge(CodeChallenge):
     def validate_code_challenge(self, grant, redirect_uri) -> None:
         data = grant.request.payload.data
         challenge = data.get("code_challenge")
-        if not challenge and grant.request.client.is_public:
-            raise InvalidRequestError("Public clients must send a PKCE 'code_challenge' (S256).")
+        if not challenge and grant.request.client.pkce_required:
+            raise InvalidRequestError("PKCE is required: send a 'code_challenge' (S256).")
         if challenge and data.get("code_challenge_method") != "S256":
             # Absent means 'plain' (RFC 7636 §4.3), which offers no protection against a leaked request.
             raise InvalidRequestError("'code_challenge_method' must be S256.")

@@ -56,6 +56,7 @@ class OAuthClient(ClientMixin):
     previous_secret_expires_at: datetime | None = None
     # Restricted scopes it lists that no admin approved: left out of every grant (scopes.policy.leave_out).
     withheld_scopes: frozenset[str] = frozenset()
+    pkce_required: bool = True
     client_metadata = {}
 
     @classmethod
@@ -80,6 +81,7 @@ class OAuthClient(ClientMixin):
             previous_secret_digest=row.previous_secret_digest,
             previous_secret_expires_at=row.previous_secret_expires_at,
             withheld_scopes=frozenset(withheld),
+            pkce_required=row.pkce != "optional" or row.token_endpoint_auth_method == "none",
         )
 
     @property

@@ -33,6 +33,16 @@ def test_public_client_has_no_secret(cli):
     assert created["token_endpoint_auth_method"] == "none"
 
 
+def test_pkce_is_required_by_default_and_shown(cli):
+    created = cli.ok("clients", "add", "--name", "Web", "--redirect-uri", "https://app.example/cb", "--json").json
+    assert created["pkce"] == "required"
+    legacy = cli.ok("clients", "add", "--name", "Legacy", "--redirect-uri", "https://old.example/cb",
+                    "--pkce", "optional", "--json").json
+    assert cli.ok("clients", "show", legacy["client_id"], "--json").json["pkce"] == "optional"
+    assert "pkce: optional" in cli.ok("clients", "show", legacy["client_id"]).out
+    assert cli.ok("clients", "set-pkce", legacy["client_id"], "required", "--json").json["pkce"] == "required"
+
+
 def test_list_rotate_and_disable(cli):
     created = cli.ok("clients", "add", "--name", "Partner", "--resource-server", "--json").json
     listed = cli.ok("clients", "list", "--json").json
@@ -58,6 +68,10 @@ def test_list_rotate_and_disable(cli):
         (("clients", "add", "--name", "x", "--auth-method", "client_secret_jwt"), "'client_secret_jwt' is not one of"),
         (("clients", "add", "--name", "x", "--grant-type", "authorization_code"), "needs at least one --redirect-uri"),
         (("clients", "add", "--name", "x", "--auth-method", "none"), "cannot use client_credentials"),
+        (("clients", "add", "--name", "x", "--redirect-uri", "https://a.example/cb", "--pkce", "maybe"),
+         "Invalid value for '--pkce'"),
+        (("clients", "add", "--name", "x", "--redirect-uri", "https://a.example/cb", "--auth-method", "none",
+          "--pkce", "optional"), "must use PKCE"),
         (("clients", "add", "--name", "  "), "needs a name"),
         (("clients", "add", "--name", "x", "--client-uri", "javascript:alert(document.cookie)"), "--client-uri"),
         (("clients", "add", "--name", "x", "--policy-uri", "data:text/html,hi"), "--policy-uri"),

@@ -11,6 +11,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from authserver.tokens.keys import add_key
+from tests.support.oauth import authorization_params
 from tests.support.oauth import exchange_code
 from tests.support.oauth import query_of
 
@@ -91,8 +92,7 @@ def test_a_replayed_nonce_is_refused(live_auth):
     live_auth.user_tokens(client, user, nonce="once")
     browser = live_auth.browser()
     browser.sign_in(user)
-    params = {"response_type": "code", "client_id": client.client_id, "redirect_uri": client.redirect_uri,
-              "scope": "openid", "nonce": "once", "state": "s"}
+    params = authorization_params(client, nonce="once")
     assert "error=invalid_request" in browser.authorize(params).headers["Location"]
     # The same request with a fresh nonce is fine: the refusal was the replay.
     assert "code" in query_of(browser.authorize({**params, "nonce": "twice"}).headers["Location"])

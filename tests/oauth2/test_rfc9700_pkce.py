@@ -1,6 +1,9 @@
-"""RFC 9700 §2.1.1 / §4.8: PKCE with S256 — required of public clients, `plain` refused, verifier checked."""
+"""RFC 9700 §2.1.1 / §4.8: PKCE with S256 — required of every client unless an admin lets a confidential
+one off, `plain` refused, verifier checked."""
 
 from __future__ import annotations
+
+import time
 
 import pytest
 import requests
@@ -29,16 +32,17 @@ def _authorize(live_auth, client, **pkce):
     ],
     ids=["missing", "plain", "method-absent-means-plain", "no-challenge", "malformed"],
 )
-def test_public_client_without_a_valid_s256_challenge_is_refused(live_auth, pkce):
-    client = live_auth.client(auth_method="none")
+@pytest.mark.parametrize("auth_method", ["none", "client_secret_basic", "private_key_jwt"])
+def test_a_client_without_a_valid_s256_challenge_is_refused(live_auth, pkce, auth_method):
+    client = live_auth.client(auth_method=auth_method, jwks={"keys": []} if auth_method == "private_key_jwt" else None)
     _browser, response = _authorize(live_auth, client, **pkce)
     params = query_of(response.headers["Location"])
     assert params["error"] == "invalid_request"
     assert "code" not in params
 
 
-def test_confidential_client_may_skip_pkce_but_never_use_plain(live_auth):
-    client = live_auth.client()
+def test_a_confidential_client_let_off_may_skip_pkce_but_never_use_plain(live_auth):
+    client = live_auth.client(pkce="optional")
     _browser, response = _authorize(live_auth, client)
     code = query_of(response.headers["Location"])["code"]
     assert exchange_code(live_auth, client, code, None).status_code == 200
@@ -62,7 +66,7 @@ def test_wrong_or_missing_verifier_is_refused(live_auth):
 
 def test_verifier_without_a_challenge_is_refused(live_auth):
     """RFC 9700 §4.8.2: a code_verifier for a code issued without a challenge is a downgrade attempt."""
-    client = live_auth.client()
+    client = live_auth.client(pkce="optional")
     _browser, response = _authorize(live_auth, client)
     code = query_of(response.headers["Location"])["code"]
     response = exchange_code(live_auth, client, code, pkce_pair()[0])
@@ -70,7 +74,7 @@ def test_verifier_without_a_challenge_is_refused(live_auth):
 
 
 def test_public_client_cannot_pretend_to_be_confidential(live_auth):
-    confidential = live_auth.client()
+    confidential = live_auth.client(pkce="optional")
     _browser, response = _authorize(live_auth, confidential)
     code = query_of(response.headers["Location"])["code"]
     response = requests.post(
@@ -80,3 +84,19 @@ def test_public_client_cannot_pretend_to_be_confidential(live_auth):
         timeout=5,
     )
     assert response.status_code == 401 and response.json()["error"] == "invalid_client"
+
+
+def test_the_policy_is_the_clients_own_and_a_public_client_cannot_be_let_off(live_auth):
+    from authserver.clients.services import set_pkce
+    from authserver.errors import InvalidInput
+
+    public = live_auth.client(auth_method="none")
+    with pytest.raises(InvalidInput):
+        live_auth.client(auth_method="none", pkce="optional")
+    with pytest.raises(InvalidInput):
+        live_auth.run(set_pkce, public.client_id, "optional")
+    legacy = live_auth.client(pkce="optional")
+    live_auth.run(set_pkce, legacy.client_id, "required")
+    time.sleep(live_auth.app.extensions["authserver.config"].lookup_cache_ttl + 0.1)
+    _browser, response = _authorize(live_auth, legacy)
+    assert query_of(response.headers["Location"])["error"] == "invalid_request"

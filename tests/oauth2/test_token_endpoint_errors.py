@@ -83,7 +83,7 @@ def test_malformed_authorization_requests_get_a_page_not_a_500(endpoints, query)
 
 def test_bad_oidc_parameters_go_back_to_the_client(endpoints):
     live_auth, client = endpoints
-    base = {"response_type": "code", "client_id": client.client_id, "redirect_uri": client.redirect_uri, "state": "s"}
+    base = authorization_params(client, state="s")
     cases = [
         ({"prompt": "none login"}, "invalid_request"),
         ({"max_age": "-1"}, "invalid_request"),
