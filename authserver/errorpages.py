@@ -60,10 +60,9 @@ def register_html_errors(bp: Blueprint) -> None:
 
 
 def page_headers(response):
-    """No shared cache keeps a page (CSRF tokens, who is signed in), no other site frames it."""
+    """No shared cache keeps a page (CSRF tokens, who is signed in); framing and the rest of the
+    security headers are every page's (authserver/headers.py)."""
     response.headers.setdefault("Cache-Control", "no-store")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
     return response
 
 

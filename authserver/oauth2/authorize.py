@@ -176,6 +176,6 @@ def _error_page(message: str):
 
 def authorization_page(response):
     # Consent must be given on our own page, never inside another site's frame (RFC 9700 §4.16),
-    # and the request's URL (state, PKCE challenge) must not leak to the client's linked pages.
-    response.headers["Referrer-Policy"] = "no-referrer"
+    # and the request's URL (state, PKCE challenge) must not leak to the client's linked pages:
+    # both are every page's headers (authserver/headers.py).
     return page_headers(response)
