@@ -14,6 +14,7 @@ from authserver.consent import views as consent_views
 from authserver.database import Database
 from authserver.extensions import csrf
 from authserver.federation import views as federation_views
+from authserver.headers import init_security_headers
 from authserver.oauth2 import init_oauth2
 from authserver.outage import register_outage_errors
 from authserver.paths import CLIENT_ENDPOINT_PATHS
@@ -24,6 +25,7 @@ from shared.config import resolve
 from shared.errors import register_json_errors
 from shared.health import HEALTH_PATHS
 from shared.health import health_blueprint
+from shared.proxies import trust_proxies
 from shared.logging import configure_logging
 from shared.metrics import METRICS_PATH
 from shared.observability import observe
@@ -46,12 +48,17 @@ def create_app(config: Config | Mapping[str, object] | None = None) -> Flask:
         PREFERRED_URL_SCHEME="https" if cfg.session_cookie_secure else "http",
         TESTING=cfg.testing,
         JSON_SORT_KEYS=False,
+        # Flask-WTF's https-only Referer check cannot pass: every page says Referrer-Policy:
+        # no-referrer. The CSRF token and the SameSite=Lax session cookie are the protection.
+        WTF_CSRF_SSL_STRICT=False,
     )
+    trust_proxies(app, cfg.trusted_proxies)
     database = Database(cfg.database_url)
     app.extensions["authserver.config"] = cfg
     app.extensions["authserver.db"] = database
     app.teardown_appcontext(database.remove)
     csrf.init_app(app)
+    init_security_headers(app, https=cfg.session_cookie_secure)
     app.session_interface = PageSessionInterface(CLIENT_ENDPOINT_PATHS | HEALTH_PATHS | {USAGE_PATH, METRICS_PATH})
 
     def database_answers() -> bool:

@@ -15,6 +15,7 @@ from shared.config import resolve
 from shared.errors import register_json_errors
 from shared.health import health_blueprint
 from shared.logging import configure_logging
+from shared.proxies import trust_proxies
 
 
 def _reexport_stdlib_resource() -> None:
@@ -53,6 +54,7 @@ def create_app(config: Config | Mapping[str, object] | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(cfg.instance_path))
     app.config.update(TESTING=cfg.testing, MAX_CONTENT_LENGTH=MAX_BODY_BYTES)
     observe(app, "resource", cfg.resource_metrics_token)
+    trust_proxies(app, cfg.resource_trusted_proxies)
     state = ResourceState.build(cfg)
     app.extensions["resource.config"] = cfg
     app.extensions["resource"] = state

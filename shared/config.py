@@ -75,6 +75,9 @@ class Config:
     # Bearer secrets for /metrics (shared/metrics.py); unset, /metrics is open (bind it to a private network).
     authserver_metrics_token: str | None = None
     resource_metrics_token: str | None = None
+    # Reverse proxies in front of each app whose X-Forwarded-* headers are believed (shared/proxies.py).
+    trusted_proxies: int = 0
+    resource_trusted_proxies: int = 0
     testing: bool = False
 
     @property
@@ -124,6 +127,8 @@ class Config:
             default_resource=_resource(env, "AUTHSERVER_DEFAULT_RESOURCE"),
             authserver_metrics_token=env.get("AUTHSERVER_METRICS_TOKEN") or None,
             resource_metrics_token=env.get("RESOURCE_METRICS_TOKEN") or None,
+            trusted_proxies=_int(env, "AUTHSERVER_TRUSTED_PROXIES", 0),
+            resource_trusted_proxies=_int(env, "RESOURCE_TRUSTED_PROXIES", 0),
         )
         values.update(overrides)
         config = cls(**values)  # type: ignore[arg-type]
