@@ -81,3 +81,23 @@ def test_resource_identifiers_are_read_in_canonical_form(tmp_path):
 def test_a_resource_identifier_that_is_no_url_is_a_clear_error(tmp_path, value):
     with pytest.raises(ConfigError, match="AUTHSERVER_DEFAULT_RESOURCE"):
         Config.from_env({"AUTHSERVER_DEFAULT_RESOURCE": value}, instance_path=tmp_path)
+
+
+def test_trusted_proxy_hops_default_to_none_and_are_applied_to_both_apps(tmp_path):
+    from flask import request
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from resource import create_app as create_resource_app
+
+    assert Config.from_env(environ={}, instance_path=tmp_path).trusted_proxies == 0
+    config = Config.from_env(environ={"AUTHSERVER_TRUSTED_PROXIES": "2", "RESOURCE_TRUSTED_PROXIES": "1"},
+                             instance_path=tmp_path, testing=True)
+    assert (config.trusted_proxies, config.resource_trusted_proxies) == (2, 1)
+    app = create_resource_app(config)
+    assert isinstance(app.wsgi_app, ProxyFix) and app.wsgi_app.x_for == 1 and app.wsgi_app.x_proto == 1
+    seen = {}
+    app.before_request(lambda: seen.setdefault("addr", request.remote_addr))
+    app.test_client().get("/v1/models", headers={"X-Forwarded-For": "203.0.113.9, 198.51.100.7"})
+    assert seen["addr"] == "198.51.100.7"
+    with pytest.raises(ConfigError, match="AUTHSERVER_TRUSTED_PROXIES"):
+        Config.from_env(environ={"AUTHSERVER_TRUSTED_PROXIES": "-1"}, instance_path=tmp_path)
