@@ -154,8 +154,8 @@ def set_limits(client_id: str, rate_limit_per_minute: int | None, tokens_per_day
 
 @clients.command("set-pkce")
 @click.argument("client_id")
-@click.argument("pkce")
-@click.option("--json", "as_json", is_flag=True)
+@click.argument("pkce", type=click.Choice(services.PKCE_POLICIES))
+@click.option("--json", "as_json", is_flag=True, help="Print the client as one JSON object.")
 @in_app_context
 def set_pkce(client_id: str, pkce: str, as_json: bool) -> None:
     """PKCE for this client's authorization requests: required, or optional (legacy confidential clients)."""
