@@ -176,3 +176,10 @@ def test_a_registration_naming_a_member_twice_is_invalid_request(live_auth):
     response = requests.post(live_auth.url + "/oauth/register", data=body, timeout=5,
                              headers={"Content-Type": "application/json", "Authorization": "Bearer x"})
     _refused(response, naming="client_name")
+
+
+def test_the_device_authorization_endpoint_refuses_a_repeated_parameter(server):
+    live_auth, client = server
+    response = requests.post(live_auth.url + "/oauth/device_authorization", auth=(client.client_id, client.client_secret),
+                             data=[("scope", "openid"), ("scope", "email")], timeout=5)
+    _refused(response, naming="scope")
