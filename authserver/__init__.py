@@ -41,6 +41,8 @@ def create_app(config: Config | Mapping[str, object] | None = None) -> Flask:
         # No form, token request or usage batch comes near this; a larger body is refused with 413.
         MAX_CONTENT_LENGTH=1024 * 1024,
         SECRET_KEY=cfg.secret_key,
+        # Sessions signed under a key an admin rotated out stay valid while it is listed here.
+        SECRET_KEY_FALLBACKS=list(reversed(cfg.old_secret_keys)),
         SESSION_COOKIE_NAME="authserver_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",

@@ -78,6 +78,8 @@ class Config:
     # Reverse proxies in front of each app whose X-Forwarded-* headers are believed (shared/proxies.py).
     trusted_proxies: int = 0
     resource_trusted_proxies: int = 0
+    # Earlier values of secret_key, newest first: what they signed or sealed is still accepted.
+    old_secret_keys: tuple[str, ...] = ()
     testing: bool = False
 
     @property
@@ -128,6 +130,8 @@ class Config:
             authserver_metrics_token=env.get("AUTHSERVER_METRICS_TOKEN") or None,
             resource_metrics_token=env.get("RESOURCE_METRICS_TOKEN") or None,
             trusted_proxies=_int(env, "AUTHSERVER_TRUSTED_PROXIES", 0),
+            old_secret_keys=tuple(key.strip() for key in env.get("AUTHSERVER_OLD_SECRET_KEYS", "").split(",")
+                                  if key.strip()),
             resource_trusted_proxies=_int(env, "RESOURCE_TRUSTED_PROXIES", 0),
         )
         values.update(overrides)

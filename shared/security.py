@@ -12,7 +12,9 @@ import hashlib
 import hmac
 import os
 import secrets
+from collections.abc import Sequence
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -44,19 +46,42 @@ def matches_digest(value: str | None, expected_digest: str | None) -> bool:
 
 
 class SecretBox:
-    """AES-256-GCM under a key derived from the server's secret key (HKDF, per purpose)."""
+    """AES-256-GCM under a key derived from the server's secret key (HKDF, per purpose).
 
-    def __init__(self, secret_key: str, purpose: str):
-        key = HKDF(
-            algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode("utf-8")
-        ).derive(secret_key.encode("utf-8"))
-        self._aead = AESGCM(key)
+    Seals under the current key; opens what the current key or any older one sealed, so a key can be
+    rotated without an outage and everything re-sealed at leisure (``manage.py keys reseal``).
+    """
+
+    def __init__(self, secret_key: str, purpose: str, old_keys: Sequence[str] = ()):
+        self._aeads = [AESGCM(_derive(key, purpose)) for key in (secret_key, *old_keys)]
 
     def seal(self, plaintext: str) -> str:
         nonce = os.urandom(12)
-        sealed = self._aead.encrypt(nonce, plaintext.encode("utf-8"), None)
+        sealed = self._aeads[0].encrypt(nonce, plaintext.encode("utf-8"), None)
         return base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
 
     def open(self, token: str) -> str:
+        """The plaintext; InvalidTag when no key we hold sealed it (or it was tampered with)."""
+        return self.open_with_age(token)[0]
+
+    def open_with_age(self, token: str) -> tuple[str, int]:
+        """The plaintext and which key opened it: 0 the current one, 1 the newest old one, and so on."""
         raw = base64.urlsafe_b64decode(token.encode("ascii"))
-        return self._aead.decrypt(raw[:12], raw[12:], None).decode("utf-8")
+        for age, aead in enumerate(self._aeads):
+            try:
+                return aead.decrypt(raw[:12], raw[12:], None).decode("utf-8"), age
+            except InvalidTag:
+                continue
+        raise InvalidTag()
+
+
+    def reseal(self, token: str) -> str | None:
+        """``token`` sealed under the current key when an old key opened it; None when it already was."""
+        plaintext, age = self.open_with_age(token)
+        return self.seal(plaintext) if age else None
+
+
+def _derive(secret_key: str, purpose: str) -> bytes:
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode("utf-8")
+    ).derive(secret_key.encode("utf-8"))

@@ -4,6 +4,9 @@ import click
 
 from authserver.cli import emit
 from authserver.cli import in_app_context
+from authserver.audit.services import record
+from authserver.extensions import db_session
+from authserver.federation import services as upstreams
 from authserver.tokens import keys as signing_keys
 
 
@@ -35,3 +38,25 @@ def list_(as_json: bool) -> None:
         for row in rows
     )
     emit(rows, as_json, text)
+
+
+@keys.command("reseal")
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as one JSON object.")
+@in_app_context
+def reseal(as_json: bool) -> None:
+    """Seal every secret kept encrypted (signing keys, upstream client secrets) under the current
+    AUTHSERVER_SECRET_KEY; afterwards the old keys can leave AUTHSERVER_OLD_SECRET_KEYS."""
+    keys_resealed, keys_unreadable = signing_keys.reseal_keys()
+    secrets_resealed, secrets_unreadable = upstreams.reseal_secrets()
+    payload = {
+        "signing_keys_resealed": keys_resealed,
+        "signing_keys_unreadable": keys_unreadable,
+        "upstream_secrets_resealed": secrets_resealed,
+        "upstream_secrets_unreadable": secrets_unreadable,
+    }
+    record("keys.resealed", **payload)
+    db_session().commit()
+    text = (f"resealed {keys_resealed} signing key(s) and {secrets_resealed} upstream secret(s) under the current key"
+            + (f"; {keys_unreadable + secrets_unreadable} do not open under any key held (see keys list, upstreams list)"
+               if keys_unreadable or secrets_unreadable else ""))
+    emit(payload, as_json, text)

@@ -2,7 +2,8 @@
 
 Client secrets are sealed with AES-GCM under a key derived from AUTHSERVER_SECRET_KEY: unlike our
 own clients' secrets they must be read back to authenticate to the upstream, so a digest would not
-do. Rotating AUTHSERVER_SECRET_KEY therefore means adding each upstream again with its secret.
+do. After AUTHSERVER_SECRET_KEY is rotated they still open while the old key is listed in
+AUTHSERVER_OLD_SECRET_KEYS, and ``manage.py keys reseal`` seals them under the new one.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from authserver.errors import InvalidInput
 from authserver.errors import NotFound
 from authserver.extensions import db_session
 from authserver.extensions import get_config
+from authserver.extensions import secret_box
 from authserver.federation._core import ProviderSettings
 from authserver.federation._core import UpstreamFailure
 from authserver.federation.models import UpstreamIdentity
@@ -36,7 +38,7 @@ SECRET_PURPOSE = "upstream-secrets"
 
 
 def _box() -> SecretBox:
-    return SecretBox(get_config().secret_key, SECRET_PURPOSE)
+    return secret_box(SECRET_PURPOSE)
 
 
 def check_url(option: str, url: str | None) -> str | None:
@@ -149,17 +151,34 @@ def remove_provider(name: str) -> int:
 
 
 def open_secret(provider: UpstreamProvider) -> str | None:
-    """The client secret, or None when it was sealed under another AUTHSERVER_SECRET_KEY."""
+    """The client secret, or None when it was sealed under a secret key the server no longer holds."""
     try:
         return _box().open(provider.client_secret_sealed)
     except (InvalidTag, ValueError):
         return None
 
 
+def reseal_secrets() -> tuple[int, int]:
+    """Seal every upstream's secret under the current secret key; (how many changed, how many do not
+    open). The caller commits."""
+    box, resealed, unreadable = _box(), 0, 0
+    for provider in db_session().scalars(select(UpstreamProvider)):
+        try:
+            sealed = box.reseal(provider.client_secret_sealed)
+        except (InvalidTag, ValueError):
+            unreadable += 1
+            continue
+        if sealed is not None:
+            provider.client_secret_sealed = sealed
+            resealed += 1
+    return resealed, unreadable
+
+
 def settings_for(provider: UpstreamProvider) -> ProviderSettings:
     secret = open_secret(provider)
     if secret is None:
-        log.error("upstream %s: client secret does not open; AUTHSERVER_SECRET_KEY changed? re-add it", provider.name)
+        log.error("upstream %s: client secret does not open under AUTHSERVER_SECRET_KEY or "
+                  "AUTHSERVER_OLD_SECRET_KEYS; list the old key, or remove and add the upstream again", provider.name)
         raise UpstreamFailure("misconfigured", "client secret does not open")
     return ProviderSettings(
         name=provider.name,
@@ -193,7 +212,8 @@ def provider_as_dict(provider: UpstreamProvider) -> dict:
         "userinfo_url": provider.userinfo_url,
         "redirect_uri": redirect_uri(provider.name),
         "disabled": provider.disabled,
-        # False after AUTHSERVER_SECRET_KEY was rotated: remove and add the upstream again.
+        # False when sealed under a key no longer held: list it in AUTHSERVER_OLD_SECRET_KEYS, or
+        # remove and add the upstream again.
         "secret_ok": open_secret(provider) is not None,
         "created_at": provider.created_at.isoformat(),
     }

@@ -12,7 +12,6 @@ from datetime import datetime
 from datetime import timezone
 
 from flask import Blueprint
-from flask import current_app
 from flask import make_response
 from flask import redirect
 from flask import render_template
@@ -27,6 +26,7 @@ from authserver.accounts.sessions import current_user
 from authserver.accounts.sessions import login_url
 from authserver.consent import services as consent
 from authserver.errorpages import register_html_errors
+from authserver.extensions import signing_secret_keys
 from authserver.oauth2.authorize import authorization_page
 from authserver.oauth2.authorize import consent_page
 from authserver.oauth2.device import DeviceAuthorizationEndpoint
@@ -43,7 +43,7 @@ TOO_MANY = "Too many wrong codes. Wait a few minutes and try again."
 
 
 def _signer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.secret_key, salt="device-verification")
+    return URLSafeTimedSerializer(signing_secret_keys(), salt="device-verification")
 
 
 @bp.route(paths.DEVICE_VERIFICATION_PATH, methods=["GET", "POST"])

@@ -7,11 +7,13 @@ until every id_token they signed has expired, so relying parties can still verif
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from dataclasses import dataclass
 from datetime import timedelta
 
+from cryptography.exceptions import InvalidTag
 from flask import current_app
 from joserfc.jwk import ECKey
 from joserfc.jwk import RSAKey
@@ -24,6 +26,7 @@ from authserver.db import utcnow
 from authserver.errors import InvalidInput
 from authserver.extensions import db_session
 from authserver.extensions import get_config
+from authserver.extensions import secret_box
 from authserver.tokens.models import SigningKey
 from shared.security import SecretBox
 
@@ -32,6 +35,7 @@ from shared.security import SecretBox
 # make a client secret a signing key.
 JWS_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
 # Those this server generates keys for and signs with.
+log = logging.getLogger(__name__)
 ALGORITHMS = ("RS256", "ES256")
 DEFAULT_ALGORITHM = "RS256"
 _SEAL_PURPOSE = "signing-keys"
@@ -58,7 +62,7 @@ def _generate(alg: str) -> RSAKey | ECKey:
 
 
 def _box() -> SecretBox:
-    return SecretBox(get_config().secret_key, _SEAL_PURPOSE)
+    return secret_box(_SEAL_PURPOSE)
 
 
 def add_key(alg: str = DEFAULT_ALGORITHM) -> SigningKey:
@@ -130,8 +134,35 @@ def _load_active() -> ActiveKey:
     if row is None:
         # Made on first need, so a fresh install signs without a manual step.
         row = add_key(DEFAULT_ALGORITHM)
-    private = import_key(json.loads(_box().open(row.private_jwk_sealed)))
+    try:
+        private = import_key(json.loads(_box().open(row.private_jwk_sealed)))
+    except (InvalidTag, ValueError):
+        # Sealed under a secret key this server no longer holds (AUTHSERVER_SECRET_KEY changed without
+        # the old one in AUTHSERVER_OLD_SECRET_KEYS). Signing must go on: retire it for a new key; its
+        # public half stays published, so id_tokens it signed still verify.
+        log.error("signing key %s does not open under AUTHSERVER_SECRET_KEY or AUTHSERVER_OLD_SECRET_KEYS; "
+                  "replacing it with a new key", row.kid)
+        record("signing_key.unreadable", kid=row.kid)
+        row = add_key(row.alg)
+        private = import_key(json.loads(_box().open(row.private_jwk_sealed)))
     return ActiveKey(kid=row.kid, alg=row.alg, key=private)
+
+
+def reseal_keys() -> tuple[int, int]:
+    """Seal every private key under the current secret key; (how many changed, how many do not open).
+    The caller commits."""
+    box, resealed, unreadable = _box(), 0, 0
+    for row in list_keys():
+        try:
+            sealed = box.reseal(row.private_jwk_sealed)
+        except (InvalidTag, ValueError):
+            unreadable += 1
+            continue
+        if sealed is not None:
+            row.private_jwk_sealed = sealed
+            resealed += 1
+    _cache().clear()
+    return resealed, unreadable
 
 
 def active_key() -> ActiveKey:
