@@ -54,6 +54,7 @@ def read_stdin_secret(what: str) -> str:
 
 
 def build_cli() -> click.Group:
+    from authserver.cli.audit import audit
     from authserver.cli.clients import clients
     from authserver.cli.db import db
     from authserver.cli.demo import demo
@@ -69,6 +70,6 @@ def build_cli() -> click.Group:
     def cli() -> None:
         """Administer the authorization server."""
 
-    for group in (db, scopes, clients, users, upstreams, demo, usage, tokens, keys, registration_token):
+    for group in (db, scopes, clients, users, upstreams, demo, usage, tokens, keys, registration_token, audit):
         cli.add_command(group)
     return cli

@@ -46,7 +46,7 @@ class RevocationEndpoint(_RevocationEndpoint):
         if record.is_refresh:
             tokens.revoke_family(record.token.family_id, reason="refresh token revoked by its client")
         else:
-            tokens.revoke_token(record.token.id)
+            tokens.revoke_token(record.token.id, client_id=record.client_id)
 
 
 class IntrospectionEndpoint(_IntrospectionEndpoint):

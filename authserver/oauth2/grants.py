@@ -9,6 +9,7 @@ from authlib.oauth2.rfc6749.errors import InvalidRequestError
 from authlib.oauth2.rfc6749.errors import InvalidScopeError
 from authlib.oauth2.rfc7636 import CodeChallenge
 
+from authserver.audit.services import record
 from authserver.db import utcnow
 from authserver.extensions import get_config
 from authserver.oauth2.models import OAuthAuthorizationCode
@@ -48,7 +49,17 @@ REFRESH_TOKEN_RACED = ("the refresh token was already used by a concurrent reque
 
 def save_issued_token(request, token: dict, with_session_changes: bool = True, **lineage) -> None:
     """Store the token Authlib generated, with its audience (``request.audience``, set while the grant
-    validated the request) and where it came from (its code, its family)."""
+    validated the request) and where it came from (its code, its family).
+
+    A token issued to a person is audited in the same transaction. Client-credentials tokens (nothing
+    else to commit, ``with_session_changes=False``) are not audited one by one: at machine rates an
+    audit row each would double the token endpoint's writes, and the token table holds them anyway.
+    """
+    if with_session_changes:
+        grant_type = request.payload.grant_type
+        record("token.refreshed" if grant_type == "refresh_token" else "token.issued",
+               user_id=request.user.id if request.user is not None else None, client_id=request.client.client_id,
+               grant_type=grant_type, scope=token["scope"], refresh_token=bool(token.get("refresh_token")))
     tokens.store_token(
         with_session_changes=with_session_changes,
         access_token=token["access_token"],
@@ -59,6 +70,12 @@ def save_issued_token(request, token: dict, with_session_changes: bool = True, *
         audience=audience_column(request.audience),
         **lineage,
     )
+
+
+def _reuse_detected(request, row, why: str) -> None:
+    """RFC 9700 §4.14.2: a refresh token used twice means it leaked; the incident gets its own event."""
+    record("token.reuse_detected", user_id=row.user_id, client_id=request.client.client_id,
+           family_id=row.family_id, why=why)
 
 
 class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
@@ -157,6 +174,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
             raise InvalidGrantError(UNKNOWN_REFRESH_TOKEN)
         row, user = found
         if row.refresh_rotated_at is not None:
+            _reuse_detected(self.request, row, "rotated refresh token presented again")
             tokens.revoke_family(row.family_id, reason="rotated refresh token presented again")
             raise InvalidGrantError(REFRESH_TOKEN_REPLAYED)
         if row.client_id != self.request.client.pk:  # RFC 6749 §6: bound to the client it was issued to
@@ -182,6 +200,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         old = self.request.refresh_token.row
         if not tokens.claim_rotation(old.id):
             # Lost a race with another use of the same token: indistinguishable from replay.
+            _reuse_detected(self.request, old, "refresh token used concurrently")
             tokens.revoke_family(old.family_id, reason="refresh token used concurrently")
             raise InvalidGrantError(REFRESH_TOKEN_RACED)
         save_issued_token(

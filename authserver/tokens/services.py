@@ -122,9 +122,10 @@ def revoke_family(family_id: str | None, reason: str) -> int:
     return result.rowcount
 
 
-def revoke_token(token_id: int) -> None:
+def revoke_token(token_id: int, client_id: str | None = None) -> None:
     session = db_session()
     session.execute(update(Token).where(Token.id == token_id, Token.revoked_at.is_(None)).values(revoked_at=utcnow()))
+    record("token.revoked", client_id=client_id, token_id=token_id)
     session.commit()
 
 
