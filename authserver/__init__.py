@@ -25,10 +25,10 @@ from shared.config import resolve
 from shared.errors import register_json_errors
 from shared.health import HEALTH_PATHS
 from shared.health import health_blueprint
-from shared.proxies import trust_proxies
 from shared.logging import configure_logging
 from shared.metrics import METRICS_PATH
 from shared.observability import observe
+from shared.proxies import trust_proxies
 
 
 def create_app(config: Config | Mapping[str, object] | None = None) -> Flask:

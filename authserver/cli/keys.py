@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import click
 
+from authserver.audit.services import record
 from authserver.cli import emit
 from authserver.cli import in_app_context
-from authserver.audit.services import record
 from authserver.extensions import db_session
 from authserver.federation import services as upstreams
 from authserver.tokens import keys as signing_keys

@@ -32,7 +32,6 @@ STRICT_ENDPOINTS: dict[str, str] = {
     "oauth2.authorize": AUTHORIZE,
     "oauth2.token": CLIENT,
     "oauth2.device_authorization": CLIENT,
-    "oauth2.device_authorization": CLIENT,
     "oauth2.revoke": CLIENT,
     "oauth2.introspect": CLIENT,
     "oauth2.userinfo": BEARER,
@@ -42,6 +41,9 @@ STRICT_ENDPOINTS: dict[str, str] = {
     "oauth2.client_configuration": BEARER,
     "logout.confirm": PAGE,
     "logout.sign_out": PAGE,
+    # RFC 8628 §3.3: the pages where a person enters the user code, then consents.
+    "device.enter_code": PAGE,
+    "device.decide": PAGE,
 }
 
 # RFC 8707 §2 and RFC 8693 §2.1 let these be repeated: one value per resource or audience.
