@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from authserver.audit.models import AuditEvent
 from authserver.clients import services as clients
+from authserver.clients.rotation import rotate_secret
 from authserver.extensions import db_session
 from tests.support.accounts import csrf_token
 from tests.support.oauth import exchange_code
@@ -53,7 +54,7 @@ def test_the_trail_names_every_event_and_holds_no_token_or_secret(live_auth):
     apps = browser.http.get(live_auth.url + "/account/apps", timeout=10)
     browser.http.post(live_auth.url + f"/account/apps/{client.client_id}/revoke",
                       data={"csrf_token": csrf_token(apps.text)}, timeout=10)
-    rotated = live_auth.run(lambda: clients.rotate_secret(client.client_id).client_secret)
+    rotated = live_auth.run(lambda: rotate_secret(clients.get_client(client.client_id)).client_secret)
     issued.append(rotated)
     live_auth.run(clients.disable_client, client.client_id)
 
