@@ -32,7 +32,7 @@ def test_every_page_renders_without_a_csp_violation(live_auth, page, callback):
     visit(authorize_url(live_auth, client, pkce_pair()[1], state="s"))  # the consent page
     page.click("button[value=allow]")
     page.wait_for_url(callback + "*")
-    for path in ("/account/apps", "/account/identities", "/logout",
+    for path in ("/account/apps", "/account/identities", "/developer/apps", "/developer/apps/new", "/logout",
                  "/oauth/authorize?client_id=unknown&response_type=code"):
         visit(live_auth.url + path)
     visit(live_auth.url + "/logout")
