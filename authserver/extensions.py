@@ -7,31 +7,12 @@ process (the federation tests make one the upstream of another).
 from __future__ import annotations
 
 from flask import current_app
-from flask import request
-from flask_wtf.csrf import CSRFProtect as _CSRFProtect
+from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import Session
 
 from authserver.database import Database
 from shared.config import Config
 from shared.security import SecretBox
-
-
-class CSRFProtect(_CSRFProtect):
-    """Flask-WTF's check on every request, with each endpoint's exemption worked out once: it is
-    fixed when the views are registered, and looking it up (the blueprint, the view, its dotted
-    name) cost every token and introspection call, both exempt, 2.4 of the hook's 3.9 us."""
-
-    def __init__(self, app=None):
-        self._exempt_endpoints: dict[str, bool] = {}
-        super().__init__(app)
-
-    def _is_exempt(self) -> bool:
-        endpoint = request.endpoint
-        exempt = self._exempt_endpoints.get(endpoint)
-        if exempt is None:
-            exempt = self._exempt_endpoints[endpoint] = super()._is_exempt()
-        return exempt
-
 
 csrf = CSRFProtect()
 
