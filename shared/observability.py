@@ -2,6 +2,8 @@
 
 A WSGI layer rather than Flask hooks: it reads the environ directly, where each hook would pay for
 Flask's context proxies (``g``, ``request``) again; measured in docs/deployment.md ("Metrics").
+A streamed answer (server-sent events) is timed to its first byte: the app has returned its body
+iterator by then.
 """
 
 from __future__ import annotations
