@@ -7,6 +7,9 @@ fails with a plain message when a release changes what is relied on.
 - Werkzeug (checked on 3.1): ``Request._load_form_data``, the hook ``form``/``files`` call to parse a
   body and whose results it reads from the instance ``__dict__``; and the ``werkzeug.url_quote``
   codec error handler that ``werkzeug.urls`` registers, so undecodable escapes stay as werkzeug keeps them.
+- Authlib (checked on 1.9): the attributes ``OAuth2Request.__init__`` sets and ``FlaskOAuth2Request``'s
+  ``_request``, set by ``IssuerRequest`` without calling the constructor and its per-request transport
+  check. The one import of Authlib's server side outside ``oauth2/``, which alone uses it.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ import io
 from urllib.parse import parse_qsl
 
 import werkzeug.urls  # noqa: F401  registers the "werkzeug.url_quote" codec error handler
+from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Payload
+from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Request
 from flask import Request as FlaskRequest
 
 FORM_URLENCODED = "application/x-www-form-urlencoded"
@@ -51,3 +56,23 @@ class Request(FlaskRequest):
         if length is None or (limit is not None and length > limit) or self.shallow:
             return None
         return self.environ["wsgi.input"].read(length)
+
+
+class IssuerRequest(FlaskOAuth2Request):
+    """Authlib's request as the issuer names it (behind a proxy, Flask's own URL may say http).
+
+    What ``OAuth2Request.__init__`` sets, without its transport check: every URI here starts with
+    the issuer, whose transport ``AuthorizationServer`` checks once (a URL parse, and an address
+    parse for loopback http, otherwise paid on every token and introspection request).
+    """
+
+    def __init__(self, request, public_url: str):
+        self.method = request.method
+        self.uri = public_url
+        self.headers = request.headers
+        self._body = None
+        self._scope = None
+        self.client = self.auth_method = self.user = None
+        self.authorization_code = self.refresh_token = self.credential = None
+        self._request = request
+        self.payload = FlaskOAuth2Payload(request)

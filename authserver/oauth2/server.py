@@ -7,8 +7,6 @@ import json
 from authlib.common.security import is_secure_transport
 from authlib.common.urls import add_params_to_uri
 from authlib.integrations.flask_oauth2 import AuthorizationServer as _AuthorizationServer
-from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Payload
-from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Request
 from authlib.oauth2.rfc6749.errors import InsecureTransportError
 from authlib.oauth2.rfc6749.errors import InvalidClientError
 from authlib.oauth2.rfc6749.errors import InvalidRequestError
@@ -19,6 +17,7 @@ from flask import request as flask_request
 
 from authserver.clients.models import Client
 from authserver.clients.services import resource_urls
+from authserver.compat import IssuerRequest
 from authserver.oauth2.errors import printable
 from authserver.oauth2.models import ClientCache
 from authserver.oauth2.models import OAuthClient
@@ -29,26 +28,6 @@ from authserver.scopes.catalog import ScopeCache
 from shared.cache import TimedValue
 from shared.config import Config
 from shared.security import new_credential
-
-
-class _Request(FlaskOAuth2Request):
-    """The request as the issuer names it (behind a proxy, Flask's own URL may say http).
-
-    What ``OAuth2Request.__init__`` sets, without its transport check: every URI here starts with
-    the issuer, whose transport ``AuthorizationServer`` checks once (a URL parse, and an address
-    parse for loopback http, otherwise paid on every token request).
-    """
-
-    def __init__(self, request, public_url: str):
-        self.method = request.method
-        self.uri = public_url
-        self.headers = request.headers
-        self._body = None
-        self._scope = None
-        self.client = self.auth_method = self.user = None
-        self.authorization_code = self.refresh_token = self.credential = None
-        self._request = request
-        self.payload = FlaskOAuth2Payload(request)
 
 
 class MissingGrantType(UnsupportedGrantTypeError):
@@ -165,7 +144,7 @@ class AuthorizationServer(_AuthorizationServer):
             raise InsecureTransportError()
         # The request object itself, not the context proxy: Authlib reads it a score of times.
         request = flask_request._get_current_object()
-        return _Request(request, self.config.issuer + request.full_path.rstrip("?"))
+        return IssuerRequest(request, self.config.issuer + request.full_path.rstrip("?"))
 
     def handle_response(self, status_code, payload, headers):
         # The standard library's encoder: Flask's JSON provider adds an app lookup and its

@@ -42,3 +42,20 @@ def test_werkzeug_still_registers_its_url_quote_error_handler():
         raise AssertionError(
             f"Werkzeug {werkzeug.__version__} no longer registers the 'werkzeug.url_quote' codec error handler; {ADVICE}"
         ) from None
+
+
+def test_authlib_request_attributes_are_still_those_issuer_request_sets(auth_app):
+    import authlib
+    from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Request
+
+    from authserver.compat import IssuerRequest
+
+    with auth_app.test_request_context("/oauth/token", method="POST", data={"grant_type": "client_credentials"},
+                                       base_url="https://issuer.example"):
+        request = flask.request._get_current_object()
+        theirs = FlaskOAuth2Request(request)
+        ours = IssuerRequest(request, "https://issuer.example/oauth/token")
+        assert set(vars(ours)) == set(vars(theirs)) and ours.form is request.form and ours.args is request.args, (
+            f"Authlib {authlib.__version__} changed what OAuth2Request.__init__ sets or where FlaskOAuth2Request "
+            f"reads the form ({sorted(set(vars(theirs)) ^ set(vars(ours)))}); {ADVICE}"
+        )
