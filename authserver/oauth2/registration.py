@@ -161,7 +161,10 @@ class ClientConfigurationEndpoint(_ClientConfigurationEndpoint):
         return check_metadata(request.payload.data, request.credential.row.initial_access_token_id is None)
 
     def update_client(self, client, client_metadata, request):
-        request.updated = registration.update_registration(request.credential.row, client_metadata)
+        try:
+            request.updated = registration.update_registration(request.credential.row, client_metadata)
+        except registration.RegistrationRefused as refused:
+            raise InvalidTokenError(refused.description) from None
         return client
 
     def delete_client(self, client, request) -> None:

@@ -155,8 +155,16 @@ def update_registration(row: ClientRegistration, metadata: ClientMetadata) -> Se
     """RFC 7592 §2.2: the metadata replaced and a new registration access token issued (the old one
     stops working), in one transaction; a secret is issued only if the client now needs one."""
     access_token = new_credential()
-    row.access_token_digest = digest(access_token)
-    row.rotated_at = utcnow()
+    # Replaced only if still the one presented: of two updates racing with one token, one wins.
+    result = db_session().execute(
+        update(ClientRegistration)
+        .where(ClientRegistration.id == row.id, ClientRegistration.access_token_digest == row.access_token_digest)
+        .values(access_token_digest=digest(access_token), rotated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db_session().rollback()
+        raise RegistrationRefused("The registration access token has just been replaced.")
     updated = clients.update_client(row.client, metadata)
     return SelfRegistration(client=updated.client, client_secret=updated.client_secret,
                             registration_access_token=access_token)

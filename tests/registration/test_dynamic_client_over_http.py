@@ -3,6 +3,9 @@ independent OAuth client library (Authlib's client side, as a third-party app wo
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import requests
 from authlib.integrations.requests_client import OAuth2Session
 
@@ -64,3 +67,36 @@ def test_a_service_registered_with_an_initial_access_token_gets_a_client_credent
     resource_server = live_auth.client(redirect_uri=None, resource_server=True)
     answer = introspect(live_auth, resource_server, token["access_token"]).json()
     assert answer["active"] is True and answer["sub"] == body["client_id"]
+
+
+def test_two_registrations_racing_for_a_tokens_last_use_cannot_both_win(live_auth):
+    """The use is counted in the statement that checks it, whatever the interleaving."""
+    initial = live_auth.run(lambda: create_initial_access_token(max_uses=1)[1])
+    start = threading.Barrier(2)
+
+    def register() -> int:
+        start.wait(timeout=10)
+        return requests.post(live_auth.url + "/oauth/register", headers={"Authorization": f"Bearer {initial}"},
+                             json={"redirect_uris": [CALLBACK]}, timeout=30).status_code
+
+    with ThreadPoolExecutor(2) as pool:
+        statuses = sorted(pool.map(lambda _: register(), range(2)))
+    assert statuses == [201, 401]
+
+
+def test_two_updates_racing_with_one_registration_access_token_cannot_both_rotate_it(live_auth):
+    initial = live_auth.run(lambda: create_initial_access_token()[1])
+    body = requests.post(live_auth.url + "/oauth/register", headers={"Authorization": f"Bearer {initial}"},
+                         json={"redirect_uris": [CALLBACK], "token_endpoint_auth_method": "none"}, timeout=10).json()
+    start = threading.Barrier(2)
+
+    def update(name: str) -> int:
+        start.wait(timeout=10)
+        return requests.put(body["registration_client_uri"], timeout=30,
+                            headers={"Authorization": f"Bearer {body['registration_access_token']}"},
+                            json={"client_id": body["client_id"], "redirect_uris": [CALLBACK], "client_name": name,
+                                  "token_endpoint_auth_method": "none"}).status_code
+
+    with ThreadPoolExecutor(2) as pool:
+        statuses = sorted(pool.map(update, ["First", "Second"]))
+    assert statuses == [200, 401]
