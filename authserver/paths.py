@@ -15,6 +15,8 @@ INTROSPECT_PATH = "/oauth/introspect"
 USERINFO_PATH = "/oauth/userinfo"
 JWKS_PATH = "/oauth/jwks"
 DEVICE_AUTHORIZATION_PATH = "/oauth/device_authorization"
+# RFC 9126 pushed authorization requests.
+PAR_PATH = "/oauth/par"
 # RFC 7591 registration; RFC 7592 manages a client at REGISTER_PATH/<client_id>.
 REGISTER_PATH = "/oauth/register"
 # OpenID Connect RP-Initiated Logout 1.0 (oauth2/logout.py); also the sign-out page people use.
@@ -39,5 +41,5 @@ DEVICE_CONSENT_PATH = "/device/consent"
 # Called by clients with their own credentials or a bearer token, never with a browser's cookie.
 CLIENT_ENDPOINT_PATHS = frozenset({
     TOKEN_PATH, REVOKE_PATH, INTROSPECT_PATH, USERINFO_PATH, JWKS_PATH, OAUTH_METADATA_PATH, OPENID_METADATA_PATH,
-    REGISTER_PATH, DEVICE_AUTHORIZATION_PATH,
+    REGISTER_PATH, DEVICE_AUTHORIZATION_PATH, PAR_PATH,
 })

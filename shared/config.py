@@ -72,6 +72,8 @@ class Config:
     # audience, which every resource server accepts).
     resource_url: str | None = None
     default_resource: str | None = None
+    # RFC 9126 §5: every authorization request must be pushed to the PAR endpoint first.
+    require_par: bool = False
     # Bearer secrets for /metrics (shared/metrics.py); unset, /metrics is open (bind it to a private network).
     authserver_metrics_token: str | None = None
     resource_metrics_token: str | None = None
@@ -127,6 +129,7 @@ class Config:
             local_limits=_bool(env, "RESOURCE_LOCAL_LIMITS"),
             resource_url=_resource(env, "RESOURCE_URL"),
             default_resource=_resource(env, "AUTHSERVER_DEFAULT_RESOURCE"),
+            require_par=_bool(env, "AUTHSERVER_REQUIRE_PAR"),
             authserver_metrics_token=env.get("AUTHSERVER_METRICS_TOKEN") or None,
             resource_metrics_token=env.get("RESOURCE_METRICS_TOKEN") or None,
             trusted_proxies=_int(env, "AUTHSERVER_TRUSTED_PROXIES", 0),

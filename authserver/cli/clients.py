@@ -74,10 +74,12 @@ def _created(payload: dict, scope_defaulted: bool) -> str:
 @click.option("--jwks", default=None, help="JSON Web Key Set for private_key_jwt.")
 @click.option("--pkce", type=click.Choice(services.PKCE_POLICIES), default=services.PKCE_REQUIRED,
               show_default=True, help="optional: only for a legacy confidential client that cannot send PKCE.")
+@click.option("--require-par", is_flag=True,
+              help="Accept its authorization requests only through the PAR endpoint (RFC 9126).")
 @click.option("--json", "as_json", is_flag=True, help="Print the client as one JSON object.")
 @in_app_context
 def add(name, grant_types, redirect_uris, post_logout_redirect_uris, scope, auth_method,
-        resource_server, resource_url, client_uri, policy_uri, jwks, pkce, as_json) -> None:
+        resource_server, resource_url, client_uri, policy_uri, jwks, pkce, require_par, as_json) -> None:
     """Register a client; a confidential client's secret is printed once."""
     try:
         key_set = json.loads(jwks) if jwks else None
@@ -100,6 +102,7 @@ def add(name, grant_types, redirect_uris, post_logout_redirect_uris, scope, auth
         jwks=key_set,
         resource_url=resource_url,
         pkce=pkce,
+        require_par=require_par,
     )
     payload = _with_secret(registration)
     emit(payload, as_json, _created(payload, scope_defaulted))

@@ -5,6 +5,7 @@ from datetime import datetime
 from sqlalchemy import JSON
 from sqlalchemy import ForeignKey
 from sqlalchemy import String
+from sqlalchemy import false
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
@@ -40,6 +41,8 @@ class Client(Base):
     token_endpoint_auth_method: Mapped[str] = mapped_column(String(32))
     jwks: Mapped[dict | None] = mapped_column(JSON)
     is_resource_server: Mapped[bool] = mapped_column(default=False)
+    # RFC 9126 §5/§6: its authorization requests must come through the PAR endpoint.
+    require_pushed_authorization_requests: Mapped[bool] = mapped_column(default=False, server_default=false())
     # RFC 8707: the resource identifier a token's ``resource`` and ``aud`` name for this resource server.
     resource_url: Mapped[str | None] = mapped_column(String(500))
     client_uri: Mapped[str | None] = mapped_column(String(500))

@@ -78,6 +78,7 @@ def register_client(
     jwks: dict | None = None,
     resource_url: str | None = None,
     pkce: str = PKCE_REQUIRED,
+    require_par: bool = False,
 ) -> Registration:
     name = (name or "").strip()
     if not name or len(name) > 200:
@@ -112,7 +113,8 @@ def register_client(
         require_known_scopes(scopes)
 
     client = Client(owner_id=owner_id, registered_via="cli", post_logout_redirect_uris=post_logout_redirect_uris,
-                    is_resource_server=resource_server, resource_url=resource_url, pkce=pkce)
+                    is_resource_server=resource_server, resource_url=resource_url, pkce=pkce,
+                    require_pushed_authorization_requests=require_par)
     apply_metadata(client, ClientMetadata(
         client_name=name, redirect_uris=redirect_uris, grant_types=grant_types,
         response_types=["code"] if AUTHORIZATION_CODE in grant_types else [], token_endpoint_auth_method=auth_method,
@@ -378,6 +380,7 @@ def client_as_dict(client: Client) -> dict:
         "resource_server": client.is_resource_server,
         "resource_url": client.resource_url,
         "pkce": client.pkce,
+        "require_pushed_authorization_requests": client.require_pushed_authorization_requests,
         "rate_limit_per_minute": client.rate_limit_per_minute,
         "tokens_per_day": client.tokens_per_day,
         "disabled": client.disabled,

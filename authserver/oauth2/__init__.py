@@ -23,6 +23,7 @@ def init_oauth2(app: Flask) -> None:
     from authserver.oauth2.grants import RefreshTokenGrant
     from authserver.oauth2.grants import S256CodeChallenge
     from authserver.oauth2.oidc import OpenIDCode
+    from authserver.oauth2.par import PushedAuthorizationEndpoint
     from authserver.oauth2.oidc import UserInfoEndpoint
     from authserver.oauth2.registration import ClientConfigurationEndpoint
     from authserver.oauth2.registration import ClientRegistrationEndpoint
@@ -37,6 +38,7 @@ def init_oauth2(app: Flask) -> None:
     server.register_grant(ClientCredentialsGrant)
     server.register_grant(DeviceCodeGrant)
     server.register_endpoint(DeviceAuthorizationEndpoint)
+    server.register_endpoint(PushedAuthorizationEndpoint)
     server.register_endpoint(RevocationEndpoint)
     server.register_endpoint(IntrospectionEndpoint)
     server.register_endpoint(UsageEndpoint)

@@ -18,6 +18,7 @@ from authlib.oidc.core.errors import ConsentRequiredError
 from authlib.oidc.core.errors import LoginRequiredError
 from authlib.oidc.core.errors import RequestNotSupportedError
 from authlib.oidc.core.errors import RequestURINotSupportedError
+from flask import g
 from flask import make_response
 from flask import redirect
 from flask import render_template
@@ -31,7 +32,12 @@ from authserver.consent import services as consent
 from authserver.errorpages import html_error
 from authserver.errorpages import page_headers
 from authserver.extensions import csrf
+from authserver.extensions import get_config
+from authserver.oauth2.par import open_pushed_request
+from authserver.oauth2.par import pushed_request
 from authserver.oauth2.server import get_server
+from authserver.tokens import pushed_requests
+from authserver.tokens.pushed_requests import RequestURIRefused
 
 
 def authorization_endpoint():
@@ -42,6 +48,11 @@ def authorization_endpoint():
             return redirect(request.path + "?" + urlencode(params), code=303)
         # The consent decision is the one POST that must come from our own form.
         csrf.protect()
+    try:
+        open_pushed_request()
+    except RequestURIRefused as refused:
+        # RFC 9126 §4: nothing about this request can be trusted to redirect; tell the person.
+        return _error_page(str(refused))
     return _finish(_respond())
 
 
@@ -97,6 +108,10 @@ def _continue(server, grant, user):
         raise RequestNotSupportedError(redirect_uri=grant.redirect_uri)
     if "request_uri" in request.args:
         raise RequestURINotSupportedError(redirect_uri=grant.redirect_uri)
+    if pushed_request() is None and (get_config().require_par or grant.client.require_pushed_authorization_requests):
+        # RFC 9126 §5, §6: this server or this client accepts authorization requests only as pushed.
+        raise InvalidRequestError("Authorization requests must be pushed to the PAR endpoint first (RFC 9126).",
+                                  redirect_uri=grant.redirect_uri)
     if request.args.get("response_mode", "query") != "query":
         # Only the query mode is offered (metadata); answering another way would go unread.
         raise InvalidRequestError("Only 'response_mode=query' is supported.", redirect_uri=grant.redirect_uri)
@@ -120,6 +135,7 @@ def _continue(server, grant, user):
             consent.grant(user.id, client.pk, scope)
             return _issue_code(server, grant, user)
         if decision == "deny":
+            _use_pushed_request()
             return server.create_authorization_response(grant=grant, grant_user=None)
         return _error_page("Choose Allow or Deny.")
     if "consent" not in prompts and consent.covers(user.id, client.pk, scope):
@@ -130,9 +146,17 @@ def _continue(server, grant, user):
 
 
 def _issue_code(server, grant, user):
+    _use_pushed_request()
     signed_in_at = auth_time() or int(time.time())
     grant.request.auth_time = datetime.fromtimestamp(signed_in_at, timezone.utc)
     return server.create_authorization_response(grant=grant, grant_user=user)
+
+
+def _use_pushed_request() -> None:
+    """A pushed request gets one authorization response (RFC 9126 §4): a second is refused."""
+    pushed = pushed_request()
+    if pushed is not None and not pushed_requests.use(pushed.id):
+        raise InvalidRequestError(pushed_requests.USED)
 
 
 def _too_old(redirect_uri: str) -> bool:
@@ -159,6 +183,11 @@ def _login_url() -> str:
         if key == "max_age":
             continue
         params.append((key, value))
+    pushed = pushed_request()
+    if pushed is not None:
+        # Back with the same request_uri; what the sign-in satisfies is not asked for again.
+        pushed_requests.replace_parameters(pushed.id, params)
+        return login_url(request.path + "?" + g.pushed_query.decode())
     next_url = request.path + ("?" + urlencode(params) if params else "")
     return login_url(next_url)
 

@@ -13,6 +13,7 @@ from authserver.paths import DEVICE_AUTHORIZATION_PATH
 from authserver.paths import END_SESSION_PATH
 from authserver.paths import INTROSPECT_PATH
 from authserver.paths import JWKS_PATH
+from authserver.paths import PAR_PATH
 from authserver.paths import REGISTER_PATH
 from authserver.paths import REVOKE_PATH
 from authserver.paths import TOKEN_PATH
@@ -48,6 +49,8 @@ def server_metadata(server: AuthorizationServer) -> dict:
         "end_session_endpoint": issuer + END_SESSION_PATH,
         "registration_endpoint": issuer + REGISTER_PATH,
         "device_authorization_endpoint": issuer + DEVICE_AUTHORIZATION_PATH,
+        "pushed_authorization_request_endpoint": issuer + PAR_PATH,
+        "require_pushed_authorization_requests": get_config().require_par,
         # draft-ietf-oauth-client-id-metadata-document: an https URL may be the client_id.
         "client_id_metadata_document_supported": True,
         "scopes_supported": [scope.name for scope in list_scopes()],

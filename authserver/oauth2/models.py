@@ -57,6 +57,8 @@ class OAuthClient(ClientMixin):
     # Restricted scopes it lists that no admin approved: left out of every grant (scopes.policy.leave_out).
     withheld_scopes: frozenset[str] = frozenset()
     pkce_required: bool = True
+    # RFC 9126 §6: its authorization requests are accepted only as pushed.
+    require_pushed_authorization_requests: bool = False
     client_metadata = {}
 
     @classmethod
@@ -82,6 +84,7 @@ class OAuthClient(ClientMixin):
             previous_secret_expires_at=row.previous_secret_expires_at,
             withheld_scopes=frozenset(withheld),
             pkce_required=row.pkce != "optional" or row.token_endpoint_auth_method == "none",
+            require_pushed_authorization_requests=row.require_pushed_authorization_requests,
         )
 
     @property

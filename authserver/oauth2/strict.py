@@ -32,6 +32,7 @@ STRICT_ENDPOINTS: dict[str, str] = {
     "oauth2.authorize": AUTHORIZE,
     "oauth2.token": CLIENT,
     "oauth2.device_authorization": CLIENT,
+    "oauth2.pushed_authorization": CLIENT,
     "oauth2.revoke": CLIENT,
     "oauth2.introspect": CLIENT,
     "oauth2.userinfo": BEARER,

@@ -65,6 +65,12 @@ def device_authorization():
     return get_server().create_endpoint_response("device_authorization")
 
 
+@bp.post(paths.PAR_PATH)
+@csrf.exempt
+def pushed_authorization():
+    return get_server().create_endpoint_response("pushed_authorization")
+
+
 @bp.post(paths.REVOKE_PATH)
 @csrf.exempt
 def revoke():

@@ -113,3 +113,24 @@ class SigningKey(Base):
     # Retired keys sign nothing new but stay published until what they signed has expired.
     retired_at: Mapped[datetime | None]
     publish_until: Mapped[datetime | None]
+
+
+class PushedAuthorizationRequest(Base):
+    """An authorization request a client pushed (RFC 9126 §2), waiting for its ``request_uri``.
+
+    Only the digest of the ``request_uri`` is stored. It is good for ``expires_at``; the first visit
+    to the authorization endpoint opens it for the person's sign-in and consent, and the authorization
+    response (code or denial) uses it up, once.
+    """
+
+    __tablename__ = "pushed_authorization_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_uri_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    # The authorization request's parameters as pushed: a JSON list of [name, value] pairs.
+    parameters: Mapped[list] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    opened_at: Mapped[datetime | None]
+    used_at: Mapped[datetime | None]

@@ -1,0 +1,73 @@
+"""Pushed authorization requests (RFC 9126): the PAR endpoint, and its ``request_uri`` at the
+authorization endpoint.
+
+A client authenticates as at the token endpoint and pushes the parameters of an authorization
+request; they are checked by the authorization endpoint's own checks (``get_consent_grant``: client,
+redirect URI, response type, scope, PKCE, resource) and stored. The browser then carries only
+``client_id`` and ``request_uri`` to the authorization endpoint.
+"""
+
+from __future__ import annotations
+
+from authlib.consts import default_json_headers
+from authlib.oauth2.base import OAuth2Error
+from authlib.oauth2.rfc6749.errors import InvalidRequestError
+from authlib.oauth2.rfc6749.token_endpoint import TokenEndpoint
+from flask import g
+from flask import request as flask_request
+from werkzeug.datastructures import CombinedMultiDict
+from werkzeug.datastructures import ImmutableMultiDict
+
+from authserver.oauth2.grants import ALL_AUTH_METHODS
+from authserver.oauth2.server import get_server
+from authserver.tokens import pushed_requests
+
+# How a client proves who it is (RFC 6749 §2.3.1, RFC 7523 §2.2): not part of the authorization request.
+CLIENT_CREDENTIAL_PARAMETERS = frozenset({"client_secret", "client_assertion", "client_assertion_type"})
+
+
+class PushedAuthorizationEndpoint(TokenEndpoint):
+    """RFC 9126 §2: ``201`` with a single-use ``request_uri`` and its ``expires_in``."""
+
+    ENDPOINT_NAME = "pushed_authorization"
+    CLIENT_AUTH_METHODS = ALL_AUTH_METHODS
+
+    def create_endpoint_response(self, request):
+        client = self.authenticate_endpoint_client(request)
+        form = flask_request.form
+        if "request_uri" in form:
+            raise InvalidRequestError("'request_uri' cannot be pushed (RFC 9126 section 2.1).")
+        if "request" in form:
+            raise InvalidRequestError("Request objects are not supported.")
+        if form.get("client_id") != client.client_id:
+            # RFC 9126 §2.1: the request's client_id is the authenticated client's.
+            raise InvalidRequestError("'client_id' must name the authenticated client.")
+        try:
+            self.server.get_consent_grant(end_user=None)
+        except OAuth2Error as error:
+            # RFC 9126 §2.3: the client hears of every error in the JSON answer, never by redirect.
+            error.redirect_uri = None
+            error.state = None
+            raise
+        parameters = [(name, value) for name, value in form.items(multi=True) if name not in CLIENT_CREDENTIAL_PARAMETERS]
+        request_uri = pushed_requests.push(client.pk, parameters)
+        return 201, {"request_uri": request_uri, "expires_in": pushed_requests.EXPIRES_IN}, default_json_headers
+
+
+def open_pushed_request() -> None:
+    """At the authorization endpoint: a ``request_uri`` stands for the pushed parameters, which
+    replace everything else the browser sent (RFC 9126 §4). Raises ``RequestURIRefused``."""
+    args = flask_request.args
+    request_uri = args.get("request_uri")
+    if request_uri is None:
+        return
+    client = get_server().query_client(args.get("client_id"))
+    pushed = pushed_requests.open_request(request_uri, client.pk if client is not None else None)
+    g.pushed_request = pushed
+    g.pushed_query = flask_request.query_string
+    flask_request.args = ImmutableMultiDict(pushed.parameters)
+    flask_request.values = CombinedMultiDict([flask_request.args, flask_request.form])
+
+
+def pushed_request() -> pushed_requests.PushedRequest | None:
+    return g.get("pushed_request")
