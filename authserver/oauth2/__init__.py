@@ -23,8 +23,8 @@ def init_oauth2(app: Flask) -> None:
     from authserver.oauth2.grants import RefreshTokenGrant
     from authserver.oauth2.grants import S256CodeChallenge
     from authserver.oauth2.oidc import OpenIDCode
-    from authserver.oauth2.par import PushedAuthorizationEndpoint
     from authserver.oauth2.oidc import UserInfoEndpoint
+    from authserver.oauth2.par import PushedAuthorizationEndpoint
     from authserver.oauth2.registration import ClientConfigurationEndpoint
     from authserver.oauth2.registration import ClientRegistrationEndpoint
     from authserver.oauth2.server import AuthorizationServer

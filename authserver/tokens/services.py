@@ -27,6 +27,7 @@ from authserver.extensions import get_config
 from authserver.extensions import get_db
 from authserver.tokens.models import AuthorizationCode
 from authserver.tokens.models import DeviceAuthorization
+from authserver.tokens.models import PushedAuthorizationRequest
 from authserver.tokens.models import Token
 from shared.security import digest
 from shared.security import new_identifier
@@ -290,7 +291,8 @@ def find_token(value: str) -> TokenRecord | None:
 
 
 def purge_expired() -> dict[str, int]:
-    """Delete tokens nothing can use any more, and authorization codes and device requests past their lifetime."""
+    """Delete tokens nothing can use any more, and authorization codes, device requests and pushed
+    authorization requests past their lifetime (or used up)."""
     now = utcnow()
     session = db_session()
     tokens = session.execute(
@@ -301,5 +303,11 @@ def purge_expired() -> dict[str, int]:
     ).rowcount
     codes = session.execute(delete(AuthorizationCode).where(AuthorizationCode.expires_at < now)).rowcount
     devices = session.execute(delete(DeviceAuthorization).where(DeviceAuthorization.expires_at < now)).rowcount
+    pushed = session.execute(
+        delete(PushedAuthorizationRequest).where(
+            or_(PushedAuthorizationRequest.expires_at < now, PushedAuthorizationRequest.used_at.is_not(None)),
+        )
+    ).rowcount
     session.commit()
-    return {"tokens": tokens, "authorization_codes": codes, "device_authorizations": devices}
+    return {"tokens": tokens, "authorization_codes": codes, "device_authorizations": devices,
+            "pushed_authorization_requests": pushed}

@@ -156,6 +156,16 @@ def test_resource_server_names_its_resource_url(cli):
     assert cli.ok("clients", "show", created["client_id"], "--json").json["resource_url"] == "https://api.example"
 
 
+def test_a_client_can_be_required_to_push_its_authorization_requests(cli):
+    created = cli.ok("clients", "add", "--name", "Web", "--redirect-uri", "https://app.example/cb", "--require-par",
+                     "--json").json
+    assert created["require_pushed_authorization_requests"] is True
+    shown = cli.ok("clients", "show", created["client_id"]).out
+    assert "require_pushed_authorization_requests: True" in shown
+    plain = cli.ok("clients", "add", "--name", "Other", "--redirect-uri", "https://app.example/cb", "--json").json
+    assert plain["require_pushed_authorization_requests"] is False
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (("--resource-url", "https://api.example"), "add --resource-server"),
     (("--resource-server", "--resource-url", "https://api.example/#top"), "--resource-url must be"),

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy import update
 
 from authserver.accounts.services import add_user
 from authserver.clients.services import register_client
@@ -13,9 +14,11 @@ from authserver.db import utcnow
 from authserver.extensions import db_session
 from authserver.tokens import codes
 from authserver.tokens import device_codes
+from authserver.tokens import pushed_requests
 from authserver.tokens import services
 from authserver.tokens.models import AuthorizationCode
 from authserver.tokens.models import DeviceAuthorization
+from authserver.tokens.models import PushedAuthorizationRequest
 from authserver.tokens.models import Token
 from shared.security import digest
 
@@ -56,12 +59,21 @@ def _seed(app) -> None:
         for name, expires_in in (("fresh-device", 600), ("stale-device", -1)):
             device_codes.create(device_code=name, user_code=device_codes.new_user_code(), client_pk=client.id,
                                 scope="openid", expires_in=expires_in, interval=5)
+        pushed_requests.push(client.id, [])  # live: kept
+        used = pushed_requests.push(client.id, [])
+        pushed_requests.use(pushed_requests.open_request(used, client.id).id)
+        stale = pushed_requests.push(client.id, [])
+        db_session().execute(update(PushedAuthorizationRequest)
+                             .where(PushedAuthorizationRequest.request_uri_digest == digest(stale))
+                             .values(expires_at=now - timedelta(seconds=1)))
+        db_session().commit()
 
 
 def test_purge_deletes_only_what_nothing_can_use(cli, auth_app):
     _seed(auth_app)
     result = cli.ok("tokens", "purge", "--json").json
-    assert result == {"tokens": 3, "authorization_codes": 1, "device_authorizations": 1}
+    assert result == {"tokens": 3, "authorization_codes": 1, "device_authorizations": 1,
+                      "pushed_authorization_requests": 2}
     with auth_app.app_context():
         left = set(db_session().scalars(select(Token.access_token_digest)))
         assert left == {digest(n) for n in ("live", "expired-access-live-refresh", "rotated-refresh-kept-for-replay-detection")}
