@@ -24,6 +24,9 @@ from authserver.tokens import pushed_requests
 
 # How a client proves who it is (RFC 6749 §2.3.1, RFC 7523 §2.2): not part of the authorization request.
 CLIENT_CREDENTIAL_PARAMETERS = frozenset({"client_secret", "client_assertion", "client_assertion_type"})
+# Who will sign in is known only at the authorization endpoint: checks of ``prompt`` against the
+# person's session (``prompt=none`` and nobody signed in) are made there, not at the push.
+PERSON_NOT_YET_KNOWN = object()
 
 
 class PushedAuthorizationEndpoint(TokenEndpoint):
@@ -43,7 +46,7 @@ class PushedAuthorizationEndpoint(TokenEndpoint):
             # RFC 9126 §2.1: the request's client_id is the authenticated client's.
             raise InvalidRequestError("'client_id' must name the authenticated client.")
         try:
-            self.server.get_consent_grant(end_user=None)
+            self.server.get_consent_grant(end_user=PERSON_NOT_YET_KNOWN)
         except OAuth2Error as error:
             # RFC 9126 §2.3: the client hears of every error in the JSON answer, never by redirect.
             error.redirect_uri = None

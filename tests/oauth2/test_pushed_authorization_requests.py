@@ -189,3 +189,13 @@ def test_loopback_redirect_uri_with_another_port_is_accepted_at_the_push(live_au
     response = _push(live_auth, _session(client),
                      **authorization_params(client, redirect_uri="http://127.0.0.1:9999/callback"))
     assert response.status_code == 201, response.text
+
+
+def test_prompt_none_is_judged_at_the_authorization_endpoint_not_at_the_push(live_auth):
+    client = live_auth.client()
+    session = _session(client)
+    pushed = _push(live_auth, session, **authorization_params(client, prompt="none"))
+    assert pushed.status_code == 201, pushed.text
+    browser = live_auth.browser()  # nobody signed in
+    response = browser.authorize({"client_id": client.client_id, "request_uri": pushed.json()["request_uri"]})
+    assert query_of(response.headers["Location"])["error"] == "login_required"
