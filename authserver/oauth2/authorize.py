@@ -187,7 +187,7 @@ def _login_url() -> str:
     if pushed is not None:
         # Back with the same request_uri; what the sign-in satisfies is not asked for again.
         pushed_requests.replace_parameters(pushed.id, params)
-        return login_url(request.path + "?" + g.pushed_query.decode())
+        return login_url(request.path + "?" + g.pushed_query)
     next_url = request.path + ("?" + urlencode(params) if params else "")
     return login_url(next_url)
 

@@ -9,6 +9,8 @@ redirect URI, response type, scope, PKCE, resource) and stored. The browser then
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from authlib.consts import default_json_headers
 from authlib.oauth2.base import OAuth2Error
 from authlib.oauth2.rfc6749.errors import InvalidRequestError
@@ -67,7 +69,8 @@ def open_pushed_request() -> None:
     client = get_server().query_client(args.get("client_id"))
     pushed = pushed_requests.open_request(request_uri, client.pk if client is not None else None)
     g.pushed_request = pushed
-    g.pushed_query = flask_request.query_string
+    # How the browser comes back here after sign-in: still by reference, never with the request itself.
+    g.pushed_query = urlencode([("client_id", client.client_id), ("request_uri", request_uri)])
     flask_request.args = ImmutableMultiDict(pushed.parameters)
     flask_request.values = CombinedMultiDict([flask_request.args, flask_request.form])
 
