@@ -8,6 +8,8 @@ from urllib.parse import urlencode
 
 import requests
 from authlib.integrations.requests_client import OAuth2Session
+from authlib.oauth2.rfc7523 import PrivateKeyJWT
+from joserfc.jwk import RSAKey
 from sqlalchemy import update
 
 from authserver.db import utcnow
@@ -31,7 +33,7 @@ def _session(client, **kwargs) -> OAuth2Session:
 
 def _push(live_auth, session: OAuth2Session, **params) -> requests.Response:
     """POST the authorization request's parameters to the PAR endpoint, authenticated as at the token endpoint."""
-    if session.token_endpoint_auth_method != "client_secret_basic":
+    if session.token_endpoint_auth_method in ("none", "client_secret_post"):
         params.pop("client_id")  # Authlib's client authentication puts it in the body itself
     return session.post(live_auth.url + "/oauth/par", data=params, auth=session.client_auth(session.token_endpoint_auth_method), withhold_token=True,
                         timeout=10)
@@ -199,3 +201,16 @@ def test_prompt_none_is_judged_at_the_authorization_endpoint_not_at_the_push(liv
     browser = live_auth.browser()  # nobody signed in
     response = browser.authorize({"client_id": client.client_id, "request_uri": pushed.json()["request_uri"]})
     assert query_of(response.headers["Location"])["error"] == "login_required"
+
+
+def test_private_key_jwt_and_client_secret_post_clients_push(live_auth):
+    key = RSAKey.generate_key(2048, private=True)
+    client = live_auth.client(auth_method="private_key_jwt", jwks={"keys": [key.as_dict(private=False)]})
+    session = OAuth2Session(client.client_id, key, token_endpoint_auth_method="private_key_jwt", scope="openid",
+                            redirect_uri=CALLBACK, code_challenge_method="S256")
+    # RFC 9126 §2: the PAR endpoint's URL is a valid audience for the client assertion.
+    session.register_client_auth_method(PrivateKeyJWT(live_auth.url + "/oauth/par"))
+    assert _pushed(live_auth, session, "v" * 64)["request_uri"].startswith(REQUEST_URI_PREFIX)
+    post = live_auth.client(auth_method="client_secret_post")
+    post_session = _session(post, token_endpoint_auth_method="client_secret_post")
+    assert _pushed(live_auth, post_session, "v" * 64)["request_uri"].startswith(REQUEST_URI_PREFIX)
