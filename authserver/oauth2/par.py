@@ -61,10 +61,14 @@ class PushedAuthorizationEndpoint(TokenEndpoint):
 
 def open_pushed_request() -> None:
     """At the authorization endpoint: a ``request_uri`` stands for the pushed parameters, which
-    replace everything else the browser sent (RFC 9126 §4). Raises ``RequestURIRefused``."""
+    replace everything else the browser sent (RFC 9126 §4). Raises ``RequestURIRefused``.
+
+    Any other ``request_uri`` points at an OIDC request object, which is not supported: the
+    authorization endpoint answers that (``request_uri_not_supported``).
+    """
     args = flask_request.args
     request_uri = args.get("request_uri")
-    if request_uri is None:
+    if request_uri is None or not request_uri.startswith(pushed_requests.REQUEST_URI_PREFIX):
         return
     client = get_server().query_client(args.get("client_id"))
     pushed = pushed_requests.open_request(request_uri, client.pk if client is not None else None)
