@@ -121,8 +121,8 @@ def test_session_cookie_is_secure_when_the_issuer_is_https(config):
     app = create_app(config.replace(issuer="https://auth.example"))
     add_user(app, "ada@example.com", PASSWORD)
     client = app.test_client()
-    # Over https Flask-WTF also wants a same-origin Referer, as a browser sends it.
-    client.environ_base.update({"wsgi.url_scheme": "https", "HTTP_REFERER": "https://localhost/login"})
+    # Over https, and without a Referer: every page says Referrer-Policy: no-referrer.
+    client.environ_base.update({"wsgi.url_scheme": "https"})
     response = post_login(client, "ada@example.com", PASSWORD)
     assert response.status_code == 303
     cookie = response.headers["Set-Cookie"]
