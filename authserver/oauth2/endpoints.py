@@ -14,19 +14,28 @@ from authlib.oauth2.rfc7662 import IntrospectionEndpoint as _IntrospectionEndpoi
 from flask import request as flask_request
 
 from authserver.errors import InvalidInput
-from authserver.extensions import db_session
 from authserver.extensions import get_config
 from authserver.oauth2.grants import ALL_AUTH_METHODS
 from authserver.oauth2.grants import CONFIDENTIAL_AUTH_METHODS
 from authserver.tokens import services as tokens
 from authserver.tokens.services import TokenRecord
 from authserver.usage import services as usage
+from authserver.usage import visibility
 
 
 class IntrospectionNotAllowed(OAuth2Error):
     error = "unauthorized_client"
     description = "Only clients registered as resource servers may introspect tokens."
     status_code = 403
+
+
+class UsageNotVisible(OAuth2Error):
+    error = "unauthorized_client"
+    status_code = 403
+
+    def __init__(self, unseen: list[tuple[str, str | None]]):
+        super().__init__(f"The batch names {len(unseen)} client(s) or person(s) this resource server introspected "
+                         "no token of: it may not report their usage.")
 
 
 class RevocationEndpoint(_RevocationEndpoint):
@@ -62,7 +71,10 @@ class IntrospectionEndpoint(_IntrospectionEndpoint):
             raise IntrospectionNotAllowed()
         self.check_params(request, client)
         record = tokens.find_token(request.form["token"])
-        return 200, self.create_introspection_payload(record), default_json_headers
+        payload = self.create_introspection_payload(record)
+        if payload["active"]:
+            visibility.saw_token(client.pk, record.client_id, record.user.sub if record.user is not None else None)
+        return 200, payload, default_json_headers
 
     def create_introspection_payload(self, record: TokenRecord | None) -> dict:
         if record is None or not record.active:
@@ -110,8 +122,10 @@ class UsageEndpoint(TokenEndpoint):
         except RecursionError:  # arrays nested thousands deep
             body = None
         try:
-            stored = usage.store(body.get("records") if isinstance(body, dict) else None)
+            rows = usage.checked(body.get("records") if isinstance(body, dict) else None)
         except InvalidInput as exc:
-            db_session().rollback()
             raise InvalidRequestError(str(exc)) from None
+        if unseen := visibility.unseen(client.pk, rows):
+            raise UsageNotVisible(unseen)
+        stored = usage.insert(rows)
         return 202, {"stored": stored}, default_json_headers

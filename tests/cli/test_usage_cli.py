@@ -1,4 +1,5 @@
 from authserver.clients.services import register_client
+from authserver.usage.visibility import saw_token
 
 
 def test_usage_report_aggregates_per_client_and_user(cli, auth_app):
@@ -15,6 +16,9 @@ def test_usage_report_aggregates_per_client_and_user(cli, auth_app):
         {"client_id": "gone", "user_sub": "bob", "endpoint": "me", "model": None, "tokens_in": 0, "tokens_out": 0},
     ]
     auth = (resource.client.client_id, resource.client_secret)
+    with auth_app.app_context():  # what introspecting their tokens would have marked
+        for record in records:
+            saw_token(resource.client.id, record["client_id"], record["user_sub"])
     assert auth_app.test_client().post("/internal/usage", json={"records": records}, auth=auth).status_code == 202
 
     report = {row["client_id"]: row for row in cli.ok("usage", "report", "--json").json}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import requests
 from sqlalchemy import func
 from sqlalchemy import select
 
@@ -10,6 +11,8 @@ from authserver.clients.services import disable_client
 from authserver.clients.services import register_client
 from authserver.extensions import db_session
 from authserver.usage.models import UsageRecord
+from authserver.usage.visibility import saw_token
+from tests.support.oauth import introspect
 
 RECORD = {"at": "2026-01-02T03:04:05+00:00", "client_id": "app-1", "user_sub": "alice",
           "endpoint": "chat.completions", "model": "demo-chat", "tokens_in": 3, "tokens_out": 5}
@@ -20,6 +23,9 @@ def clients(auth_app):
     with auth_app.app_context():
         resource = register_client(name="RS", resource_server=True)
         plain = register_client(name="App")
+        # What introspecting tokens of app-1 (alice's, and its own) would have marked.
+        for sub in ("alice", None):
+            saw_token(resource.client.id, RECORD["client_id"], sub)
         return {"resource": (resource.client.client_id, resource.client_secret),
                 "plain": (plain.client.client_id, plain.client_secret)}
 
@@ -103,3 +109,26 @@ def test_a_body_nested_too_deep_to_parse_is_refused(auth_app, clients):
     response = auth_app.test_client().post("/internal/usage", data="[" * 100_000 + "]" * 100_000,
                                            content_type="application/json", auth=clients["resource"])
     assert response.status_code == 400 and response.json["error"] == "invalid_request"
+
+
+def test_a_resource_server_reports_only_usage_of_tokens_it_introspected(live_auth):
+    """A resource server may not bill, or hide usage behind, a client or person it never served."""
+    resource = live_auth.client(redirect_uri=None, resource_server=True)
+    other_resource = live_auth.client(redirect_uri=None, resource_server=True)
+    app = live_auth.client(redirect_uri=None)
+    token = requests.post(live_auth.token_endpoint, data={"grant_type": "client_credentials"},
+                          auth=(app.client_id, app.client_secret), timeout=10).json()["access_token"]
+    record = {**RECORD, "client_id": app.client_id, "user_sub": None}
+
+    def report(reporter, records):
+        return requests.post(live_auth.url + "/internal/usage", json={"records": records}, timeout=10,
+                             auth=(reporter.client_id, reporter.client_secret))
+
+    refused = report(resource, [record])
+    assert refused.status_code == 403 and refused.json()["error"] == "unauthorized_client"
+    assert introspect(live_auth, resource, token).json()["active"] is True
+    assert report(resource, [record]).status_code == 202
+    # Seeing the client's own token is not seeing a person's, nor another resource server's view.
+    assert report(resource, [record, {**record, "user_sub": "alice"}]).status_code == 403
+    assert report(other_resource, [record]).status_code == 403
+    assert live_auth.run(lambda: db_session().scalar(select(func.count(UsageRecord.id)))) == 1
