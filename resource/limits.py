@@ -156,6 +156,21 @@ class Limiter:
             log.warning("rate-limit store unavailable, not limiting: %s", type(exc).__name__)
         return headers
 
+    def tokens_left(self, info: TokenInfo, scopes: tuple[str, ...] = ()) -> int | None:
+        """What the call may still spend today: the least any of its daily quotas has left (None: no
+        quota applies, or the store cannot say, as ``enforce`` does not limit then)."""
+        now = time.time()
+        left = None
+        try:
+            for _, subject, limits in self.subjects(info, scopes):
+                if limits.tokens_per_day:
+                    remaining = limits.tokens_per_day - self._tokens_used(self._tokens_key(subject, now))
+                    left = remaining if left is None else min(left, remaining)
+        except Exception as exc:
+            log.warning("token quota store unavailable, not limiting: %s", type(exc).__name__)
+            return None
+        return None if left is None else max(0, left)
+
     def _count(self, key: str, window: int, limit: int) -> int:
         """This request's number in its minute's count (past the limit: refused)."""
         if self._numbers is not None:
@@ -256,6 +271,13 @@ def _headers(limits: Limits, count: int, used: int, reset: int) -> dict[str, str
         headers["X-RateLimit-Limit-Tokens"] = str(limits.tokens_per_day)
         headers["X-RateLimit-Remaining-Tokens"] = str(max(0, limits.tokens_per_day - used))
     return headers
+
+
+def input_over_quota(prompt_tokens: int, left: int) -> ApiError:
+    now = time.time()
+    day_reset = max(1, math.ceil((int(now // DAY) + 1) * DAY - now))
+    return _too_many(f"This request's input (about {prompt_tokens} tokens) needs more than the {left} tokens "
+                     "left of today's quota.", day_reset, {}, "tokens_per_day_exceeded")
 
 
 def _too_many(message: str, retry_after: int, headers: dict[str, str], code: str) -> ApiError:

@@ -9,11 +9,15 @@ from flask import Response
 from flask import g
 
 from resource.apis import account
+from resource.apis import cap_completion
 from resource.apis import json_body
 from resource.apis import require_string
+from resource.apis import spend_at_most
 from resource.apis import state
 from resource.apis.models import resolve
 from resource.auth import require_scope
+from resource.backends.demo import count_tokens
+from resource.backends.demo import message_text
 from resource.errors import ApiError
 from resource.errors import bad_request
 from resource.limits import rate_limited
@@ -87,11 +91,17 @@ def create_chat_completion():
     body = validate(json_body())
     backend = state().chat
     body["model"] = resolve(body["model"], backend)
+    cap_completion(body, spend_at_most(prompt_tokens(body["messages"])))
     if body.get("stream"):
         return _stream(backend, body)
     completion = backend.complete(body)
     account("chat.completions", body["model"], *token_counts(completion.get("usage")))
     return json_response(completion)
+
+
+def prompt_tokens(messages: list[dict]) -> int:
+    """The input's size before the model runs, counted as the built-in backends count it."""
+    return sum(count_tokens(message_text(message)) for message in messages)
 
 
 def token_counts(usage) -> tuple[int, int]:

@@ -10,9 +10,11 @@ from flask import Blueprint
 from resource.apis import account
 from resource.apis import json_body
 from resource.apis import require_string
+from resource.apis import spend_at_most
 from resource.apis import state
 from resource.apis.models import resolve
 from resource.auth import require_scope
+from resource.backends.demo import count_tokens
 from resource.errors import bad_request
 from resource.limits import rate_limited
 from resource.responses import json_response
@@ -57,6 +59,7 @@ def create_embeddings():
         raise bad_request("'encoding_format' must be 'float' or 'base64'.", param="encoding_format")
     backend = state().embeddings
     model = resolve(model, backend)
+    spend_at_most(sum(count_tokens(text) for text in texts), answer_needed=False)
     result = backend.embed(model, texts)
     # Charged before the size is compared: the backend has done (and perhaps paid for) the work.
     account("embeddings", model, result.prompt_tokens, 0)

@@ -15,8 +15,11 @@ from mcp_types import TextContent
 from mcp_types import Tool
 
 from resource.apis import account
+from resource.apis import cap_completion
+from resource.apis import spend_at_most
 from resource.apis import state
 from resource.apis.chat import SCOPE as CHAT_SCOPE
+from resource.apis.chat import prompt_tokens as input_tokens
 from resource.apis.chat import token_counts
 from resource.apis.chat import validate as validate_chat
 from resource.apis.embeddings import SCOPE as EMBEDDINGS_SCOPE
@@ -24,6 +27,7 @@ from resource.apis.embeddings import parse_input
 from resource.apis.models import SCOPE as MODELS_SCOPE
 from resource.apis.models import all_models
 from resource.apis.models import resolve
+from resource.backends.demo import count_tokens
 from resource.errors import ApiError
 from resource.errors import bad_request
 
@@ -74,6 +78,7 @@ def embed(arguments: dict) -> dict:
     texts = parse_input(arguments)
     backend = state().embeddings
     model = _model(arguments, backend)
+    spend_at_most(sum(count_tokens(text) for text in texts), answer_needed=False)
     result = backend.embed(model, texts)
     account("mcp.embed", model, result.prompt_tokens, 0)
     vectors = result.vectors[0] if isinstance(arguments.get("input"), str) else result.vectors
@@ -83,6 +88,7 @@ def embed(arguments: dict) -> dict:
 def chat(arguments: dict) -> dict:
     backend = state().chat
     body = validate_chat({"model": _model(arguments, backend), "messages": arguments.get("messages")})
+    cap_completion(body, spend_at_most(input_tokens(body["messages"])))
     completion = backend.complete(body)
     prompt_tokens, completion_tokens = token_counts(completion.get("usage"))
     account("mcp.chat", body["model"], prompt_tokens, completion_tokens)

@@ -89,6 +89,34 @@ def test_tokens_per_day_quota(fake_as, start_resource):
     assert int(refused.headers["Retry-After"]) <= 86_400
 
 
+def test_an_input_larger_than_what_is_left_today_is_refused_before_the_model_runs(fake_as, start_resource):
+    server = start_resource(fake_as.url, tokens_per_day=100)
+    token = fake_as.grant("huge", "chat:create embeddings:create")
+    headers = {"Authorization": f"Bearer {token}"}
+    huge = {"model": "demo-chat", "messages": [{"role": "user", "content": "word " * 150}]}
+    refused = requests.post(server.url + "/v1/chat/completions", json=huge, headers=headers, timeout=10)
+    assert refused.status_code == 429 and refused.json()["error"]["code"] == "tokens_per_day_exceeded"
+    assert int(refused.headers["Retry-After"]) <= 86_400
+    embeddings = requests.post(server.url + "/v1/embeddings", headers=headers, timeout=10,
+                               json={"model": "lexical-hash-384", "input": "word " * 101})
+    assert embeddings.status_code == 429
+    # Nothing was charged for them: a call that fits still goes through.
+    assert chat(server, token).status_code == 200
+
+
+def test_max_tokens_is_capped_at_what_is_left_today(fake_as, start_resource):
+    server = start_resource(fake_as.url, tokens_per_day=20)
+    token = fake_as.grant("capped", "chat:create")
+    ten_words = {"model": "demo-chat", "max_tokens": 1000,
+                 "messages": [{"role": "user", "content": "one two three four five six seven eight nine ten"}]}
+    answer = requests.post(server.url + "/v1/chat/completions", json=ten_words, timeout=10,
+                           headers={"Authorization": f"Bearer {token}"}).json()
+    # The demo would answer 14 words; 10 of the 20 tokens are left after the input.
+    assert answer["usage"] == {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20}
+    assert answer["choices"][0]["finish_reason"] == "length"
+    assert chat(server, token).status_code == 429
+
+
 def test_limits_are_shared_across_processes_through_redis(fake_as, start_resource, redis_url):
     one = start_resource(fake_as.url, redis_url=redis_url, rate_limit_per_minute=4)
     two = start_resource(fake_as.url, redis_url=redis_url, rate_limit_per_minute=4)
