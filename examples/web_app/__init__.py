@@ -28,6 +28,7 @@ import os
 import secrets
 from urllib.parse import urlencode
 
+import requests
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.flask_client import OAuth
 from flask import Flask
@@ -90,6 +91,9 @@ def create_app(config: dict | None = None) -> Flask:
             response = oauth.authserver.post(app.config["API_URL"] + "/chat/completions", json=body, timeout=30)
         except OAuthError:  # the refresh token was refused: revoked, expired, or replayed
             return _signed_out("Your session has ended. Please sign in again.")
+        except requests.RequestException:  # the API (or the server, for a refresh) did not answer
+            flash("The AI API could not be reached. Please try again in a moment.")
+            return redirect(url_for("home"))
         if response.status_code == 401:  # the access token was revoked
             return _signed_out("Your session has ended. Please sign in again.")
         if response.status_code != 200:

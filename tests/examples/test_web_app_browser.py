@@ -14,6 +14,7 @@ from tests.resource.e2e import register
 from tests.support.browser import sign_in_on_the_page
 from tests.support.live_server import LiveServer
 from tests.support.oauth import serve_auth
+from tests.support.postgres import free_port
 
 pytestmark = pytest.mark.browser
 
@@ -24,7 +25,7 @@ def example(config, start_resource):
     registered as its own developer would, and served on a free port."""
     started = []
 
-    def start(**auth_changes):
+    def start(api_url=None, **auth_changes):
         serving = serve_auth(config, **auth_changes)
         auth = serving.__enter__()
         started.append(serving)
@@ -35,7 +36,7 @@ def example(config, start_resource):
         client = auth.client(name="Example app", redirect_uri=server.url + "/callback",
                              post_logout_redirect_uris=[server.url + "/"],
                              scope="openid email offline_access chat:create")
-        server.start(create_app({"ISSUER": auth.url, "API_URL": resource.url + "/v1", "CLIENT_ID": client.client_id,
+        server.start(create_app({"ISSUER": auth.url, "API_URL": api_url or resource.url + "/v1", "CLIENT_ID": client.client_id,
                                  "CLIENT_SECRET": client.client_secret, "SECRET_KEY": "test"}))
         started.append(server)
         return auth, server.url, client
@@ -113,3 +114,12 @@ def test_a_revoked_access_token_leads_back_to_sign_in_and_sign_out_ends_both_ses
     assert page.locator("[data-action=sign-in]").is_visible()
     page.goto(auth.url + "/account/apps")
     assert page.url.startswith(auth.url + "/login")
+
+
+def test_an_api_that_does_not_answer_is_a_message_not_an_error_page(example, page):
+    auth, app_url, _client = example(api_url=f"http://127.0.0.1:{free_port()}/v1")  # nothing listens
+    user = auth.user()
+    _sign_in(page, app_url, user)
+    _chat(page, "anyone?")
+    assert page.locator("[role=status]").inner_text() == "The AI API could not be reached. Please try again in a moment."
+    assert page.locator("[data-field=email]").inner_text() == user.email  # still signed in
