@@ -27,6 +27,7 @@ run: install
 lint: install
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/ruff check
+	$(VENV)/bin/ruff format --check
 
 test: install system-deps lint
 	$(PY) -m pytest

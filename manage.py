@@ -27,6 +27,7 @@ def serve(app_name: str, host: str, port: int | None) -> None:
         from authserver import create_app
     else:
         from resource import create_app
+
         if not os.environ.get("RESOURCE_URL") and host not in ("0.0.0.0", "::"):
             # RESOURCE_URL defaults to the resource server's base URL: here, the address it listens on.
             overrides["resource_url"] = f"http://{f'[{host}]' if ':' in host else host}:{port}"
@@ -42,7 +43,10 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except DBAPIError as exc:
         detail = str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__
-        click.echo(f"error: the database is unavailable or not migrated (run `python manage.py db upgrade`): {detail}", err=True)
+        click.echo(
+            f"error: the database is unavailable or not migrated (run `python manage.py db upgrade`): {detail}",
+            err=True,
+        )
         return 1
     except click.Abort:
         click.echo("error: aborted", err=True)

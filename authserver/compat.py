@@ -42,8 +42,9 @@ class Request(FlaskRequest):
             items = parse_qsl(body.decode(), keep_blank_values=True, errors="werkzeug.url_quote")
         except ValueError:
             items = []
-        self.__dict__.update(stream=io.BytesIO(), form=self.parameter_storage_class(items),
-                             files=self.parameter_storage_class())
+        self.__dict__.update(
+            stream=io.BytesIO(), form=self.parameter_storage_class(items), files=self.parameter_storage_class()
+        )
 
     def _whole_form_body(self) -> bytes | None:
         """The body of an untouched URL-encoded request of a known length within the limit, read

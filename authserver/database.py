@@ -35,8 +35,9 @@ def make_engine(url: str, *, serving: bool = False) -> Engine:
     connect_args: dict[str, object] = {"connect_timeout": CONNECT_TIMEOUT}
     if serving:
         connect_args["options"] = f"-c statement_timeout={STATEMENT_TIMEOUT_MS}"
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, pool_timeout=POOL_TIMEOUT,
-                         connect_args=connect_args)
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=10, max_overflow=20, pool_timeout=POOL_TIMEOUT, connect_args=connect_args
+    )
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -73,8 +73,9 @@ class DirectConnections:
             # error (a constraint, a timeout) would then be run again on a new connection.
             dropped = self.dialect.is_disconnect(exc, connection, None)
             _close_quietly(connection)
-            raise DBAPIError.instance(sql, values, exc, self._dbapi_error, dialect=self.dialect,
-                                      connection_invalidated=dropped) from exc
+            raise DBAPIError.instance(
+                sql, values, exc, self._dbapi_error, dialect=self.dialect, connection_invalidated=dropped
+            ) from exc
         except BaseException:
             _close_quietly(connection)
             raise
@@ -99,8 +100,9 @@ class DirectConnections:
         except self._dbapi_error as exc:
             # As SQLAlchemy's own exception, as every other database error: a refused connection
             # is then an OperationalError (a 503 to the caller, see authserver/outage.py).
-            raise DBAPIError.instance(None, None, exc, self._dbapi_error, dialect=self.dialect,
-                                      connection_invalidated=True) from exc
+            raise DBAPIError.instance(
+                None, None, exc, self._dbapi_error, dialect=self.dialect, connection_invalidated=True
+            ) from exc
         pooled.detach()
         connection = pooled.dbapi_connection
         self.dialect.set_isolation_level(connection, "AUTOCOMMIT")

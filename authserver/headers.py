@@ -8,13 +8,15 @@ from flask import Response
 # Pages load their style from our origin and run no script at all; nothing may be inlined, framed
 # (RFC 9700 §4.16, clickjacking a consent) or used to rebase relative links. No form-action: a
 # consent or sign-out form ends in a redirect to the client, which Chromium checks against it.
-PAGE_POLICY = "; ".join([
-    "default-src 'none'",
-    "style-src 'self'",
-    "img-src 'self' https:",  # an app's logo (logo_uri) is on its own https site
-    "base-uri 'none'",
-    "frame-ancestors 'none'",
-])
+PAGE_POLICY = "; ".join(
+    [
+        "default-src 'none'",
+        "style-src 'self'",
+        "img-src 'self' https:",  # an app's logo (logo_uri) is on its own https site
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+    ]
+)
 # Two years, the preload list's minimum; sent only when the issuer is https (RFC 6797 §7.2).
 HSTS = "max-age=63072000; includeSubDomains"
 

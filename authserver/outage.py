@@ -24,8 +24,7 @@ RETRY_AFTER_SECONDS = 5
 
 
 def temporarily_unavailable(what: str):
-    response = oauth_error("temporarily_unavailable", f"The {what} is temporarily unavailable; try again shortly.",
-                           503)
+    response = oauth_error("temporarily_unavailable", f"The {what} is temporarily unavailable; try again shortly.", 503)
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 

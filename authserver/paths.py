@@ -39,7 +39,17 @@ DEVICE_VERIFICATION_PATH = "/device"
 DEVICE_CONSENT_PATH = "/device/consent"
 
 # Called by clients with their own credentials or a bearer token, never with a browser's cookie.
-CLIENT_ENDPOINT_PATHS = frozenset({
-    TOKEN_PATH, REVOKE_PATH, INTROSPECT_PATH, USERINFO_PATH, JWKS_PATH, OAUTH_METADATA_PATH, OPENID_METADATA_PATH,
-    REGISTER_PATH, DEVICE_AUTHORIZATION_PATH, PAR_PATH,
-})
+CLIENT_ENDPOINT_PATHS = frozenset(
+    {
+        TOKEN_PATH,
+        REVOKE_PATH,
+        INTROSPECT_PATH,
+        USERINFO_PATH,
+        JWKS_PATH,
+        OAUTH_METADATA_PATH,
+        OPENID_METADATA_PATH,
+        REGISTER_PATH,
+        DEVICE_AUTHORIZATION_PATH,
+        PAR_PATH,
+    }
+)

@@ -76,12 +76,33 @@ def run(args: argparse.Namespace, work: Path) -> str:
         stack.start(bench, rs)
         a = stack.auth
         b = processes.start(Server("authserver-B", a.target, free_port(), {**instance.env, **variant}, settings))
-        res_b = processes.start(Server("resource-B", "resource.wsgi:app", free_port(),
-                                       {**instance.resource_env(rs, RESOURCE_CACHE_TTL), **variant}, settings))
-        nocache_b = processes.start(Server("resource-nocache-B", "resource.wsgi:app", free_port(),
-                                           {**instance.resource_env(rs, 0), **variant}, settings))
-        relay_b = processes.start(Server("relay-B", "benchmarks.relay:app", free_port(),
-                                         {**os.environ, UPSTREAM_ENV: stack.hello.url, **variant}, settings))
+        res_b = processes.start(
+            Server(
+                "resource-B",
+                "resource.wsgi:app",
+                free_port(),
+                {**instance.resource_env(rs, RESOURCE_CACHE_TTL), **variant},
+                settings,
+            )
+        )
+        nocache_b = processes.start(
+            Server(
+                "resource-nocache-B",
+                "resource.wsgi:app",
+                free_port(),
+                {**instance.resource_env(rs, 0), **variant},
+                settings,
+            )
+        )
+        relay_b = processes.start(
+            Server(
+                "relay-B",
+                "benchmarks.relay:app",
+                free_port(),
+                {**os.environ, UPSTREAM_ENV: stack.hello.url, **variant},
+                settings,
+            )
+        )
         token = issue_token(stack.token_endpoint, bench)
         bearer = f"Bearer {token}"
         token_path = stack.token_endpoint.removeprefix(a.url)
@@ -93,14 +114,22 @@ def run(args: argparse.Namespace, work: Path) -> str:
             "d": lambda server: Request(server.url + "/v1/me", authorization=bearer),
             "f": lambda server: Request(server.url + "/"),
         }
-        servers = {"a": (a, b), "b": (a, b), "c": (stack.resource, res_b), "d": (stack.resource_uncached, nocache_b),
-                   "f": (stack.relay, relay_b)}
+        servers = {
+            "a": (a, b),
+            "b": (a, b),
+            "c": (stack.resource, res_b),
+            "d": (stack.resource_uncached, nocache_b),
+            "f": (stack.relay, relay_b),
+        }
         scenarios = []
         for key in args.scenarios:
             for side, server in zip("AB", servers[key]):
                 scenarios.append(Scenario(f"{key}{side}", f"({key}) {side}", pairs[key](server), None, None, (server,)))
-        print(f"variant B: {variant}; {settings.describe()}; {'PostgreSQL' if args.postgres else 'SQLite'}"
-              f"{' + Redis' if args.redis else ''}; {args.rounds} rounds x {args.duration:g} s", flush=True)
+        print(
+            f"variant B: {variant}; {settings.describe()}; {'PostgreSQL' if args.postgres else 'SQLite'}"
+            f"{' + Redis' if args.redis else ''}; {args.rounds} rounds x {args.duration:g} s",
+            flush=True,
+        )
         results, _ = measure(load, scenarios, args.rounds, args.warmup, discard_disturbed=False)
     lines = [f"{'':<4} {'A req/s':>9} {'B req/s':>9} {'B/A':>7}   {'A us/req':>9} {'B us/req':>9} {'B/A':>7}"]
     for key in args.scenarios:
@@ -110,9 +139,11 @@ def run(args: argparse.Namespace, work: Path) -> str:
         # Per round, B over A (the two ran back to back): steadier than the ratio of medians.
         paired = statistics.median(y.rps / x.rps for x, y in zip(ra, rb) if x.rps)
         errors = sum(r.non2xx + r.socket_errors for r in ra + rb)
-        lines.append(f"({key}) {rps_a:>9.0f} {rps_b:>9.0f} {rps_b / rps_a - 1:>+7.1%}   {cpu_a:>9.0f} {cpu_b:>9.0f} "
-                     f"{cpu_b / cpu_a - 1 if cpu_a else 0:>+7.1%}   paired req/s {paired - 1:+.1%}"
-                     + (f"  ERRORS {errors}" if errors else ""))
+        lines.append(
+            f"({key}) {rps_a:>9.0f} {rps_b:>9.0f} {rps_b / rps_a - 1:>+7.1%}   {cpu_a:>9.0f} {cpu_b:>9.0f} "
+            f"{cpu_b / cpu_a - 1 if cpu_a else 0:>+7.1%}   paired req/s {paired - 1:+.1%}"
+            + (f"  ERRORS {errors}" if errors else "")
+        )
     return "\n".join(lines)
 
 

@@ -76,5 +76,7 @@ def disabled_client_refused_within_a_second(stack: Stack, bench: Credentials) ->
         status, _ = post_form(stack.token_endpoint, {"grant_type": "client_credentials"}, bench.basic)
         accepted += status == 200
     if accepted:
-        return [f"admin change: {accepted}/{FRESH_CONNECTIONS} token requests of a disabled client succeeded after 1.1 s"]
+        return [
+            f"admin change: {accepted}/{FRESH_CONNECTIONS} token requests of a disabled client succeeded after 1.1 s"
+        ]
     return []

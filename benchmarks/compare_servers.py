@@ -33,8 +33,14 @@ from benchmarks.run import measure  # noqa: E402
 from benchmarks.stack import Scenario  # noqa: E402
 
 DEFAULT_CONFIGS = (
-    "gunicorn:2:gthread:4", "gunicorn:2:gthread:1", "gunicorn:4:gthread:2",
-    "gunicorn:2:sync", "gunicorn:4:sync", "granian:2:4", "granian:2:1", "granian:1:4",
+    "gunicorn:2:gthread:4",
+    "gunicorn:2:gthread:1",
+    "gunicorn:4:gthread:2",
+    "gunicorn:2:sync",
+    "gunicorn:4:sync",
+    "granian:2:4",
+    "granian:2:1",
+    "granian:1:4",
 )
 
 
@@ -79,7 +85,9 @@ def compare(all_settings: list[ServerSettings], args: argparse.Namespace) -> str
         with Processes(work) as processes:
             scenarios = []
             for index, settings in enumerate(all_settings):
-                server = Server(f"server{index}", args.target, free_port(), dict(os.environ), settings, ready_path=args.path)
+                server = Server(
+                    f"server{index}", args.target, free_port(), dict(os.environ), settings, ready_path=args.path
+                )
                 processes.start(server)
                 scenarios.append(Scenario(str(index), settings.describe(), Request(server.url + args.path), None, None))
             results, _bodies = measure(load, scenarios, args.rounds, warmup=1, discard_disturbed=False)

@@ -46,12 +46,23 @@ def worker(requests: int) -> None:
 
     def call(path: str, body: bytes, authorization: str) -> bytes:
         environ = {
-            "REQUEST_METHOD": "POST", "PATH_INFO": path, "QUERY_STRING": "", "SERVER_NAME": host.split(":")[0],
-            "SERVER_PORT": host.split(":")[1], "SERVER_PROTOCOL": "HTTP/1.1", "HTTP_HOST": host,
-            "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body), "wsgi.errors": sys.stderr,
-            "wsgi.multithread": True, "wsgi.multiprocess": True, "wsgi.run_once": False,
-            "CONTENT_TYPE": "application/x-www-form-urlencoded", "CONTENT_LENGTH": str(len(body)),
-            "HTTP_AUTHORIZATION": authorization, "REMOTE_ADDR": "127.0.0.1",
+            "REQUEST_METHOD": "POST",
+            "PATH_INFO": path,
+            "QUERY_STRING": "",
+            "SERVER_NAME": host.split(":")[0],
+            "SERVER_PORT": host.split(":")[1],
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "HTTP_HOST": host,
+            "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(body),
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": True,
+            "wsgi.run_once": False,
+            "CONTENT_TYPE": "application/x-www-form-urlencoded",
+            "CONTENT_LENGTH": str(len(body)),
+            "HTTP_AUTHORIZATION": authorization,
+            "REMOTE_ADDR": "127.0.0.1",
         }
         status = []
         chunks = app(environ, lambda s, h, exc=None: status.append(s))
@@ -65,8 +76,10 @@ def worker(requests: int) -> None:
     token = json.loads(call("/oauth/token", TOKEN_FORM.encode(), bench))["access_token"]
     introspect = f"token={token}".encode()
     results = {}
-    for key, path, body, auth in (("a", "/oauth/token", TOKEN_FORM.encode(), bench),
-                                  ("b", "/oauth/introspect", introspect, rs)):
+    for key, path, body, auth in (
+        ("a", "/oauth/token", TOKEN_FORM.encode(), bench),
+        ("b", "/oauth/introspect", introspect, rs),
+    ):
         for _ in range(requests // 5):
             call(path, body, auth)
         start = time.process_time()
@@ -90,18 +103,24 @@ def main(argv: list[str] | None = None) -> int:
         env = {**instance.env, "AB_BENCH_BASIC": bench.basic, "AB_RS_BASIC": rs.basic}
         runs: dict[str, list[dict]] = {"A": [], "B": []}
         for round_ in range(args.rounds):
-            for side in ("AB" if round_ % 2 == 0 else "BA"):
+            for side in "AB" if round_ % 2 == 0 else "BA":
                 child = subprocess.run(
                     [str(VENV_BIN / "python"), __file__, "--worker", str(args.requests)],
-                    cwd=PROJECT_ROOT, env={**env, **(variant if side == "B" else {})},
-                    capture_output=True, text=True, timeout=600,
+                    cwd=PROJECT_ROOT,
+                    env={**env, **(variant if side == "B" else {})},
+                    capture_output=True,
+                    text=True,
+                    timeout=600,
                 )
                 if child.returncode != 0:
                     print(child.stderr[-2000:], file=sys.stderr)
                     return 1
                 runs[side].append(json.loads(child.stdout.strip().splitlines()[-1]))
-            print(f"round {round_ + 1}: " + ", ".join(
-                f"({k}) A {runs['A'][-1][k]:.0f} us, B {runs['B'][-1][k]:.0f} us" for k in ("a", "b")), flush=True)
+            print(
+                f"round {round_ + 1}: "
+                + ", ".join(f"({k}) A {runs['A'][-1][k]:.0f} us, B {runs['B'][-1][k]:.0f} us" for k in ("a", "b")),
+                flush=True,
+            )
         print(f"variant B: {variant}; {args.rounds} rounds x {args.requests} requests, CPU us per request in process")
         for key in ("a", "b"):
             a = statistics.median(r[key] for r in runs["A"])

@@ -101,8 +101,10 @@ def measure(paths: dict, args) -> int:
             send(path)
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         # CPU time is the steadier figure when other work shares the machine.
-        print(f"{name:<11} {1e6 * cpu / args.requests:6.0f} us CPU/request "
-              f"({1e6 * elapsed / args.requests:.0f} us wall, {args.requests} requests)")
+        print(
+            f"{name:<11} {1e6 * cpu / args.requests:6.0f} us CPU/request "
+            f"({1e6 * elapsed / args.requests:.0f} us wall, {args.requests} requests)"
+        )
     if args.tree:
         ensure_tools("pyinstrument")
     for name in args.tree:

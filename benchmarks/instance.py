@@ -58,19 +58,26 @@ class Instance:
 
     def manage(self, *args: str) -> str:
         completed = subprocess.run(
-            [str(VENV_BIN / "python"), "manage.py", *args], cwd=PROJECT_ROOT, env=self.env,
-            capture_output=True, text=True, timeout=120,
+            [str(VENV_BIN / "python"), "manage.py", *args],
+            cwd=PROJECT_ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         if completed.returncode != 0:
-            raise BenchError(f"manage.py {args[0]} {args[1] if len(args) > 1 else ''} failed: {completed.stderr.strip()}")
+            raise BenchError(
+                f"manage.py {args[0]} {args[1] if len(args) > 1 else ''} failed: {completed.stderr.strip()}"
+            )
         return completed.stdout
 
     def prepare(self) -> tuple[Credentials, Credentials]:
         """Migrates, adds the scope, and returns the (benchmark client, resource server) credentials."""
         self.manage("db", "upgrade")
         self.manage("scopes", "add", BENCH_SCOPE, "--description", "List the available models")
-        bench = self._client("clients", "add", "--name", "bench", "--grant-type", "client_credentials",
-                             "--scope", BENCH_SCOPE, "--json")
+        bench = self._client(
+            "clients", "add", "--name", "bench", "--grant-type", "client_credentials", "--scope", BENCH_SCOPE, "--json"
+        )
         resource = self._client("clients", "add", "--name", "rs", "--resource-server", "--json")
         return bench, resource
 
@@ -83,9 +90,13 @@ class Instance:
     def resource_env(self, resource: Credentials, cache_ttl: int) -> dict[str, str]:
         # One client sends every request, so the per-client rate limit is raised out of the way;
         # it is still counted on each request, as in production.
-        return dict(self.env, RESOURCE_CLIENT_ID=resource.client_id,
-                    RESOURCE_CLIENT_SECRET=resource.client_secret, RESOURCE_CACHE_TTL=str(cache_ttl),
-                    RESOURCE_RATE_LIMIT_PER_MINUTE=str(10**9))
+        return dict(
+            self.env,
+            RESOURCE_CLIENT_ID=resource.client_id,
+            RESOURCE_CLIENT_SECRET=resource.client_secret,
+            RESOURCE_CACHE_TTL=str(cache_ttl),
+            RESOURCE_RATE_LIMIT_PER_MINUTE=str(10**9),
+        )
 
 
 def discover(issuer: str) -> dict:
@@ -95,8 +106,10 @@ def discover(issuer: str) -> dict:
         with urllib.request.urlopen(url, timeout=5) as response:
             metadata = json.load(response)
     except urllib.error.HTTPError as exc:
-        raise BenchError(f"no authorization server metadata at {url} (HTTP {exc.code}): "
-                         "the OAuth2 protocol core is missing, so scenarios (a)-(d) cannot run") from None
+        raise BenchError(
+            f"no authorization server metadata at {url} (HTTP {exc.code}): "
+            "the OAuth2 protocol core is missing, so scenarios (a)-(d) cannot run"
+        ) from None
     for name in ("token_endpoint", "introspection_endpoint", "revocation_endpoint"):
         if not metadata.get(name):
             raise BenchError(f"the metadata at {url} has no {name}")
@@ -105,7 +118,9 @@ def discover(issuer: str) -> dict:
 
 def post_form(url: str, fields: dict[str, str], authorization: str) -> tuple[int, dict]:
     request = urllib.request.Request(
-        url, data=urllib.parse.urlencode(fields).encode(), method="POST",
+        url,
+        data=urllib.parse.urlencode(fields).encode(),
+        method="POST",
         headers={"Authorization": authorization, "Content-Type": "application/x-www-form-urlencoded"},
     )
     return _send(request)
@@ -128,7 +143,9 @@ def _send(request: urllib.request.Request) -> tuple[int, dict]:
 
 
 def issue_token(token_endpoint: str, client: Credentials) -> str:
-    status, payload = post_form(token_endpoint, {"grant_type": "client_credentials", "scope": BENCH_SCOPE}, client.basic)
+    status, payload = post_form(
+        token_endpoint, {"grant_type": "client_credentials", "scope": BENCH_SCOPE}, client.basic
+    )
     if status != 200 or "access_token" not in payload:
         raise BenchError(f"POST {token_endpoint} (client_credentials) answered {status}: {payload}")
     return payload["access_token"]

@@ -56,11 +56,18 @@ class Load:
         if wrk is None:
             raise BenchError("wrk is not installed (make bench installs it: scripts/install-system-deps.sh bench)")
         seconds = max(1, round(duration if duration is not None else self.duration))
-        env = dict(os.environ, BENCH_METHOD=request.method, BENCH_BODY=request.body,
-                   BENCH_AUTHORIZATION=request.authorization)
+        env = dict(
+            os.environ, BENCH_METHOD=request.method, BENCH_BODY=request.body, BENCH_AUTHORIZATION=request.authorization
+        )
         command = [
-            wrk, f"-t{self.threads}", f"-c{self.connections}", f"-d{seconds}s",
-            f"--timeout={self.timeout:g}s", "-s", str(SCRIPT), request.url,
+            wrk,
+            f"-t{self.threads}",
+            f"-c{self.connections}",
+            f"-d{seconds}s",
+            f"--timeout={self.timeout:g}s",
+            "-s",
+            str(SCRIPT),
+            request.url,
         ]
         completed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=seconds + 60)
         if completed.returncode != 0:

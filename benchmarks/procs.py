@@ -23,7 +23,12 @@ VENV_BIN = Path(os.environ.get("BENCH_VENV_BIN", PROJECT_ROOT / ".venv" / "bin")
 
 
 # What the benchmark installs into the venv on first use (also listed in setup.cfg's bench extra).
-TOOLS = {"gunicorn": "gunicorn>=22", "granian": "granian>=2", "py-spy": "py-spy>=0.4", "pyinstrument": "pyinstrument>=5"}
+TOOLS = {
+    "gunicorn": "gunicorn>=22",
+    "granian": "granian>=2",
+    "py-spy": "py-spy>=0.4",
+    "pyinstrument": "pyinstrument>=5",
+}
 
 
 class BenchError(RuntimeError):
@@ -55,13 +60,32 @@ class ServerSettings:
     def command(self, target: str, port: int) -> list[str]:
         if self.server == "granian":
             return [
-                str(VENV_BIN / "granian"), "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
-                "--workers", str(self.workers), "--blocking-threads", str(self.threads),
-                "--no-access-log", "--log-level", "warning", target,
+                str(VENV_BIN / "granian"),
+                "--interface",
+                "wsgi",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(self.workers),
+                "--blocking-threads",
+                str(self.threads),
+                "--no-access-log",
+                "--log-level",
+                "warning",
+                target,
             ]
         command = [
-            str(VENV_BIN / "gunicorn"), "-b", f"127.0.0.1:{port}", "-w", str(self.workers),
-            "-k", self.worker_class, "--log-level", "warning",
+            str(VENV_BIN / "gunicorn"),
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            str(self.workers),
+            "-k",
+            self.worker_class,
+            "--log-level",
+            "warning",
         ]
         if self.worker_class == "gthread":
             command += ["--threads", str(self.threads)]
@@ -97,12 +121,19 @@ class Processes:
     def __exit__(self, *_exc) -> None:
         self.stop_all()
 
-    def spawn(self, command: list[str], env: dict[str, str], log_name: str, cwd: Path = PROJECT_ROOT) -> subprocess.Popen:
+    def spawn(
+        self, command: list[str], env: dict[str, str], log_name: str, cwd: Path = PROJECT_ROOT
+    ) -> subprocess.Popen:
         log = open(self.log_dir / f"{log_name}.log", "ab")
         try:
             process = subprocess.Popen(
-                command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True,
+                command,
+                cwd=cwd,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
             )
         finally:
             log.close()
@@ -179,7 +210,9 @@ def wait_http(server: Server, timeout: float) -> None:
     url = server.url + server.ready_path
     while time.monotonic() < deadline:
         if server.process is not None and server.process.poll() is not None:
-            raise BenchError(f"{server.name} exited with {server.process.returncode}; see {server.log}:\n{tail(server.log)}")
+            raise BenchError(
+                f"{server.name} exited with {server.process.returncode}; see {server.log}:\n{tail(server.log)}"
+            )
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
@@ -187,7 +220,9 @@ def wait_http(server: Server, timeout: float) -> None:
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             pass
         time.sleep(0.1)
-    raise BenchError(f"{server.name} did not answer {url} within {timeout:.0f} s; see {server.log}:\n{tail(server.log)}")
+    raise BenchError(
+        f"{server.name} did not answer {url} within {timeout:.0f} s; see {server.log}:\n{tail(server.log)}"
+    )
 
 
 def tail(path: Path | None, lines: int = 15) -> str:

@@ -26,16 +26,33 @@ def record(load: Load, scenario: Scenario, out_dir: Path, seconds: float) -> str
     spies = []
     for server in scenario.servers:
         output = out_dir / f"{scenario.key}-{server.name}.txt"
-        command = [str(VENV_BIN / "py-spy"), "record", "--pid", str(server.process.pid), "--subprocesses",
-                   "--format", "raw", "--nolineno", "--rate", "250", "--nonblocking", "--gil",
-                   "--duration", str(round(seconds)), "--output", str(output)]
+        command = [
+            str(VENV_BIN / "py-spy"),
+            "record",
+            "--pid",
+            str(server.process.pid),
+            "--subprocesses",
+            "--format",
+            "raw",
+            "--nolineno",
+            "--rate",
+            "250",
+            "--nonblocking",
+            "--gil",
+            "--duration",
+            str(round(seconds)),
+            "--output",
+            str(output),
+        ]
         spies.append((server, output, subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)))
     load.run(scenario.request, duration=seconds)
     summaries = []
     for server, output, spy in spies:
         log, _ = spy.communicate(timeout=seconds + 60)
         if spy.returncode != 0 or not output.exists():
-            summaries.append(f"  {server.name}: py-spy could not sample ({log.decode(errors='replace').strip()[-200:]})")
+            summaries.append(
+                f"  {server.name}: py-spy could not sample ({log.decode(errors='replace').strip()[-200:]})"
+            )
             continue
         summaries.append(f"  {server.name} ({output}):\n" + summarize(output.read_text()))
     return f"profile of ({scenario.key}) {scenario.label}:\n" + "\n".join(summaries)
@@ -85,4 +102,5 @@ def _label(frame: str) -> str:
 
 def _is_server_plumbing(name: str) -> bool:
     return name.startswith("process ") or any(
-        part in name for part in ("gunicorn/", "threading.py", "concurrent/futures", "<module>", "granian/"))
+        part in name for part in ("gunicorn/", "threading.py", "concurrent/futures", "<module>", "granian/")
+    )

@@ -40,8 +40,10 @@ def summarize(scenario: Scenario, results: list[Result]) -> Row:
 def table(rows: list[Row], ceiling_key: str = "e") -> str:
     ceiling = next((row.rps for row in rows if row.scenario.key == ceiling_key), 0.0)
     ceiling_cpu = next((row.cpu_us for row in rows if row.scenario.key == ceiling_key), 0.0)
-    header = (f"{'scenario':<34} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'non-2xx':>7} {'sock err':>8} "
-              f"{'cpu us/req':>10} {'cpu ratio':>9}  {'ratio':>5}  target")
+    header = (
+        f"{'scenario':<34} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'non-2xx':>7} {'sock err':>8} "
+        f"{'cpu us/req':>10} {'cpu ratio':>9}  {'ratio':>5}  target"
+    )
     lines = [header, "-" * len(header)]
     for row in rows:
         ratio = row.rps / ceiling if ceiling else 0.0
@@ -85,5 +87,7 @@ def problems(rows: list[Row]) -> list[str]:
     for row in rows:
         if row.non2xx or row.socket_errors:
             detail = f"; first failures: {' | '.join(row.failures[:3])}" if row.failures else ""
-            found.append(f"({row.scenario.key}) {row.non2xx} non-2xx responses, {row.socket_errors} socket errors{detail}")
+            found.append(
+                f"({row.scenario.key}) {row.non2xx} non-2xx responses, {row.socket_errors} socket errors{detail}"
+            )
     return found

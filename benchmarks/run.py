@@ -54,9 +54,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--postgres", action="store_true", help="a throwaway PostgreSQL 15 instead of SQLite")
     parser.add_argument("--redis", action="store_true", help="a throwaway redis-server as REDIS_URL")
     parser.add_argument("--scenarios", default="abcdef", help="which of a-f to run (e, the ceiling, always runs)")
-    parser.add_argument("--scale-out", action="store_true",
-                        help="(a) and (b) with 1 worker process against --workers, same database (use with "
-                             "--postgres --redis), then the checks")
+    parser.add_argument(
+        "--scale-out",
+        action="store_true",
+        help="(a) and (b) with 1 worker process against --workers, same database (use with "
+        "--postgres --redis), then the checks",
+    )
     parser.add_argument("--no-checks", action="store_true", help="skip the durability and invalidation checks")
     parser.add_argument("--profile", action="store_true", help="then sample each scenario's servers with py-spy")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs, database)")
@@ -72,8 +75,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 DISTURBED_BELOW = 0.6
 
 
-def measure(load: Load, scenarios: list[Scenario], rounds: int, warmup: float,
-            discard_disturbed: bool = True) -> tuple[dict[str, list[Result]], list[str]]:
+def measure(
+    load: Load, scenarios: list[Scenario], rounds: int, warmup: float, discard_disturbed: bool = True
+) -> tuple[dict[str, list[Result]], list[str]]:
     """Interleaved: each round runs every scenario once, the order rotated so none always goes first.
 
     ``discard_disturbed=False`` keeps every round: when comparing servers, one that stalls now and then
@@ -86,7 +90,7 @@ def measure(load: Load, scenarios: list[Scenario], rounds: int, warmup: float,
     for attempt in range(2 * rounds if discard_disturbed else rounds):
         if len(kept) == rounds:
             break
-        order = scenarios[attempt % len(scenarios):] + scenarios[:attempt % len(scenarios)]
+        order = scenarios[attempt % len(scenarios) :] + scenarios[: attempt % len(scenarios)]
         this_round: dict[str, Result] = {}
         for scenario in order:
             cpu_before = cpu_seconds(scenario.servers)
@@ -95,8 +99,10 @@ def measure(load: Load, scenarios: list[Scenario], rounds: int, warmup: float,
             this_round[scenario.key] = result
             if scenario.key.startswith("a"):
                 bodies.extend(result.bodies)
-        print(f"round {attempt + 1}: " + ", ".join(
-            f"({s.key}) {this_round[s.key].rps:.0f}/s" for s in scenarios), flush=True)
+        print(
+            f"round {attempt + 1}: " + ", ".join(f"({s.key}) {this_round[s.key].rps:.0f}/s" for s in scenarios),
+            flush=True,
+        )
         kept.append(this_round)
         if discard_disturbed:
             for disturbed, why in _disturbed(kept):
@@ -161,8 +167,10 @@ def run(args: argparse.Namespace, work: Path) -> int:
             failures += checks.revocation_reaches_every_worker(stack, bench, rs)
             failures += checks.disabled_client_refused_within_a_second(stack, bench)
             if not failures:
-                print("checks: tokens issued under load introspect active after both apps were killed and "
-                      "restarted; a revocation and a disabled client reach every worker within 1 s")
+                print(
+                    "checks: tokens issued under load introspect active after both apps were killed and "
+                    "restarted; a revocation and a disabled client reach every worker within 1 s"
+                )
     for failure in failures:
         print(f"FAILED {failure}", file=sys.stderr)
     return 1 if failures else 0

@@ -45,8 +45,9 @@ class Stack:
         self.resource: Server | None = None
         self.resource_uncached: Server | None = None
         self.hello = Server("hello", "benchmarks.hello:app", free_port(), dict(os.environ), settings)
-        self.relay = Server("relay", "benchmarks.relay:app", free_port(), {**os.environ, UPSTREAM_ENV: self.hello.url},
-                            settings)
+        self.relay = Server(
+            "relay", "benchmarks.relay:app", free_port(), {**os.environ, UPSTREAM_ENV: self.hello.url}, settings
+        )
         self.metadata: dict = {}
 
     def start_ceiling(self) -> Scenario:
@@ -60,10 +61,16 @@ class Stack:
         self.processes.start(self.hello)
         self.processes.start(self.auth)
         self.metadata = discover(self.instance.issuer)
-        self.resource = Server("resource", "resource.wsgi:app", free_port(),
-                               self.instance.resource_env(rs, RESOURCE_CACHE_TTL), self.settings)
-        self.resource_uncached = Server("resource-nocache", "resource.wsgi:app", free_port(),
-                                        self.instance.resource_env(rs, 0), self.settings)
+        self.resource = Server(
+            "resource",
+            "resource.wsgi:app",
+            free_port(),
+            self.instance.resource_env(rs, RESOURCE_CACHE_TTL),
+            self.settings,
+        )
+        self.resource_uncached = Server(
+            "resource-nocache", "resource.wsgi:app", free_port(), self.instance.resource_env(rs, 0), self.settings
+        )
         self.processes.start(self.resource)
         self.processes.start(self.resource_uncached)
         self.processes.start(self.relay)
@@ -85,36 +92,76 @@ class Stack:
         token = issue_token(self.token_endpoint, bench)
         bearer = f"Bearer {token}"
         return [
-            Scenario("a", "token (client_credentials)", Request(self.token_endpoint, "POST", TOKEN_FORM, bench.basic),
-                     0.4, 50, (self.auth,)),
-            Scenario("b", "introspection", Request(self.introspection_endpoint, "POST", f"token={token}", rs.basic),
-                     0.6, 50, (self.auth,)),
-            Scenario("c", "GET /v1/me, cache warm", Request(self.resource.url + "/v1/me", authorization=bearer),
-                     0.9, 50, (self.resource,)),
-            Scenario("d", "GET /v1/me, cache off", Request(self.resource_uncached.url + "/v1/me", authorization=bearer),
-                     0.3, None, (self.resource_uncached, self.auth)),
-            Scenario("f", "hello asking hello (floor)", Request(self.relay.url + "/"), None, None,
-                     (self.relay, self.hello)),
+            Scenario(
+                "a",
+                "token (client_credentials)",
+                Request(self.token_endpoint, "POST", TOKEN_FORM, bench.basic),
+                0.4,
+                50,
+                (self.auth,),
+            ),
+            Scenario(
+                "b",
+                "introspection",
+                Request(self.introspection_endpoint, "POST", f"token={token}", rs.basic),
+                0.6,
+                50,
+                (self.auth,),
+            ),
+            Scenario(
+                "c",
+                "GET /v1/me, cache warm",
+                Request(self.resource.url + "/v1/me", authorization=bearer),
+                0.9,
+                50,
+                (self.resource,),
+            ),
+            Scenario(
+                "d",
+                "GET /v1/me, cache off",
+                Request(self.resource_uncached.url + "/v1/me", authorization=bearer),
+                0.3,
+                None,
+                (self.resource_uncached, self.auth),
+            ),
+            Scenario(
+                "f", "hello asking hello (floor)", Request(self.relay.url + "/"), None, None, (self.relay, self.hello)
+            ),
             self.ceiling(),
         ]
 
     def scale_out_scenarios(self, bench: Credentials, rs: Credentials) -> list[Scenario]:
         """(a) and (b) on this authorization server and on a second one with a single worker process,
         both on the same database and Redis: how throughput grows from 1 to N workers."""
-        single = Server("authserver-1-worker", "authserver.wsgi:app", free_port(), self.instance.env,
-                        dataclasses.replace(self.settings, workers=1))
+        single = Server(
+            "authserver-1-worker",
+            "authserver.wsgi:app",
+            free_port(),
+            self.instance.env,
+            dataclasses.replace(self.settings, workers=1),
+        )
         self.processes.start(single)
         token = issue_token(self.token_endpoint, bench)
         scenarios = []
         for server, workers in ((single, 1), (self.auth, self.settings.workers)):
             origin = server.url
             scenarios += [
-                Scenario(f"a{workers}", f"token, {workers} worker(s)",
-                         Request(self._on(origin, self.token_endpoint), "POST", TOKEN_FORM, bench.basic),
-                         None, 50, (server,)),
-                Scenario(f"b{workers}", f"introspection, {workers} worker(s)",
-                         Request(self._on(origin, self.introspection_endpoint), "POST", f"token={token}", rs.basic),
-                         None, 50, (server,)),
+                Scenario(
+                    f"a{workers}",
+                    f"token, {workers} worker(s)",
+                    Request(self._on(origin, self.token_endpoint), "POST", TOKEN_FORM, bench.basic),
+                    None,
+                    50,
+                    (server,),
+                ),
+                Scenario(
+                    f"b{workers}",
+                    f"introspection, {workers} worker(s)",
+                    Request(self._on(origin, self.introspection_endpoint), "POST", f"token={token}", rs.basic),
+                    None,
+                    50,
+                    (server,),
+                ),
             ]
         return scenarios + [self.ceiling()]
 

@@ -32,8 +32,9 @@ class SignInFailed(Exception):
 class DeviceSignIn:
     """The device authorization grant from the client's side, endpoints from discovery."""
 
-    def __init__(self, issuer: str, client_id: str, scope: str, resource: str | None = None,
-                 http: requests.Session | None = None):
+    def __init__(
+        self, issuer: str, client_id: str, scope: str, resource: str | None = None, http: requests.Session | None = None
+    ):
         self.client_id = client_id
         self.scope = scope
         self.resource = resource
@@ -110,15 +111,28 @@ class Chat:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Sign in with the device flow, then chat.")
-    parser.add_argument("--issuer", default=os.environ.get("AGENT_ISSUER", "http://127.0.0.1:5000"),
-                        help="the authorization server (default: %(default)s)")
-    parser.add_argument("--api", default=os.environ.get("AGENT_API", "http://127.0.0.1:5001/v1"),
-                        help="the OpenAI-compatible API (default: %(default)s)")
-    parser.add_argument("--client-id", default=os.environ.get("AGENT_CLIENT_ID"), required="AGENT_CLIENT_ID" not in os.environ,
-                        help="a client registered for the device code grant")
+    parser.add_argument(
+        "--issuer",
+        default=os.environ.get("AGENT_ISSUER", "http://127.0.0.1:5000"),
+        help="the authorization server (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--api",
+        default=os.environ.get("AGENT_API", "http://127.0.0.1:5001/v1"),
+        help="the OpenAI-compatible API (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--client-id",
+        default=os.environ.get("AGENT_CLIENT_ID"),
+        required="AGENT_CLIENT_ID" not in os.environ,
+        help="a client registered for the device code grant",
+    )
     parser.add_argument("--scope", default="openid chat:create", help="(default: %(default)s)")
-    parser.add_argument("--resource", default=os.environ.get("AGENT_RESOURCE"),
-                        help="the API's resource identifier, to get a token for it alone (RFC 8707)")
+    parser.add_argument(
+        "--resource",
+        default=os.environ.get("AGENT_RESOURCE"),
+        help="the API's resource identifier, to get a token for it alone (RFC 8707)",
+    )
     parser.add_argument("--model", default="demo-chat", help="(default: %(default)s)")
     args = parser.parse_args(argv)
 

@@ -61,9 +61,12 @@ def create_app(config: Config | Mapping[str, object] | None = None) -> Flask:
     app.register_blueprint(health_blueprint(state.readiness_checks()))
     for api in (models, embeddings, chat, me, metadata, mcp):
         app.register_blueprint(api.bp)
-    register_json_errors(app, render=lambda status, name, description: ApiError(
-        status, description, type_="invalid_request_error" if status < 500 else "server_error", code=name
-    ).response())
+    register_json_errors(
+        app,
+        render=lambda status, name, description: ApiError(
+            status, description, type_="invalid_request_error" if status < 500 else "server_error", code=name
+        ).response(),
+    )
     app.register_error_handler(ApiError, lambda exc: exc.response())
 
     @app.after_request

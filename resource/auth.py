@@ -77,23 +77,34 @@ def _audience(aud) -> tuple[str, ...] | None:
 
 def challenge(error: str | None = None, description: str | None = None, scope: str | None = None) -> str:
     """A ``WWW-Authenticate: Bearer`` value (RFC 6750 §3) naming the resource metadata (RFC 9728 §5.1)."""
-    params = [f'{name}="{value}"' for name, value in
-              (("error", error), ("error_description", description), ("scope", scope)) if value]
+    params = [
+        f'{name}="{value}"'
+        for name, value in (("error", error), ("error_description", description), ("scope", scope))
+        if value
+    ]
     params.append(f'resource_metadata="{current_app.extensions["resource"].metadata_url}"')
     return "Bearer " + ", ".join(params)
 
 
 def _invalid_token(description: str, scopes: tuple[str, ...] = ()) -> ApiError:
     """401; ``scopes`` tells a client without a token what to ask for (MCP authorization, scope selection)."""
-    return ApiError(401, description, code="invalid_token",
-                    headers={"WWW-Authenticate": challenge("invalid_token", description, " ".join(scopes))})
+    return ApiError(
+        401,
+        description,
+        code="invalid_token",
+        headers={"WWW-Authenticate": challenge("invalid_token", description, " ".join(scopes))},
+    )
 
 
 def insufficient_scope(scopes: tuple[str, ...]) -> ApiError:
     """403 naming the scopes to ask for (RFC 6750 §3.1; MCP's step-up authorization)."""
     needed = " ".join(scopes)
-    return ApiError(403, f"This access token lacks the scope {needed!r}.", code="insufficient_scope",
-                    headers={"WWW-Authenticate": challenge("insufficient_scope", scope=needed)})
+    return ApiError(
+        403,
+        f"This access token lacks the scope {needed!r}.",
+        code="insufficient_scope",
+        headers={"WWW-Authenticate": challenge("insufficient_scope", scope=needed)},
+    )
 
 
 def bearer_token(scopes: tuple[str, ...] = ()) -> str:
@@ -105,12 +116,17 @@ def bearer_token(scopes: tuple[str, ...] = ()) -> str:
     environ = request.environ
     # The query and form are parsed only when there is one: most calls have neither.
     in_query = environ.get("QUERY_STRING") and "access_token" in request.args
-    in_form = environ.get("CONTENT_TYPE") and request.mimetype == "application/x-www-form-urlencoded" \
+    in_form = (
+        environ.get("CONTENT_TYPE")
+        and request.mimetype == "application/x-www-form-urlencoded"
         and "access_token" in request.form
+    )
     if in_query or in_form:
         raise ApiError(
-            400, "Send the access token in the Authorization header, not in the URL or body.",
-            code="invalid_request", param="access_token",
+            400,
+            "Send the access token in the Authorization header, not in the URL or body.",
+            code="invalid_request",
+            param="access_token",
             headers={"WWW-Authenticate": challenge("invalid_request")},
         )
     scheme, _, token = environ.get("HTTP_AUTHORIZATION", "").partition(" ")

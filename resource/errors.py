@@ -55,8 +55,9 @@ def model_not_found(model: str) -> ApiError:
 
 
 def unavailable(message: str, retry_after: int = 1) -> ApiError:
-    return ApiError(503, message, type_="server_error", code="service_unavailable",
-                    headers={"Retry-After": str(retry_after)})
+    return ApiError(
+        503, message, type_="server_error", code="service_unavailable", headers={"Retry-After": str(retry_after)}
+    )
 
 
 def upstream_error(message: str, timeout: bool = False) -> ApiError:

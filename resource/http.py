@@ -33,8 +33,14 @@ USER_AGENT = "ai-authserver-resource/0.1"
 MAX_RESPONSE_BYTES = 1024 * 1024
 # What a kept-alive connection the server has closed meanwhile looks like: nothing was answered
 # (over TLS the write may fail with an EOF of the TLS layer instead).
-_STALE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError, ConnectionAbortedError,
-          ssl.SSLEOFError, ssl.SSLZeroReturnError)
+_STALE = (
+    http.client.RemoteDisconnected,
+    BrokenPipeError,
+    ConnectionResetError,
+    ConnectionAbortedError,
+    ssl.SSLEOFError,
+    ssl.SSLZeroReturnError,
+)
 
 
 class KeepAlivePool:
@@ -140,8 +146,9 @@ def origin_of(url: str) -> str:
 def _field(value: str, space: bool = True) -> str:
     """A header value or (without spaces) a request target: no control characters, so nothing can
     split the request. Checked once, when the bytes sent on every call are built."""
-    if any(char < " " and not (space and char == "\t") or char == "\x7f" or (not space and char == " ")
-           for char in value):
+    if any(
+        char < " " and not (space and char == "\t") or char == "\x7f" or (not space and char == " ") for char in value
+    ):
         raise ValueError(f"control character or space in {value!r}")
     return value
 

@@ -48,8 +48,10 @@ class Introspector:
         self._timeout = cfg.introspection_timeout
         self._cache = TokenCache(cache, _prepared)
         # Every header but Content-Length, built once: credentials never change in a process.
-        self._headers = (f"Authorization: {basic_authorization(cfg)}\r\nAccept: application/json\r\n"
-                         "Content-Type: application/x-www-form-urlencoded\r\n").encode("ascii")
+        self._headers = (
+            f"Authorization: {basic_authorization(cfg)}\r\nAccept: application/json\r\n"
+            "Content-Type: application/x-www-form-urlencoded\r\n"
+        ).encode("ascii")
         try:
             issuer = KeepAlivePool(self._issuer, self._timeout)
             self._metadata = issuer, issuer.target(self.metadata_url)
@@ -94,8 +96,9 @@ class Introspector:
             pool = self._pools.get(origin) or self._pools.setdefault(origin, KeepAlivePool(origin, self._timeout))
             return pool, pool.target(endpoint)
         except ValueError:
-            log.warning("authorization server metadata at %s names an unusable introspection_endpoint",
-                        self.metadata_url)
+            log.warning(
+                "authorization server metadata at %s names an unusable introspection_endpoint", self.metadata_url
+            )
             raise _outage() from None
 
     def validate(self, token: str) -> TokenInfo | None:
@@ -174,6 +177,7 @@ class Introspector:
     def close(self) -> None:
         for pool in list(self._pools.values()):
             pool.clear()
+
 
 # An introspection answer that is no access token: inactive, or a refresh token.
 _REFUSED = object()

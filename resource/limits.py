@@ -86,8 +86,9 @@ def parse_overrides(raw: str | None) -> dict[str, dict[str, int]]:
     for client_id, limits in value.items():
         for name, number in limits.items():
             if name not in FIELDS or not isinstance(number, int) or number < 0:
-                raise ConfigError(f"RESOURCE_LIMITS[{client_id!r}]: {name} is not one of {FIELDS} "
-                                  "with a whole number >= 0")
+                raise ConfigError(
+                    f"RESOURCE_LIMITS[{client_id!r}]: {name} is not one of {FIELDS} with a whole number >= 0"
+                )
     return value
 
 
@@ -139,17 +140,28 @@ class Limiter:
         headers: dict[str, str] = {}
         try:
             for index, (who, subject, limits) in enumerate(self.subjects(info, scopes)):
-                count = self._count(f"rpm:{subject}:{window}", window, limits.rate_limit_per_minute) \
-                    if limits.rate_limit_per_minute else 0
+                count = (
+                    self._count(f"rpm:{subject}:{window}", window, limits.rate_limit_per_minute)
+                    if limits.rate_limit_per_minute
+                    else 0
+                )
                 used = self._tokens_used(self._tokens_key(subject, now)) if limits.tokens_per_day else 0
                 if index == 0:
                     headers = _headers(limits, count, used, reset)
                 if limits.rate_limit_per_minute and count > limits.rate_limit_per_minute:
-                    raise _too_many(f"Rate limit reached: {limits.rate_limit_per_minute} requests per "
-                                    f"minute for this {who}.", reset, headers, "rate_limit_exceeded")
+                    raise _too_many(
+                        f"Rate limit reached: {limits.rate_limit_per_minute} requests per minute for this {who}.",
+                        reset,
+                        headers,
+                        "rate_limit_exceeded",
+                    )
                 if limits.tokens_per_day and used >= limits.tokens_per_day:
-                    raise _too_many(f"Daily token quota reached: {limits.tokens_per_day} tokens per day "
-                                    f"for this {who}.", day_reset, headers, "tokens_per_day_exceeded")
+                    raise _too_many(
+                        f"Daily token quota reached: {limits.tokens_per_day} tokens per day for this {who}.",
+                        day_reset,
+                        headers,
+                        "tokens_per_day_exceeded",
+                    )
         except ApiError:
             raise
         except Exception as exc:  # a cache outage must not take the API down with it
@@ -262,11 +274,13 @@ class MinuteBlocks:
 def _headers(limits: Limits, count: int, used: int, reset: int) -> dict[str, str]:
     headers = {}
     if limits.rate_limit_per_minute:
-        headers.update({
-            "X-RateLimit-Limit": str(limits.rate_limit_per_minute),
-            "X-RateLimit-Remaining": str(max(0, limits.rate_limit_per_minute - count)),
-            "X-RateLimit-Reset": str(reset),
-        })
+        headers.update(
+            {
+                "X-RateLimit-Limit": str(limits.rate_limit_per_minute),
+                "X-RateLimit-Remaining": str(max(0, limits.rate_limit_per_minute - count)),
+                "X-RateLimit-Reset": str(reset),
+            }
+        )
     if limits.tokens_per_day:
         headers["X-RateLimit-Limit-Tokens"] = str(limits.tokens_per_day)
         headers["X-RateLimit-Remaining-Tokens"] = str(max(0, limits.tokens_per_day - used))
@@ -276,10 +290,15 @@ def _headers(limits: Limits, count: int, used: int, reset: int) -> dict[str, str
 def input_over_quota(prompt_tokens: int, left: int) -> ApiError:
     now = time.time()
     day_reset = max(1, math.ceil((int(now // DAY) + 1) * DAY - now))
-    return _too_many(f"This request's input (about {prompt_tokens} tokens) needs more than the {left} tokens "
-                     "left of today's quota.", day_reset, {}, "tokens_per_day_exceeded")
+    return _too_many(
+        f"This request's input (about {prompt_tokens} tokens) needs more than the {left} tokens left of today's quota.",
+        day_reset,
+        {},
+        "tokens_per_day_exceeded",
+    )
 
 
 def _too_many(message: str, retry_after: int, headers: dict[str, str], code: str) -> ApiError:
-    return ApiError(429, message, type_="rate_limit_error", code=code,
-                    headers={**headers, "Retry-After": str(retry_after)})
+    return ApiError(
+        429, message, type_="rate_limit_error", code=code, headers={**headers, "Retry-After": str(retry_after)}
+    )

@@ -65,5 +65,11 @@ for <code>resource={{ resource }}</code> (or with no audience). Metadata:
 @bp.get(DOCS_PATH)
 def documentation():
     state = current_app.extensions["resource"]
-    return render_template_string(_DOCS, name=RESOURCE_NAME, issuer=state.config.resource_issuer,
-                                  resource=state.resource_url, metadata=state.metadata_url, mcp=MCP_PATH)
+    return render_template_string(
+        _DOCS,
+        name=RESOURCE_NAME,
+        issuer=state.config.resource_issuer,
+        resource=state.resource_url,
+        metadata=state.metadata_url,
+        mcp=MCP_PATH,
+    )

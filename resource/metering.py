@@ -49,8 +49,9 @@ class Meter:
         # A kept-alive client like introspection's, its own pool: a busy server sends a batch every interval.
         self._pool = KeepAlivePool(cfg.resource_issuer, self._timeout)
         self._target = self._pool.target(cfg.resource_issuer + USAGE_PATH)
-        self._headers = (f"Authorization: {basic_authorization(cfg)}\r\n"
-                         "Content-Type: application/json\r\n").encode("ascii")
+        self._headers = (f"Authorization: {basic_authorization(cfg)}\r\nContent-Type: application/json\r\n").encode(
+            "ascii"
+        )
         # This interval's totals: (client_id, user_sub, endpoint, model) -> [first at, requests,
         # tokens in, tokens out]; and the records made of earlier ones, waiting for delivery.
         self._open: dict[tuple, list] = {}
@@ -62,16 +63,29 @@ class Meter:
         # The thread starts on first use in each process: a pre-forking server's workers get their own.
         reset_in_child(self, Meter._forget_thread)
 
-    def record(self, *, client_id: str | None, user_sub: str | None, endpoint: str, model: str | None,
-               tokens_in: int, tokens_out: int) -> None:
+    def record(
+        self,
+        *,
+        client_id: str | None,
+        user_sub: str | None,
+        endpoint: str,
+        model: str | None,
+        tokens_in: int,
+        tokens_out: int,
+    ) -> None:
         # Fit the authorization server's columns: one oversized record would get its whole batch refused.
-        key = ((client_id or "unknown")[:64], user_sub[:64] if user_sub else None, endpoint[:64],
-               model[:128] if model else None)
+        key = (
+            (client_id or "unknown")[:64],
+            user_sub[:64] if user_sub else None,
+            endpoint[:64],
+            model[:128] if model else None,
+        )
         tokens_in, tokens_out = min(MAX_COUNT, max(0, int(tokens_in))), min(MAX_COUNT, max(0, int(tokens_out)))
         with self._lock:
             totals = self._open.get(key)
-            if totals is not None and (totals[1] == MAX_COUNT or totals[2] > MAX_COUNT - tokens_in
-                                       or totals[3] > MAX_COUNT - tokens_out):
+            if totals is not None and (
+                totals[1] == MAX_COUNT or totals[2] > MAX_COUNT - tokens_in or totals[3] > MAX_COUNT - tokens_out
+            ):
                 self._pending.append(_sendable(key, self._open.pop(key)))
                 totals = None
             if totals is None:
@@ -126,8 +140,9 @@ class Meter:
 
     def _post(self, batch: list[dict]) -> bool:
         try:
-            status, _ = self._pool.request(b"POST", self._target, json.dumps({"records": batch}).encode(),
-                                           self._headers)
+            status, _ = self._pool.request(
+                b"POST", self._target, json.dumps({"records": batch}).encode(), self._headers
+            )
         except (OSError, http.client.HTTPException, ValueError) as exc:
             log.warning("usage not delivered (%s); will retry", type(exc).__name__)
             return False
@@ -136,8 +151,9 @@ class Meter:
             return False
         if status >= 400:
             # Retrying a batch the server refuses would only block the ones behind it.
-            log.error("usage refused (HTTP %s): %d records dropped; check RESOURCE_CLIENT_ID/SECRET",
-                      status, len(batch))
+            log.error(
+                "usage refused (HTTP %s): %d records dropped; check RESOURCE_CLIENT_ID/SECRET", status, len(batch)
+            )
         return True
 
     def close(self) -> None:
@@ -156,6 +172,14 @@ def _sendable(key: tuple, totals: list) -> dict:
     ids, and the authorization server stores each record once."""
     client_id, user_sub, endpoint, model = key
     first_at, requests, tokens_in, tokens_out = totals
-    return {"id": uuid.uuid4().hex, "at": datetime.fromtimestamp(first_at, timezone.utc).isoformat(),
-            "client_id": client_id, "user_sub": user_sub, "endpoint": endpoint, "model": model,
-            "requests": requests, "tokens_in": tokens_in, "tokens_out": tokens_out}
+    return {
+        "id": uuid.uuid4().hex,
+        "at": datetime.fromtimestamp(first_at, timezone.utc).isoformat(),
+        "client_id": client_id,
+        "user_sub": user_sub,
+        "endpoint": endpoint,
+        "model": model,
+        "requests": requests,
+        "tokens_in": tokens_in,
+        "tokens_out": tokens_out,
+    }

@@ -47,8 +47,18 @@ class ResourceState:
         # Without Redis, the limits' counters in a store of their own that never evicts a live one: in the
         # introspection cache, a flood of unknown tokens would clear them with everything else.
         counters = cache if cfg.redis_url else MemoryCounters()
-        return cls(cfg, cache, http, Introspector(cfg, cache), Limiter(cfg, counters), Meter(cfg),
-                   chat, embeddings, resource_url, resource_url + METADATA_PATH)
+        return cls(
+            cfg,
+            cache,
+            http,
+            Introspector(cfg, cache),
+            Limiter(cfg, counters),
+            Meter(cfg),
+            chat,
+            embeddings,
+            resource_url,
+            resource_url + METADATA_PATH,
+        )
 
     def readiness_checks(self) -> dict:
         checks = {"authorization_server": self.introspector.ready}

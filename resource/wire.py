@@ -91,8 +91,13 @@ def _status_line(line: bytes) -> tuple[int, bool]:
         raise LineTooLong("status line")
     version, _, rest = line.partition(b" ")
     code = rest[:3]
-    if version not in (b"HTTP/1.1", b"HTTP/1.0") or len(code) != 3 or not code.isdigit() or code < b"100" \
-            or rest[3:4] not in (b" ", b"\r", b"\n"):
+    if (
+        version not in (b"HTTP/1.1", b"HTTP/1.0")
+        or len(code) != 3
+        or not code.isdigit()
+        or code < b"100"
+        or rest[3:4] not in (b" ", b"\r", b"\n")
+    ):
         raise BadStatusLine(repr(line[:100]))
     # HTTP/1.0 keep-alive is an extension we never ask for: such a connection is used once.
     return int(code), version == b"HTTP/1.1"

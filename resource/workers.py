@@ -21,8 +21,10 @@ LOCK_NAME = "resource-server.lock"
 # gunicorn's "worker failed to boot": the arbiter stops every worker and exits, instead of
 # starting the refused worker again and again.
 WORKER_BOOT_ERROR = 3
-REFUSAL = ("resource server: refusing to start a second process without REDIS_URL: rate limits and "
-           "quotas would count per process; set REDIS_URL, run one worker, or set RESOURCE_LOCAL_LIMITS=1")
+REFUSAL = (
+    "resource server: refusing to start a second process without REDIS_URL: rate limits and "
+    "quotas would count per process; set REDIS_URL, run one worker, or set RESOURCE_LOCAL_LIMITS=1"
+)
 
 _held: int | None = None
 

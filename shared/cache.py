@@ -139,9 +139,7 @@ class RedisCache:
     def __init__(self, url: str, prefix: str):
         import redis
 
-        self._redis = redis.Redis.from_url(
-            url, decode_responses=True, socket_timeout=1.0, socket_connect_timeout=1.0
-        )
+        self._redis = redis.Redis.from_url(url, decode_responses=True, socket_timeout=1.0, socket_connect_timeout=1.0)
         self._prefix = prefix
         # One command per count, atomic: a MULTI/EXEC pipeline of the two costs a fifth more CPU.
         self._count = self._redis.register_script(

@@ -96,14 +96,11 @@ class Config:
         **overrides: object,
     ) -> Config:
         env = os.environ if environ is None else environ
-        instance = Path(
-            instance_path or env.get("AUTHSERVER_INSTANCE_PATH") or DEFAULT_INSTANCE_PATH
-        )
+        instance = Path(instance_path or env.get("AUTHSERVER_INSTANCE_PATH") or DEFAULT_INSTANCE_PATH)
         issuer = env.get("AUTHSERVER_ISSUER", "http://127.0.0.1:5000").rstrip("/")
         values: dict[str, object] = dict(
             instance_path=instance,
-            database_url=env.get("AUTHSERVER_DATABASE_URL")
-            or f"sqlite:///{instance / 'authserver.sqlite3'}",
+            database_url=env.get("AUTHSERVER_DATABASE_URL") or f"sqlite:///{instance / 'authserver.sqlite3'}",
             issuer=issuer,
             secret_key=env.get("AUTHSERVER_SECRET_KEY") or "",
             redis_url=env.get("REDIS_URL") or None,
@@ -133,8 +130,9 @@ class Config:
             authserver_metrics_token=env.get("AUTHSERVER_METRICS_TOKEN") or None,
             resource_metrics_token=env.get("RESOURCE_METRICS_TOKEN") or None,
             trusted_proxies=_int(env, "AUTHSERVER_TRUSTED_PROXIES", 0),
-            old_secret_keys=tuple(key.strip() for key in env.get("AUTHSERVER_OLD_SECRET_KEYS", "").split(",")
-                                  if key.strip()),
+            old_secret_keys=tuple(
+                key.strip() for key in env.get("AUTHSERVER_OLD_SECRET_KEYS", "").split(",") if key.strip()
+            ),
             resource_trusted_proxies=_int(env, "RESOURCE_TRUSTED_PROXIES", 0),
         )
         values.update(overrides)
@@ -182,9 +180,7 @@ def _bool(env: Mapping[str, str], name: str) -> bool:
 
 def _hosts(env: Mapping[str, str], name: str) -> frozenset[str]:
     """Comma-separated host names, compared as URLs carry them (lower case, IPv6 without brackets)."""
-    return frozenset(
-        host.strip().lower().strip("[]") for host in (env.get(name) or "").split(",") if host.strip()
-    )
+    return frozenset(host.strip().lower().strip("[]") for host in (env.get(name) or "").split(",") if host.strip())
 
 
 def _resource(env: Mapping[str, str], name: str) -> str | None:

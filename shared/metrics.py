@@ -29,19 +29,29 @@ from prometheus_client import multiprocess
 METRICS_PATH = "/metrics"
 
 # Both apps may run in one process (tests, `make run`): every series carries the app's name.
-REQUESTS = Counter("http_requests_total", "HTTP requests answered, by endpoint and status",
-                   ["app", "endpoint", "method", "status"])
-LATENCY = Histogram("http_request_duration_seconds", "Time to answer, by endpoint", ["app", "endpoint"],
-                    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+REQUESTS = Counter(
+    "http_requests_total", "HTTP requests answered, by endpoint and status", ["app", "endpoint", "method", "status"]
+)
+LATENCY = Histogram(
+    "http_request_duration_seconds",
+    "Time to answer, by endpoint",
+    ["app", "endpoint"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
 TOKENS_ISSUED = Counter("authserver_tokens_issued_total", "Token responses issued, by grant type", ["grant_type"])
-UPSTREAM_ERRORS = Counter("upstream_errors_total",
-                          "Failed calls to an upstream identity provider (authserver) or model server (resource)",
-                          ["app", "upstream", "reason"])
-INTROSPECTION_CACHE = Counter("resource_introspection_cache_total",
-                              "Token validations answered from the cache (hit) or by introspection (miss)",
-                              ["result"])
-AUTHORIZATION_SERVER_ERRORS = Counter("resource_authorization_server_errors_total",
-                                      "Introspection calls that failed (answered 503 to the caller)")
+UPSTREAM_ERRORS = Counter(
+    "upstream_errors_total",
+    "Failed calls to an upstream identity provider (authserver) or model server (resource)",
+    ["app", "upstream", "reason"],
+)
+INTROSPECTION_CACHE = Counter(
+    "resource_introspection_cache_total",
+    "Token validations answered from the cache (hit) or by introspection (miss)",
+    ["result"],
+)
+AUTHORIZATION_SERVER_ERRORS = Counter(
+    "resource_authorization_server_errors_total", "Introspection calls that failed (answered 503 to the caller)"
+)
 
 # A path no route matched is not a label value: any caller could mint series without end.
 UNMATCHED = "unmatched"

@@ -26,8 +26,13 @@ def canonical_resource(uri: str | None) -> str | None:
         parts.port  # noqa: B018 - raises ValueError for a port that is no number
     except ValueError:
         return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or "#" in uri or parts.username \
-            or " " in uri:
+    if (
+        parts.scheme.lower() not in ("http", "https")
+        or not parts.hostname
+        or "#" in uri
+        or parts.username
+        or " " in uri
+    ):
         return None
     path = "" if parts.path == "/" else parts.path
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, parts.query, ""))

@@ -74,7 +74,6 @@ class SecretBox:
                 continue
         raise InvalidTag()
 
-
     def reseal(self, token: str) -> str | None:
         """``token`` sealed under the current key when an old key opened it; None when it already was."""
         plaintext, age = self.open_with_age(token)
@@ -82,6 +81,6 @@ class SecretBox:
 
 
 def _derive(secret_key: str, purpose: str) -> bytes:
-    return HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode("utf-8")
-    ).derive(secret_key.encode("utf-8"))
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode("utf-8")).derive(
+        secret_key.encode("utf-8")
+    )

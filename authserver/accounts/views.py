@@ -45,4 +45,6 @@ def login():
             return redirect(next_url, code=303)
         error, status = (throttle.THROTTLED, 429) if attempt.throttled else (BAD_CREDENTIALS, 401)
         form.password.data = ""
-    return render_template("accounts/login.html", form=form, error=error, next_url=next_url, user=current_user()), status
+    return render_template(
+        "accounts/login.html", form=form, error=error, next_url=next_url, user=current_user()
+    ), status

@@ -21,8 +21,13 @@ def _line(event: dict) -> str:
 
 
 @audit.command("tail")
-@click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True,
-              help="How many of the latest events to print.")
+@click.option(
+    "--limit",
+    type=click.IntRange(1, 10_000),
+    default=20,
+    show_default=True,
+    help="How many of the latest events to print.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON array, oldest first.")
 @in_app_context
 def tail(limit: int, as_json: bool) -> None:

@@ -32,54 +32,105 @@ def _created(payload: dict, scope_defaulted: bool) -> str:
     """What was created, restated so the operator can check it at a glance."""
     lines = [f"created client {payload['name']!r}", f"client_id: {payload['client_id']}"]
     if "client_secret" in payload:
-        lines += [f"client_secret: {payload['client_secret']}",
-                  "  (shown once: only its digest is stored; `clients rotate-secret` makes a new one)"]
-    lines += [f"grant_types: {' '.join(payload['grant_types'])}",
-              f"token_endpoint_auth_method: {payload['token_endpoint_auth_method']}",
-              f"scope: {payload['scope'] or '(none)'}",
-              f"pkce: {payload['pkce']}"]
+        lines += [
+            f"client_secret: {payload['client_secret']}",
+            "  (shown once: only its digest is stored; `clients rotate-secret` makes a new one)",
+        ]
+    lines += [
+        f"grant_types: {' '.join(payload['grant_types'])}",
+        f"token_endpoint_auth_method: {payload['token_endpoint_auth_method']}",
+        f"scope: {payload['scope'] or '(none)'}",
+        f"pkce: {payload['pkce']}",
+    ]
     if scope_defaulted:
-        lines.append('  (no API scopes: without --scope a client gets the least privilege; allow API scopes '
-                     'with e.g. --scope "openid chat:create")')
+        lines.append(
+            "  (no API scopes: without --scope a client gets the least privilege; allow API scopes "
+            'with e.g. --scope "openid chat:create")'
+        )
     lines.append(f"redirect_uris: {' '.join(payload['redirect_uris']) or '(none)'}")
     if payload["post_logout_redirect_uris"]:
         lines.append(f"post_logout_redirect_uris: {' '.join(payload['post_logout_redirect_uris'])}")
     if payload["resource_server"]:
         lines.append("resource_server: yes (may call the introspection endpoint)")
     if payload["resource_url"]:
-        lines.append(f"resource_url: {payload['resource_url']} (tokens with resource={payload['resource_url']} are for it)")
+        lines.append(
+            f"resource_url: {payload['resource_url']} (tokens with resource={payload['resource_url']} are for it)"
+        )
     return "\n".join(lines)
 
 
 @clients.command("add")
 @click.option("--name", required=True, help="Shown to people on the consent page.")
-@click.option("--grant-type", "grant_types", multiple=True, type=click.Choice(services.SUPPORTED_GRANT_TYPES),
-              help="Repeat for several. [default: authorization_code + refresh_token with a --redirect-uri, "
-                   "client_credentials without]")
-@click.option("--redirect-uri", "redirect_uris", multiple=True,
-              help="Where people come back after sign-in; https, or http on 127.0.0.1/[::1]. Repeat for several.")
-@click.option("--post-logout-redirect-uri", "post_logout_redirect_uris", multiple=True,
-              help="Where RP-initiated logout may send people back to. Repeat for several.")
-@click.option("--scope", default=None,
-              help='Scopes the client may ask for, space separated: "openid chat:create". '
-                   "[default: no API scopes; only the OpenID scopes for a client that signs people in]")
-@click.option("--auth-method", type=click.Choice(services.AUTH_METHODS), default="client_secret_basic",
-              show_default=True, help="How the client authenticates at the token endpoint; none: a public client "
-                                      "(PKCE S256 required).")
+@click.option(
+    "--grant-type",
+    "grant_types",
+    multiple=True,
+    type=click.Choice(services.SUPPORTED_GRANT_TYPES),
+    help="Repeat for several. [default: authorization_code + refresh_token with a --redirect-uri, "
+    "client_credentials without]",
+)
+@click.option(
+    "--redirect-uri",
+    "redirect_uris",
+    multiple=True,
+    help="Where people come back after sign-in; https, or http on 127.0.0.1/[::1]. Repeat for several.",
+)
+@click.option(
+    "--post-logout-redirect-uri",
+    "post_logout_redirect_uris",
+    multiple=True,
+    help="Where RP-initiated logout may send people back to. Repeat for several.",
+)
+@click.option(
+    "--scope",
+    default=None,
+    help='Scopes the client may ask for, space separated: "openid chat:create". '
+    "[default: no API scopes; only the OpenID scopes for a client that signs people in]",
+)
+@click.option(
+    "--auth-method",
+    type=click.Choice(services.AUTH_METHODS),
+    default="client_secret_basic",
+    show_default=True,
+    help="How the client authenticates at the token endpoint; none: a public client (PKCE S256 required).",
+)
 @click.option("--resource-server", is_flag=True, help="May call the introspection endpoint.")
-@click.option("--resource-url", default=None,
-              help="With --resource-server: the resource identifier (RFC 8707) that tokens for it name.")
+@click.option(
+    "--resource-url",
+    default=None,
+    help="With --resource-server: the resource identifier (RFC 8707) that tokens for it name.",
+)
 @click.option("--client-uri", default=None, help="The app's home page, linked from the consent page.")
 @click.option("--policy-uri", default=None, help="The app's privacy policy, linked from the consent page.")
 @click.option("--jwks", default=None, help="JSON Web Key Set for private_key_jwt.")
-@click.option("--pkce", type=click.Choice(services.PKCE_POLICIES), default=services.PKCE_REQUIRED,
-              show_default=True, help="optional: only for a legacy confidential client that cannot send PKCE.")
-@click.option("--require-par", is_flag=True,
-              help="Accept its authorization requests only through the PAR endpoint (RFC 9126).")
+@click.option(
+    "--pkce",
+    type=click.Choice(services.PKCE_POLICIES),
+    default=services.PKCE_REQUIRED,
+    show_default=True,
+    help="optional: only for a legacy confidential client that cannot send PKCE.",
+)
+@click.option(
+    "--require-par", is_flag=True, help="Accept its authorization requests only through the PAR endpoint (RFC 9126)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the client as one JSON object.")
 @in_app_context
-def add(name, grant_types, redirect_uris, post_logout_redirect_uris, scope, auth_method,
-        resource_server, resource_url, client_uri, policy_uri, jwks, pkce, require_par, as_json) -> None:
+def add(
+    name,
+    grant_types,
+    redirect_uris,
+    post_logout_redirect_uris,
+    scope,
+    auth_method,
+    resource_server,
+    resource_url,
+    client_uri,
+    policy_uri,
+    jwks,
+    pkce,
+    require_par,
+    as_json,
+) -> None:
     """Register a client; a confidential client's secret is printed once."""
     try:
         key_set = json.loads(jwks) if jwks else None

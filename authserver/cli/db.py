@@ -14,7 +14,7 @@ def db() -> None:
 
 
 @db.command("upgrade")
-@click.option("--json", "as_json", is_flag=True, help="Print {\"applied\": [...], \"revision\": ...} as JSON.")
+@click.option("--json", "as_json", is_flag=True, help='Print {"applied": [...], "revision": ...} as JSON.')
 def db_upgrade(as_json: bool) -> None:
     """Apply every Alembic migration up to head (safe to repeat); say which ones ran."""
     config = Config.from_env()

@@ -38,13 +38,19 @@ DEMO_EMAIL = "demo@example.com"
 WEB_APP_URL = "http://127.0.0.1:8000"
 DEMO_REDIRECT_URI = WEB_APP_URL + "/callback"
 RESOURCE_URL = "http://127.0.0.1:5001"
-FIRST_APP_GUIDE = "README.md, section \"Your first app\""
+FIRST_APP_GUIDE = 'README.md, section "Your first app"'
 
 # name, env-file prefix, registration: each client gets only the scopes it uses.
 DEMO_CLIENTS = (
-    ("Demo web app", "DEMO_WEB", dict(
-        redirect_uris=[DEMO_REDIRECT_URI], post_logout_redirect_uris=[WEB_APP_URL + "/"],
-        scope="openid profile email offline_access " + " ".join(API_SCOPES))),
+    (
+        "Demo web app",
+        "DEMO_WEB",
+        dict(
+            redirect_uris=[DEMO_REDIRECT_URI],
+            post_logout_redirect_uris=[WEB_APP_URL + "/"],
+            scope="openid profile email offline_access " + " ".join(API_SCOPES),
+        ),
+    ),
     ("Demo partner service", "DEMO_PARTNER", dict(grant_types=["client_credentials"], scope=" ".join(API_SCOPES))),
     ("Demo resource server", "RESOURCE", dict(grant_types=["client_credentials"], scope="", resource_server=True)),
 )
@@ -109,11 +115,19 @@ def _client(name: str, prefix: str, kept: dict[str, str], reset: bool, registrat
 
 
 @click.command("demo")
-@click.option("--env-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Where the demo credentials are kept (mode 0600).  [default: INSTANCE_PATH/demo.env]")
+@click.option(
+    "--env-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where the demo credentials are kept (mode 0600).  [default: INSTANCE_PATH/demo.env]",
+)
 @click.option("--reset", is_flag=True, help="Make a new demo password and new client secrets.")
-@click.option("--resource-url", default=RESOURCE_URL, show_default=True,
-              help="The demo resource server's resource identifier (RFC 8707): what tokens for it name.")
+@click.option(
+    "--resource-url",
+    default=RESOURCE_URL,
+    show_default=True,
+    help="The demo resource server's resource identifier (RFC 8707): what tokens for it name.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the demo credentials as one JSON object.")
 @in_app_context
 def demo(env_file: Path | None, reset: bool, resource_url: str, as_json: bool) -> None:
@@ -136,26 +150,36 @@ def demo(env_file: Path | None, reset: bool, resource_url: str, as_json: bool) -
     web, partner, resource = made["DEMO_WEB"], made["DEMO_PARTNER"], made["RESOURCE"]
     resource_url = clients.set_resource_url(resource["client_id"], resource_url).resource_url
     issuer = config.issuer
-    payload = {"issuer": issuer, "env_file": str(path),
-               "user": {"email": DEMO_EMAIL, "password": password, "sub": user.sub},
-               "web_client": web, "partner_client": partner, "resource_client": resource, "resource_url": resource_url,
-               "developer_portal": issuer + DEVELOPER_APPS_PATH}
-    emit(payload, as_json, f"""
+    payload = {
+        "issuer": issuer,
+        "env_file": str(path),
+        "user": {"email": DEMO_EMAIL, "password": password, "sub": user.sub},
+        "web_client": web,
+        "partner_client": partner,
+        "resource_client": resource,
+        "resource_url": resource_url,
+        "developer_portal": issuer + DEVELOPER_APPS_PATH,
+    }
+    emit(
+        payload,
+        as_json,
+        f"""
 Demo ready (credentials kept in {path}; `python manage.py demo --reset` makes new ones).
   authorization server {issuer}   resource server {resource_url}   example app {WEB_APP_URL}
   user:            {DEMO_EMAIL} / {password}
-  web app:         client_id={web['client_id']} client_secret={web['client_secret']}
+  web app:         client_id={web["client_id"]} client_secret={web["client_secret"]}
                    redirect_uri={DEMO_REDIRECT_URI} (authorization code + PKCE)
-  partner service: client_id={partner['client_id']} client_secret={partner['client_secret']}
+  partner service: client_id={partner["client_id"]} client_secret={partner["client_secret"]}
 
 Sign in to the example app at {WEB_APP_URL} with the user above, then chat.
 Register your own apps in the developer portal: {issuer + DEVELOPER_APPS_PATH} (sign in as the user above).
 Build your own: {FIRST_APP_GUIDE} walks the same flow with curl.
 
 Try the API as the partner service:
-  TOKEN=$(curl -s -u {partner['client_id']}:{partner['client_secret']} \\
+  TOKEN=$(curl -s -u {partner["client_id"]}:{partner["client_secret"]} \\
       -d grant_type=client_credentials -d scope=models:read {issuer}/oauth/token | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
   curl -H "Authorization: Bearer $TOKEN" {resource_url}/v1/models
 
 Connect an MCP client (an agent) to {resource_url}/mcp: README.md, section "Connect an agent".
-""")
+""",
+    )

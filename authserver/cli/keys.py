@@ -16,8 +16,13 @@ def keys() -> None:
 
 
 @keys.command("rotate")
-@click.option("--alg", type=click.Choice(signing_keys.ALGORITHMS), default=signing_keys.DEFAULT_ALGORITHM,
-              show_default=True, help="The signing algorithm of the new key.")
+@click.option(
+    "--alg",
+    type=click.Choice(signing_keys.ALGORITHMS),
+    default=signing_keys.DEFAULT_ALGORITHM,
+    show_default=True,
+    help="The signing algorithm of the new key.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the new key as one JSON object.")
 @in_app_context
 def rotate(alg: str, as_json: bool) -> None:
@@ -56,7 +61,12 @@ def reseal(as_json: bool) -> None:
     }
     record("keys.resealed", **payload)
     db_session().commit()
-    text = (f"resealed {keys_resealed} signing key(s) and {secrets_resealed} upstream secret(s) under the current key"
-            + (f"; {keys_unreadable + secrets_unreadable} do not open under any key held (see keys list, upstreams list)"
-               if keys_unreadable or secrets_unreadable else ""))
+    text = (
+        f"resealed {keys_resealed} signing key(s) and {secrets_resealed} upstream secret(s) under the current key"
+        + (
+            f"; {keys_unreadable + secrets_unreadable} do not open under any key held (see keys list, upstreams list)"
+            if keys_unreadable or secrets_unreadable
+            else ""
+        )
+    )
     emit(payload, as_json, text)

@@ -18,5 +18,9 @@ def tokens() -> None:
 def purge(as_json: bool) -> None:
     """Delete expired tokens, authorization codes and device authorization requests."""
     counts = services.purge_expired()
-    emit(counts, as_json, f"deleted {counts['tokens']} tokens, {counts['authorization_codes']} authorization codes"
-                          f" and {counts['device_authorizations']} device authorization requests")
+    emit(
+        counts,
+        as_json,
+        f"deleted {counts['tokens']} tokens, {counts['authorization_codes']} authorization codes"
+        f" and {counts['device_authorizations']} device authorization requests",
+    )

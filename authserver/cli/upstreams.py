@@ -40,7 +40,9 @@ def add(name, type_, client_id, client_secret_stdin, issuer, authorize_url, toke
         userinfo_url=userinfo_url,
     )
     payload = services.provider_as_dict(provider)
-    emit(payload, as_json, f"added upstream {provider.name}; register this redirect URI there: {payload['redirect_uri']}")
+    emit(
+        payload, as_json, f"added upstream {provider.name}; register this redirect URI there: {payload['redirect_uri']}"
+    )
 
 
 @upstreams.command("list")

@@ -21,9 +21,12 @@ def report(client_ids: tuple[str, ...], as_json: bool) -> None:
     rows = services.report(list(client_ids) or None)
     lines = [f"{'client_id':<26} {'name':<24} {'requests':>9} {'tokens_in':>10} {'tokens_out':>10}"]
     for row in rows:
-        lines.append(f"{row['client_id']:<26} {(row['name'] or '?')[:24]:<24} {row['requests']:>9} "
-                     f"{row['tokens_in']:>10} {row['tokens_out']:>10}")
+        lines.append(
+            f"{row['client_id']:<26} {(row['name'] or '?')[:24]:<24} {row['requests']:>9} "
+            f"{row['tokens_in']:>10} {row['tokens_out']:>10}"
+        )
         for user in row["users"]:
-            lines.append(f"  user {user['user_sub']:<43} {user['requests']:>9} {user['tokens_in']:>10} "
-                         f"{user['tokens_out']:>10}")
+            lines.append(
+                f"  user {user['user_sub']:<43} {user['requests']:>9} {user['tokens_in']:>10} {user['tokens_out']:>10}"
+            )
     emit(rows, as_json, "\n".join(lines) if rows else "no usage recorded")

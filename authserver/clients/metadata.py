@@ -203,8 +203,14 @@ def page_url_problem(value: str | None) -> str | None:
         parts = None
     if len(value) > MAX_URL_LENGTH:
         return f"must be at most {MAX_URL_LENGTH} characters"
-    if (parts is None or parts.scheme not in ("http", "https") or not parts.hostname
-            or not value.isascii() or not value.isprintable() or " " in value):
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or not value.isascii()
+        or not value.isprintable()
+        or " " in value
+    ):
         return "must be an http or https URL"
     if "@" in parts.netloc:
         return "must not contain a user name or password"
@@ -214,8 +220,11 @@ def page_url_problem(value: str | None) -> str | None:
 def _contacts(value, errors: dict) -> list[str]:
     if value is None:
         return []
-    if (not isinstance(value, list) or len(value) > MAX_CONTACTS
-            or not all(isinstance(c, str) and 0 < len(c) <= MAX_CONTACT_LENGTH and c.isprintable() for c in value)):
+    if (
+        not isinstance(value, list)
+        or len(value) > MAX_CONTACTS
+        or not all(isinstance(c, str) and 0 < len(c) <= MAX_CONTACT_LENGTH and c.isprintable() for c in value)
+    ):
         errors["contacts"] = f"at most {MAX_CONTACTS} e-mail addresses of up to {MAX_CONTACT_LENGTH} characters"
         return []
     return list(dict.fromkeys(value))

@@ -88,9 +88,7 @@ def register_client(
     grant_types = list(dict.fromkeys(grant_types or [])) or default_grant_types(redirect_uris)
     for grant_type in grant_types:
         if grant_type not in SUPPORTED_GRANT_TYPES:
-            raise InvalidInput(
-                f"unknown grant type {grant_type!r}: choose from {', '.join(SUPPORTED_GRANT_TYPES)}"
-            )
+            raise InvalidInput(f"unknown grant type {grant_type!r}: choose from {', '.join(SUPPORTED_GRANT_TYPES)}")
     if auth_method not in AUTH_METHODS:
         raise InvalidInput(f"unknown auth method {auth_method!r}: choose from {', '.join(AUTH_METHODS)}")
     if AUTHORIZATION_CODE in grant_types and not redirect_uris:
@@ -112,14 +110,29 @@ def register_client(
     elif scopes:
         require_known_scopes(scopes)
 
-    client = Client(owner_id=owner_id, registered_via="cli", post_logout_redirect_uris=post_logout_redirect_uris,
-                    is_resource_server=resource_server, resource_url=resource_url, pkce=pkce,
-                    require_pushed_authorization_requests=require_par)
-    apply_metadata(client, ClientMetadata(
-        client_name=name, redirect_uris=redirect_uris, grant_types=grant_types,
-        response_types=["code"] if AUTHORIZATION_CODE in grant_types else [], token_endpoint_auth_method=auth_method,
-        scope=scopes, client_uri=client_uri, policy_uri=policy_uri, jwks=jwks,
-    ))
+    client = Client(
+        owner_id=owner_id,
+        registered_via="cli",
+        post_logout_redirect_uris=post_logout_redirect_uris,
+        is_resource_server=resource_server,
+        resource_url=resource_url,
+        pkce=pkce,
+        require_pushed_authorization_requests=require_par,
+    )
+    apply_metadata(
+        client,
+        ClientMetadata(
+            client_name=name,
+            redirect_uris=redirect_uris,
+            grant_types=grant_types,
+            response_types=["code"] if AUTHORIZATION_CODE in grant_types else [],
+            token_endpoint_auth_method=auth_method,
+            scope=scopes,
+            client_uri=client_uri,
+            policy_uri=policy_uri,
+            jwks=jwks,
+        ),
+    )
     registration = _insert_client(client)
     # The admin named these scopes for this client: that is the approval restricted ones need.
     approve_listed_restricted_scopes(registration.client)
@@ -133,7 +146,9 @@ def check_pkce_policy(pkce: str, auth_method: str) -> None:
     if pkce not in PKCE_POLICIES:
         raise InvalidInput(f"unknown PKCE policy {pkce!r}: choose from {', '.join(PKCE_POLICIES)}")
     if pkce == PKCE_OPTIONAL and auth_method == "none":
-        raise InvalidInput("a public client (--auth-method none) must use PKCE: --pkce optional is for confidential clients")
+        raise InvalidInput(
+            "a public client (--auth-method none) must use PKCE: --pkce optional is for confidential clients"
+        )
 
 
 def set_pkce(client_id: str, pkce: str) -> Client:
@@ -160,10 +175,15 @@ def add_client(metadata: ClientMetadata, *, registered_via: str, owner_id: int |
     """``create_client`` without the commit, for a caller whose transaction holds more (RFC 7591's
     use of an initial access token, the client's registration access token)."""
     if owner_id is not None and count_owned_clients(owner_id) >= MAX_APPS_PER_OWNER:
-        raise MetadataError({"app": f"you already have {MAX_APPS_PER_OWNER} apps, the most one developer may "
-                                    "register: delete one first"})
-    client = Client(owner_id=owner_id, registered_via=registered_via, post_logout_redirect_uris=[],
-                    is_resource_server=False)
+        raise MetadataError(
+            {
+                "app": f"you already have {MAX_APPS_PER_OWNER} apps, the most one developer may "
+                "register: delete one first"
+            }
+        )
+    client = Client(
+        owner_id=owner_id, registered_via=registered_via, post_logout_redirect_uris=[], is_resource_server=False
+    )
     apply_metadata(client, metadata)
     return _insert_client(client)
 
@@ -224,8 +244,13 @@ def _insert_client(client: Client) -> Registration:
     session = db_session()
     session.add(client)
     session.flush()
-    record("client.added", client_id=client.client_id, user_id=client.owner_id, name=client.name,
-           registered_via=client.registered_via)
+    record(
+        "client.added",
+        client_id=client.client_id,
+        user_id=client.owner_id,
+        name=client.name,
+        registered_via=client.registered_via,
+    )
     return Registration(client=client, client_secret=secret)
 
 
@@ -263,9 +288,11 @@ def set_resource_url(client_id: str, resource_url: str | None) -> Client:
 
 def resource_urls() -> frozenset[str]:
     """The resource identifiers of the enabled resource servers: what a ``resource`` parameter may name."""
-    return frozenset(db_session().scalars(
-        select(Client.resource_url).where(Client.resource_url.is_not(None), Client.disabled.is_(False))
-    ))
+    return frozenset(
+        db_session().scalars(
+            select(Client.resource_url).where(Client.resource_url.is_not(None), Client.disabled.is_(False))
+        )
+    )
 
 
 def _check_page_uri(option: str, uri: str | None) -> None:
@@ -302,9 +329,15 @@ def find_enabled_client_for_grants(client_id: str | None) -> tuple[Client, list[
     """The enabled client and the restricted scopes it lists but may not be granted, in one query."""
     if not could_be_client_id(client_id):
         return None
-    found = db_session().execute(
-        select(Client, unapproved_restricted_scopes()).where(Client.client_id == client_id, Client.disabled.is_(False))
-    ).first()
+    found = (
+        db_session()
+        .execute(
+            select(Client, unapproved_restricted_scopes()).where(
+                Client.client_id == client_id, Client.disabled.is_(False)
+            )
+        )
+        .first()
+    )
     if found is None:
         return None
     client, unapproved = found
@@ -343,8 +376,12 @@ def set_limits(client_id: str, rate_limit_per_minute: int | None, tokens_per_day
     client = get_client(client_id)
     client.rate_limit_per_minute = rate_limit_per_minute
     client.tokens_per_day = tokens_per_day
-    record("client.limits_set", client_id=client.client_id, rate_limit_per_minute=rate_limit_per_minute,
-           tokens_per_day=tokens_per_day)
+    record(
+        "client.limits_set",
+        client_id=client.client_id,
+        rate_limit_per_minute=rate_limit_per_minute,
+        tokens_per_day=tokens_per_day,
+    )
     db_session().commit()
     return client
 

@@ -56,9 +56,7 @@ def _forget_oldest_round_trips() -> None:
     Counted in bytes as well: each round trip carries its ``next`` (up to 2,000 characters).
     The newest round trip is always kept.
     """
-    pending = sorted(
-        (value.get("exp", 0), key) for key, value in session.items() if key.startswith(STATE_PREFIX)
-    )
+    pending = sorted((value.get("exp", 0), key) for key, value in session.items() if key.startswith(STATE_PREFIX))
     size = sum(len(json.dumps(session[key])) for _exp, key in pending)
     while len(pending) > 1 and (len(pending) > MAX_PENDING or size > PENDING_BYTES):
         _exp, key = pending.pop(0)

@@ -177,8 +177,11 @@ def reseal_secrets() -> tuple[int, int]:
 def settings_for(provider: UpstreamProvider) -> ProviderSettings:
     secret = open_secret(provider)
     if secret is None:
-        log.error("upstream %s: client secret does not open under AUTHSERVER_SECRET_KEY or "
-                  "AUTHSERVER_OLD_SECRET_KEYS; list the old key, or remove and add the upstream again", provider.name)
+        log.error(
+            "upstream %s: client secret does not open under AUTHSERVER_SECRET_KEY or "
+            "AUTHSERVER_OLD_SECRET_KEYS; list the old key, or remove and add the upstream again",
+            provider.name,
+        )
         raise UpstreamFailure("misconfigured", "client secret does not open")
     return ProviderSettings(
         name=provider.name,

@@ -207,8 +207,9 @@ def confirm_link():
     error, status = None, 200
     if request.method == "POST":
         email = pending["email"]
-        attempt = throttle.attempt_password(request.remote_addr, email, request.form.get("password", "")[:1024],
-                                            user_id=pending["user_id"])
+        attempt = throttle.attempt_password(
+            request.remote_addr, email, request.form.get("password", "")[:1024], user_id=pending["user_id"]
+        )
         if attempt.throttled:
             error, status = throttle.THROTTLED, 429
         elif attempt.user is None:
@@ -224,7 +225,10 @@ def confirm_link():
             flash(f"{label} is now linked to your account.", "notice")
             return redirect(pending["next"] or safe_next(None), code=303)
     body = render_template(
-        "federation/link.html", email=pending["email"], provider=label, error=error,
+        "federation/link.html",
+        email=pending["email"],
+        provider=label,
+        error=error,
         cancel_url=_login_back(pending["next"]),
     )
     return body, status
@@ -239,8 +243,12 @@ def identities_page():
     available = [p for p in services.list_providers(enabled_only=True) if p.id not in linked_ids]
     can_unlink = user.password_hash is not None or len(linked) > 1
     return render_template(
-        "federation/identities.html", user=user, linked=linked, available=available,
-        can_unlink=can_unlink, label=services.display_name,
+        "federation/identities.html",
+        user=user,
+        linked=linked,
+        available=available,
+        can_unlink=can_unlink,
+        label=services.display_name,
     )
 
 

@@ -110,14 +110,18 @@ def _continue(server, grant, user):
         raise RequestURINotSupportedError(redirect_uri=grant.redirect_uri)
     if pushed_request() is None and (get_config().require_par or grant.client.require_pushed_authorization_requests):
         # RFC 9126 §5, §6: this server or this client accepts authorization requests only as pushed.
-        raise InvalidRequestError("Authorization requests must be pushed to the PAR endpoint first (RFC 9126).",
-                                  redirect_uri=grant.redirect_uri)
+        raise InvalidRequestError(
+            "Authorization requests must be pushed to the PAR endpoint first (RFC 9126).",
+            redirect_uri=grant.redirect_uri,
+        )
     if request.args.get("response_mode", "query") != "query":
         # Only the query mode is offered (metadata); answering another way would go unread.
         raise InvalidRequestError("Only 'response_mode=query' is supported.", redirect_uri=grant.redirect_uri)
     prompts = set((request.args.get("prompt") or "").split())
     if "none" in prompts and len(prompts) > 1:
-        raise InvalidRequestError("'prompt=none' cannot be combined with other values.", redirect_uri=grant.redirect_uri)
+        raise InvalidRequestError(
+            "'prompt=none' cannot be combined with other values.", redirect_uri=grant.redirect_uri
+        )
     stale = _too_old(grant.redirect_uri)
     if user is None or "login" in prompts or stale:
         if "none" in prompts:
@@ -194,8 +198,9 @@ def _login_url() -> str:
 
 def consent_page(client, scope: str, user, action: str):
     """The one consent page, for the authorization endpoint and the device flow alike."""
-    page = render_template("consent/consent.html", client=client, scopes=consent.describe_scopes(scope), user=user,
-                           action=action)
+    page = render_template(
+        "consent/consent.html", client=client, scopes=consent.describe_scopes(scope), user=user, action=action
+    )
     return authorization_page(make_response(page))
 
 

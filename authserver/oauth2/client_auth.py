@@ -31,7 +31,10 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
         self.issuer = config.issuer
 
     def get_audiences(self) -> list[str]:
-        return [self.issuer] + [self.issuer + path for path in (TOKEN_PATH, REVOKE_PATH, INTROSPECT_PATH, DEVICE_AUTHORIZATION_PATH, PAR_PATH)]
+        return [self.issuer] + [
+            self.issuer + path
+            for path in (TOKEN_PATH, REVOKE_PATH, INTROSPECT_PATH, DEVICE_AUTHORIZATION_PATH, PAR_PATH)
+        ]
 
     def resolve_client_public_key(self, client) -> KeySet:
         keys = [key for key in (client.jwks or {}).get("keys", []) if key.get("kty") in ASYMMETRIC_KEY_TYPES]

@@ -34,8 +34,10 @@ class UsageNotVisible(OAuth2Error):
     status_code = 403
 
     def __init__(self, unseen: list[tuple[str, str | None]]):
-        super().__init__(f"The batch names {len(unseen)} client(s) or person(s) this resource server introspected "
-                         "no token of: it may not report their usage.")
+        super().__init__(
+            f"The batch names {len(unseen)} client(s) or person(s) this resource server introspected "
+            "no token of: it may not report their usage."
+        )
 
 
 class RevocationEndpoint(_RevocationEndpoint):

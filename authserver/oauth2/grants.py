@@ -41,10 +41,13 @@ UNKNOWN_REFRESH_TOKEN = "unknown refresh token"
 REFRESH_TOKEN_OF_ANOTHER_CLIENT = "the refresh token was issued to another client"
 REFRESH_TOKEN_REVOKED = "the refresh token was revoked"
 REFRESH_TOKEN_EXPIRED = "the refresh token expired"
-REFRESH_TOKEN_REPLAYED = ("a rotated refresh token was presented again; the token family is now revoked "
-                          "(sign the user in again)")
-REFRESH_TOKEN_RACED = ("the refresh token was already used by a concurrent request; the token family is now "
-                       "revoked (sign the user in again)")
+REFRESH_TOKEN_REPLAYED = (
+    "a rotated refresh token was presented again; the token family is now revoked (sign the user in again)"
+)
+REFRESH_TOKEN_RACED = (
+    "the refresh token was already used by a concurrent request; the token family is now "
+    "revoked (sign the user in again)"
+)
 
 
 def save_issued_token(request, token: dict, with_session_changes: bool = True, **lineage) -> None:
@@ -57,9 +60,14 @@ def save_issued_token(request, token: dict, with_session_changes: bool = True, *
     """
     if with_session_changes:
         grant_type = request.payload.grant_type
-        record("token.refreshed" if grant_type == "refresh_token" else "token.issued",
-               user_id=request.user.id if request.user is not None else None, client_id=request.client.client_id,
-               grant_type=grant_type, scope=token["scope"], refresh_token=bool(token.get("refresh_token")))
+        record(
+            "token.refreshed" if grant_type == "refresh_token" else "token.issued",
+            user_id=request.user.id if request.user is not None else None,
+            client_id=request.client.client_id,
+            grant_type=grant_type,
+            scope=token["scope"],
+            refresh_token=bool(token.get("refresh_token")),
+        )
     tokens.store_token(
         with_session_changes=with_session_changes,
         access_token=token["access_token"],
@@ -74,8 +82,13 @@ def save_issued_token(request, token: dict, with_session_changes: bool = True, *
 
 def _reuse_detected(request, row, why: str) -> None:
     """RFC 9700 §4.14.2: a refresh token used twice means it leaked; the incident gets its own event."""
-    record("token.reuse_detected", user_id=row.user_id, client_id=request.client.client_id,
-           family_id=row.family_id, why=why)
+    record(
+        "token.reuse_detected",
+        user_id=row.user_id,
+        client_id=request.client.client_id,
+        family_id=row.family_id,
+        why=why,
+    )
 
 
 class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
@@ -204,8 +217,11 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
             tokens.revoke_family(old.family_id, reason="refresh token used concurrently")
             raise InvalidGrantError(REFRESH_TOKEN_RACED)
         save_issued_token(
-            self.request, token,
-            family_id=old.family_id, authorization_code_id=old.authorization_code_id, auth_time=old.auth_time,
+            self.request,
+            token,
+            family_id=old.family_id,
+            authorization_code_id=old.authorization_code_id,
+            auth_time=old.auth_time,
         )
 
     def revoke_old_credential(self, refresh_token) -> None:

@@ -23,7 +23,17 @@ from authserver.tokens.keys import ALGORITHMS
 from authserver.tokens.keys import JWS_ALGORITHMS
 
 CLAIMS_SUPPORTED = [
-    "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "name", "email", "email_verified",
+    "sub",
+    "iss",
+    "aud",
+    "exp",
+    "iat",
+    "auth_time",
+    "nonce",
+    "at_hash",
+    "name",
+    "email",
+    "email_verified",
 ]
 
 

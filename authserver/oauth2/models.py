@@ -149,8 +149,11 @@ class ClientCache:
         self._entries: dict[str, tuple[float, OAuthClient | None]] = {}
         self._lock = threading.Lock()
 
-    def get(self, client_id: str | None,
-            load: Callable[[str], tuple[Client, list[str]] | None] = find_enabled_client_for_grants) -> OAuthClient | None:
+    def get(
+        self,
+        client_id: str | None,
+        load: Callable[[str], tuple[Client, list[str]] | None] = find_enabled_client_for_grants,
+    ) -> OAuthClient | None:
         """``load`` finds the enabled row and the scopes withheld from it; what it raises is not cached."""
         if not could_be_client_id(client_id):
             return None

@@ -54,7 +54,9 @@ class PushedAuthorizationEndpoint(TokenEndpoint):
             error.redirect_uri = None
             error.state = None
             raise
-        parameters = [(name, value) for name, value in form.items(multi=True) if name not in CLIENT_CREDENTIAL_PARAMETERS]
+        parameters = [
+            (name, value) for name, value in form.items(multi=True) if name not in CLIENT_CREDENTIAL_PARAMETERS
+        ]
         request_uri = pushed_requests.push(client.pk, parameters)
         return 201, {"request_uri": request_uri, "expires_in": pushed_requests.EXPIRES_IN}, default_json_headers
 

@@ -174,6 +174,8 @@ class ClientConfigurationEndpoint(_ClientConfigurationEndpoint):
         """RFC 7592 §3: the registration with its current registration access token (the new one after
         an update). A secret appears only when one was just issued: stored secrets are digests."""
         result = getattr(request, "updated", None) or registration.SelfRegistration(
-            client=request.credential.row.client, client_secret=None,
-            registration_access_token=request.credential.bearer)
+            client=request.credential.row.client,
+            client_secret=None,
+            registration_access_token=request.credential.bearer,
+        )
         return 200, registration_response(result), default_json_headers

@@ -91,7 +91,8 @@ class AuthorizationServer(_AuthorizationServer):
             return document_client(url), []
         except DocumentRefused as refused:
             raise InvalidClientError(
-                description=printable(f"The client's metadata document cannot be used: {refused}."), status_code=401,
+                description=printable(f"The client's metadata document cannot be used: {refused}."),
+                status_code=401,
             ) from None
 
     def get_token_grant(self, request):
@@ -121,8 +122,9 @@ class AuthorizationServer(_AuthorizationServer):
             # to build one with characters RFC 6749 §5.2 forbids there (control, non-ASCII).
             raise InvalidRequestError("The authorization request is malformed.") from None
 
-    def generate_bearer_token(self, grant_type, client, user=None, scope=None, expires_in=None,
-                              include_refresh_token=True) -> dict:
+    def generate_bearer_token(
+        self, grant_type, client, user=None, scope=None, expires_in=None, include_refresh_token=True
+    ) -> dict:
         """Opaque 256-bit random tokens; only their digests are ever stored.
 
         Every grant passes here: a restricted scope not approved for ``client`` (or approved, then

@@ -85,12 +85,16 @@ def check_request(kind: str) -> None:
     for params, other in ((args, form), (form, None)):
         for name, values in params.lists():
             if name not in REPEATABLE and (len(values) > 1 or (other is not None and name in other)):
-                raise InvalidRequestError(f"The {_quoted(name)} parameter is included more than once (RFC 6749 section 3.1).")
+                raise InvalidRequestError(
+                    f"The {_quoted(name)} parameter is included more than once (RFC 6749 section 3.1)."
+                )
     if request.is_json:
         _no_repeated_members(request.get_data(cache=True))
     scope = form.get("scope", args.get("scope"))
     if scope and not SCOPE_SYNTAX.fullmatch(scope):
-        raise InvalidScopeError("'scope' must be scope tokens of printable ASCII separated by single spaces (RFC 6749 section 3.3).")
+        raise InvalidScopeError(
+            "'scope' must be scope tokens of printable ASCII separated by single spaces (RFC 6749 section 3.3)."
+        )
     if kind == CLIENT:
         _one_client_authentication(form)
     elif kind == BEARER:

@@ -90,8 +90,9 @@ def decide():
         return _code_page(UserCodeForm(), GONE, 400)
     if approved:
         consent.grant(user.id, client.pk, pending.scope)
-    return authorization_page(make_response(render_template("device/done.html", client_name=client.name,
-                                                            approved=approved)))
+    return authorization_page(
+        make_response(render_template("device/done.html", client_name=client.name, approved=approved))
+    )
 
 
 def _code_page(form: UserCodeForm, error: str | None = None, status: int = 200):

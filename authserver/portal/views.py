@@ -116,8 +116,9 @@ def register():
 @login_required
 def app(client_id: str):
     client = _owned(client_id)
-    return render_template("portal/app.html", client=client, waiting=withheld_scopes(client),
-                           usage=daily_usage(client.client_id))
+    return render_template(
+        "portal/app.html", client=client, waiting=withheld_scopes(client), usage=daily_usage(client.client_id)
+    )
 
 
 @bp.get(APP_PATH + "/credentials")

@@ -85,8 +85,13 @@ def _store(url: str, metadata, client: Client | None) -> Client:
     session = db_session()
     created = client is None
     if created:
-        client = Client(client_id=url, client_secret_digest=None, registered_via="cimd", post_logout_redirect_uris=[],
-                        is_resource_server=False)
+        client = Client(
+            client_id=url,
+            client_secret_digest=None,
+            registered_via="cimd",
+            post_logout_redirect_uris=[],
+            is_resource_server=False,
+        )
         session.add(client)
     apply_metadata(client, metadata)
     if created:

@@ -97,8 +97,9 @@ def _auth_method(data: dict, trust: Trust) -> object:
     if method is None:
         return PUBLIC if trust.public_only else "client_secret_basic"
     if trust.public_only and method != PUBLIC:
-        raise invalid("token_endpoint_auth_method: without an initial access token only public clients "
-                      "register (none).")
+        raise invalid(
+            "token_endpoint_auth_method: without an initial access token only public clients register (none)."
+        )
     return method
 
 

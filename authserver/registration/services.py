@@ -59,7 +59,9 @@ class SelfRegistration:
     registration_access_token: str | None
 
 
-def create_initial_access_token(expires_in: int | None = None, max_uses: int | None = None) -> tuple[InitialAccessToken, str]:
+def create_initial_access_token(
+    expires_in: int | None = None, max_uses: int | None = None
+) -> tuple[InitialAccessToken, str]:
     if expires_in is not None and not 0 < expires_in <= MAX_TOKEN_LIFETIME:
         raise InvalidInput(f"--expires-in must be between 1 and {MAX_TOKEN_LIFETIME} seconds")
     if max_uses is not None and not 0 < max_uses < 2**31:
@@ -128,14 +130,20 @@ def register(metadata: ClientMetadata, grant: Permit) -> SelfRegistration:
             _use_token(grant.initial_access_token_id, utcnow())
         created = clients.add_client(metadata, registered_via="dcr")
         access_token = new_credential()
-        session.add(ClientRegistration(client_id=created.client.id, access_token_digest=digest(access_token),
-                                       initial_access_token_id=grant.initial_access_token_id))
+        session.add(
+            ClientRegistration(
+                client_id=created.client.id,
+                access_token_digest=digest(access_token),
+                initial_access_token_id=grant.initial_access_token_id,
+            )
+        )
         session.commit()
     except BaseException:
         session.rollback()
         raise
-    return SelfRegistration(client=created.client, client_secret=created.client_secret,
-                            registration_access_token=access_token)
+    return SelfRegistration(
+        client=created.client, client_secret=created.client_secret, registration_access_token=access_token
+    )
 
 
 def find_registration(client_id: str, bearer: str) -> ClientRegistration | None:
@@ -143,7 +151,8 @@ def find_registration(client_id: str, bearer: str) -> ClientRegistration | None:
     (RFC 7592 §2) and the client is still enabled."""
     wanted = digest(bearer)
     row = db_session().scalar(
-        select(ClientRegistration).join(Client, Client.id == ClientRegistration.client_id)
+        select(ClientRegistration)
+        .join(Client, Client.id == ClientRegistration.client_id)
         .where(Client.client_id == client_id, ClientRegistration.access_token_digest == wanted)
     )
     if row is None or not hmac.compare_digest(row.access_token_digest, wanted) or row.client.disabled:
@@ -166,8 +175,9 @@ def update_registration(row: ClientRegistration, metadata: ClientMetadata) -> Se
         db_session().rollback()
         raise RegistrationRefused("The registration access token has just been replaced.")
     updated = clients.update_client(row.client, metadata)
-    return SelfRegistration(client=updated.client, client_secret=updated.client_secret,
-                            registration_access_token=access_token)
+    return SelfRegistration(
+        client=updated.client, client_secret=updated.client_secret, registration_access_token=access_token
+    )
 
 
 def delete_registration(row: ClientRegistration) -> None:

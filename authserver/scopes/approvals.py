@@ -35,8 +35,9 @@ def revoke_scope_approval(client: Client, name: str) -> None:
     """Withdraw an approval: the app still asks for the scope and waits for approval again; tokens
     already issued with it lose it (introspection reads ``withheld`` through the client cache)."""
     scope = _restricted_scope(name)
-    db_session().execute(delete(ScopeApproval).where(ScopeApproval.client_id == client.id,
-                                                     ScopeApproval.scope_id == scope.id))
+    db_session().execute(
+        delete(ScopeApproval).where(ScopeApproval.client_id == client.id, ScopeApproval.scope_id == scope.id)
+    )
     record("scope.approval_revoked", client_id=client.client_id, scope=name)
     db_session().commit()
 
@@ -56,8 +57,9 @@ def withheld_scopes(client: Client) -> list[str]:
 
 def _approve(client: Client, scope: Scope) -> None:
     session = db_session()
-    exists = session.scalar(select(ScopeApproval.id).where(ScopeApproval.client_id == client.id,
-                                                           ScopeApproval.scope_id == scope.id))
+    exists = session.scalar(
+        select(ScopeApproval.id).where(ScopeApproval.client_id == client.id, ScopeApproval.scope_id == scope.id)
+    )
     if exists is None:
         session.add(ScopeApproval(client_id=client.id, scope_id=scope.id))
         session.flush()

@@ -59,8 +59,7 @@ def unapproved_restricted_scopes():
 
     A correlated subquery, so a client and what it is withheld come in one round trip.
     """
-    approved = select(ScopeApproval.id).where(ScopeApproval.client_id == Client.id,
-                                              ScopeApproval.scope_id == Scope.id)
+    approved = select(ScopeApproval.id).where(ScopeApproval.client_id == Client.id, ScopeApproval.scope_id == Scope.id)
     return (
         select(func.aggregate_strings(Scope.name, " "))
         .where(Scope.restricted.is_(True), ~approved.exists())

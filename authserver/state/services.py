@@ -38,14 +38,15 @@ _TABLE = SecurityState.__table__
 
 
 def _upsert(insert, *, add: bool):
-    statement = insert(_TABLE).values(key=bindparam("key"), value=bindparam("amount"),
-                                      expires_at=bindparam("expires"))
+    statement = insert(_TABLE).values(key=bindparam("key"), value=bindparam("amount"), expires_at=bindparam("expires"))
     new = statement.excluded
     if add:
         # An expired row is a fresh start: the count and its expiry begin again.
         expired = _TABLE.c.expires_at <= bindparam("now")
-        changes = {"value": case((expired, new.value), else_=_TABLE.c.value + new.value),
-                   "expires_at": case((expired, new.expires_at), else_=_TABLE.c.expires_at)}
+        changes = {
+            "value": case((expired, new.value), else_=_TABLE.c.value + new.value),
+            "expires_at": case((expired, new.expires_at), else_=_TABLE.c.expires_at),
+        }
     else:
         changes = {"value": new.value, "expires_at": new.expires_at}
     return statement.on_conflict_do_update(index_elements=[_TABLE.c.key], set_=changes).returning(_TABLE.c.value)
@@ -99,7 +100,8 @@ class DatabaseStore:
     def _write(self, statement, key: str, amount: int, ttl: float) -> int:
         now = time.time()
         row = self._db.direct(statement).first(
-            {"key": self._key(key), "amount": amount, "expires": now + ttl, "now": now})
+            {"key": self._key(key), "amount": amount, "expires": now + ttl, "now": now}
+        )
         if now - self._last_purge > PURGE_INTERVAL:
             self._last_purge = now
             self._db.direct(_PURGE).first({"now": now})

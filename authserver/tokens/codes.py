@@ -58,11 +58,15 @@ def find_code(code: str) -> tuple[AuthorizationCode, User] | None:
     """The code, used or not (a used one is evidence of replay), whichever client it was issued to."""
     if not code:
         return None
-    found = db_session().execute(
-        select(AuthorizationCode, User)
-        .join(User, User.id == AuthorizationCode.user_id)
-        .where(AuthorizationCode.code_digest == digest(code))
-    ).first()
+    found = (
+        db_session()
+        .execute(
+            select(AuthorizationCode, User)
+            .join(User, User.id == AuthorizationCode.user_id)
+            .where(AuthorizationCode.code_digest == digest(code))
+        )
+        .first()
+    )
     return (found[0], found[1]) if found else None
 
 

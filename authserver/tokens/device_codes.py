@@ -59,8 +59,16 @@ def normalize_user_code(typed: str | None) -> str | None:
     return f"{letters[:half]}-{letters[half:]}"
 
 
-def create(*, device_code: str, user_code: str, client_pk: int, scope: str, audience: str | None = None,
-           expires_in: int, interval: int) -> str:
+def create(
+    *,
+    device_code: str,
+    user_code: str,
+    client_pk: int,
+    scope: str,
+    audience: str | None = None,
+    expires_in: int,
+    interval: int,
+) -> str:
     """Store a new request; returns its user code, a fresh one if ``user_code`` was taken."""
     session = db_session()
     now = utcnow()
@@ -110,11 +118,15 @@ def get_pending(request_id: int) -> PendingRequest | None:
 
 
 def _pending(condition) -> PendingRequest | None:
-    found = db_session().execute(
-        select(DeviceAuthorization.id, Client.client_id, DeviceAuthorization.scope)
-        .join(Client, Client.id == DeviceAuthorization.client_id)
-        .where(condition, DeviceAuthorization.status == PENDING, DeviceAuthorization.expires_at > utcnow())
-    ).first()
+    found = (
+        db_session()
+        .execute(
+            select(DeviceAuthorization.id, Client.client_id, DeviceAuthorization.scope)
+            .join(Client, Client.id == DeviceAuthorization.client_id)
+            .where(condition, DeviceAuthorization.status == PENDING, DeviceAuthorization.expires_at > utcnow())
+        )
+        .first()
+    )
     return PendingRequest(*found) if found else None
 
 
@@ -141,11 +153,18 @@ def decide(pending: PendingRequest, user_id: int, approved: bool, auth_time: dat
 
 def find_for_client(device_code: str, client_pk: int) -> tuple[DeviceAuthorization, User | None] | None:
     """The request this client started with ``device_code``, and who decided it (if anyone)."""
-    found = db_session().execute(
-        select(DeviceAuthorization, User)
-        .outerjoin(User, User.id == DeviceAuthorization.user_id)
-        .where(DeviceAuthorization.device_code_digest == digest(device_code), DeviceAuthorization.client_id == client_pk)
-    ).first()
+    found = (
+        db_session()
+        .execute(
+            select(DeviceAuthorization, User)
+            .outerjoin(User, User.id == DeviceAuthorization.user_id)
+            .where(
+                DeviceAuthorization.device_code_digest == digest(device_code),
+                DeviceAuthorization.client_id == client_pk,
+            )
+        )
+        .first()
+    )
     return (found[0], found[1]) if found else None
 
 

@@ -140,8 +140,11 @@ def _load_active() -> ActiveKey:
         # Sealed under a secret key this server no longer holds (AUTHSERVER_SECRET_KEY changed without
         # the old one in AUTHSERVER_OLD_SECRET_KEYS). Signing must go on: retire it for a new key; its
         # public half stays published, so id_tokens it signed still verify.
-        log.error("signing key %s does not open under AUTHSERVER_SECRET_KEY or AUTHSERVER_OLD_SECRET_KEYS; "
-                  "replacing it with a new key", row.kid)
+        log.error(
+            "signing key %s does not open under AUTHSERVER_SECRET_KEY or AUTHSERVER_OLD_SECRET_KEYS; "
+            "replacing it with a new key",
+            row.kid,
+        )
         record("signing_key.unreadable", kid=row.kid)
         row = add_key(row.alg)
         private = import_key(json.loads(_box().open(row.private_jwk_sealed)))

@@ -95,8 +95,16 @@ class Token(Base):
         # Client-credentials tokens, most tokens at scale, have none of these: indexing only the tokens
         # that do spares each client-credentials INSERT four of its seven index updates (a third of
         # its cost on SQLite). Lookups compare the column with a value, which implies IS NOT NULL.
-        *(Index(f"ix_tokens_{name}", name, unique=name in UNIQUE_WHERE_SET, sqlite_where=text(f"{name} IS NOT NULL"),
-                postgresql_where=text(f"{name} IS NOT NULL")) for name in INDEXED_WHERE_SET),
+        *(
+            Index(
+                f"ix_tokens_{name}",
+                name,
+                unique=name in UNIQUE_WHERE_SET,
+                sqlite_where=text(f"{name} IS NOT NULL"),
+                postgresql_where=text(f"{name} IS NOT NULL"),
+            )
+            for name in INDEXED_WHERE_SET
+        ),
     )
 
 

@@ -47,13 +47,15 @@ def push(client_pk: int, parameters: list[tuple[str, str]]) -> str:
     request_uri = REQUEST_URI_PREFIX + new_credential()
     now = utcnow()
     session = db_session()
-    session.add(PushedAuthorizationRequest(
-        request_uri_digest=digest(request_uri),
-        client_id=client_pk,
-        parameters=[list(pair) for pair in parameters],
-        created_at=now,
-        expires_at=now + timedelta(seconds=EXPIRES_IN),
-    ))
+    session.add(
+        PushedAuthorizationRequest(
+            request_uri_digest=digest(request_uri),
+            client_id=client_pk,
+            parameters=[list(pair) for pair in parameters],
+            created_at=now,
+            expires_at=now + timedelta(seconds=EXPIRES_IN),
+        )
+    )
     session.commit()
     return request_uri
 

@@ -88,11 +88,15 @@ def _token_values(
 
 
 def find_by_refresh_token(refresh_token: str) -> tuple[Token, User | None] | None:
-    found = db_session().execute(
-        select(Token, User)
-        .outerjoin(User, User.id == Token.user_id)
-        .where(Token.refresh_token_digest == digest(refresh_token))
-    ).first()
+    found = (
+        db_session()
+        .execute(
+            select(Token, User)
+            .outerjoin(User, User.id == Token.user_id)
+            .where(Token.refresh_token_digest == digest(refresh_token))
+        )
+        .first()
+    )
     return (found[0], found[1]) if found else None
 
 
@@ -277,8 +281,10 @@ def find_token(value: str) -> TokenRecord | None:
     if found is None:
         return None
     token = TokenRow(*found[:_TOKEN_WIDTH])
-    refresh_digest, client_id, client_disabled, rate_limit_per_minute, tokens_per_day = found[_TOKEN_WIDTH:_TOKEN_WIDTH + 5]
-    user_values = found[_TOKEN_WIDTH + 5:]
+    refresh_digest, client_id, client_disabled, rate_limit_per_minute, tokens_per_day = found[
+        _TOKEN_WIDTH : _TOKEN_WIDTH + 5
+    ]
+    user_values = found[_TOKEN_WIDTH + 5 :]
     limits = {"rate_limit_per_minute": rate_limit_per_minute, "tokens_per_day": tokens_per_day}
     return TokenRecord(
         token=token,
@@ -309,5 +315,9 @@ def purge_expired() -> dict[str, int]:
         )
     ).rowcount
     session.commit()
-    return {"tokens": tokens, "authorization_codes": codes, "device_authorizations": devices,
-            "pushed_authorization_requests": pushed}
+    return {
+        "tokens": tokens,
+        "authorization_codes": codes,
+        "device_authorizations": devices,
+        "pushed_authorization_requests": pushed,
+    }

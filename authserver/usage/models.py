@@ -35,6 +35,11 @@ class UsageRecord(Base):
     record_id: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
-        Index("ix_usage_records_record_id", "record_id", unique=True, sqlite_where=text("record_id IS NOT NULL"),
-              postgresql_where=text("record_id IS NOT NULL")),
+        Index(
+            "ix_usage_records_record_id",
+            "record_id",
+            unique=True,
+            sqlite_where=text("record_id IS NOT NULL"),
+            postgresql_where=text("record_id IS NOT NULL"),
+        ),
     )

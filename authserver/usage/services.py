@@ -20,8 +20,13 @@ from authserver.usage.models import UsageRecord
 
 MAX_BATCH = 1000
 # Record member: (column, longest, may be absent).
-_STRINGS = {"id": ("record_id", 64, True), "client_id": ("client_id", 255, False),
-            "user_sub": ("user_sub", 64, True), "endpoint": ("endpoint", 64, False), "model": ("model", 128, True)}
+_STRINGS = {
+    "id": ("record_id", 64, True),
+    "client_id": ("client_id", 255, False),
+    "user_sub": ("user_sub", 64, True),
+    "endpoint": ("endpoint", 64, False),
+    "model": ("model", 128, True),
+}
 _INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
 
@@ -80,9 +85,14 @@ def insert(rows: list[dict]) -> int:
         return 0
     session = db_session()
     insert = _INSERTS[session.get_bind().dialect.name]
-    statement = insert(UsageRecord).on_conflict_do_nothing(
-        index_elements=[UsageRecord.record_id], index_where=UsageRecord.record_id.is_not(None),
-    ).returning(UsageRecord.id)
+    statement = (
+        insert(UsageRecord)
+        .on_conflict_do_nothing(
+            index_elements=[UsageRecord.record_id],
+            index_where=UsageRecord.record_id.is_not(None),
+        )
+        .returning(UsageRecord.id)
+    )
     stored = len(session.execute(statement, rows).all())
     session.commit()
     return stored
@@ -107,16 +117,32 @@ def report(client_ids: list[str] | None = None) -> list[dict]:
     session = db_session()
     clients: dict[str, dict] = {}
     for client_id, user_sub, requests, tokens_in, tokens_out, first, last in session.execute(query):
-        entry = clients.setdefault(client_id, {"client_id": client_id, "name": None, "requests": 0,
-                                               "tokens_in": 0, "tokens_out": 0, "first_at": first,
-                                               "last_at": last, "users": []})
+        entry = clients.setdefault(
+            client_id,
+            {
+                "client_id": client_id,
+                "name": None,
+                "requests": 0,
+                "tokens_in": 0,
+                "tokens_out": 0,
+                "first_at": first,
+                "last_at": last,
+                "users": [],
+            },
+        )
         entry["requests"] += int(requests)
         entry["tokens_in"] += int(tokens_in)
         entry["tokens_out"] += int(tokens_out)
         entry["first_at"], entry["last_at"] = min(entry["first_at"], first), max(entry["last_at"], last)
         if user_sub is not None:
-            entry["users"].append({"user_sub": user_sub, "requests": int(requests),
-                                   "tokens_in": int(tokens_in), "tokens_out": int(tokens_out)})
+            entry["users"].append(
+                {
+                    "user_sub": user_sub,
+                    "requests": int(requests),
+                    "tokens_in": int(tokens_in),
+                    "tokens_out": int(tokens_out),
+                }
+            )
     named = select(Client.client_id, Client.name).where(Client.client_id.in_([*clients, *(client_ids or [])]))
     names = dict(session.execute(named).all())
     for client_id in client_ids or []:
@@ -137,5 +163,7 @@ def daily_usage(client_id: str, days: int = 30) -> list[dict]:
         .group_by(day)
         .order_by(day.desc())
     )
-    return [{"day": str(date), "requests": int(requests or 0), "tokens": int(tokens or 0)}
-            for date, requests, tokens in rows]
+    return [
+        {"day": str(date), "requests": int(requests or 0), "tokens": int(tokens or 0)}
+        for date, requests, tokens in rows
+    ]

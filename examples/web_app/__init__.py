@@ -97,8 +97,11 @@ def create_app(config: dict | None = None) -> Flask:
         if response.status_code == 401:  # the access token was revoked
             return _signed_out("Your session has ended. Please sign in again.")
         if response.status_code != 200:
-            error = response.json().get("error", {}) if response.headers.get("Content-Type", "").startswith(
-                "application/json") else {}
+            error = (
+                response.json().get("error", {})
+                if response.headers.get("Content-Type", "").startswith("application/json")
+                else {}
+            )
             flash(f"The API refused: {error.get('message', response.status_code)}")
             return redirect(url_for("home"))
         answer = response.json()["choices"][0]["message"]["content"]

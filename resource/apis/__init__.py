@@ -38,8 +38,15 @@ def require_string(body: dict, name: str) -> str:
     return value
 
 
-def account(endpoint: str, model: str | None, tokens_in: int, tokens_out: int,
-            info=None, resources=None, scopes: tuple[str, ...] | None = None) -> None:
+def account(
+    endpoint: str,
+    model: str | None,
+    tokens_in: int,
+    tokens_out: int,
+    info=None,
+    resources=None,
+    scopes: tuple[str, ...] | None = None,
+) -> None:
     """Charge the daily token quota and meter the call; never fails the request.
 
     A stream finishes after its request context is gone, so it passes what it needs explicitly.
@@ -48,8 +55,14 @@ def account(endpoint: str, model: str | None, tokens_in: int, tokens_out: int,
     resources = resources or state()
     scopes = g.required_scopes if scopes is None else scopes
     resources.limiter.charge(info, tokens_in + tokens_out, scopes)
-    resources.meter.record(client_id=info.client_id, user_sub=info.sub if info.sub != info.client_id else None,
-                           endpoint=endpoint, model=model, tokens_in=tokens_in, tokens_out=tokens_out)
+    resources.meter.record(
+        client_id=info.client_id,
+        user_sub=info.sub if info.sub != info.client_id else None,
+        endpoint=endpoint,
+        model=model,
+        tokens_in=tokens_in,
+        tokens_out=tokens_out,
+    )
 
 
 def spend_at_most(prompt_tokens: int, answer_needed: bool = True) -> int | None:

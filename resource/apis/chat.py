@@ -40,13 +40,16 @@ def _check_message(index: int, message) -> None:
         return
     if isinstance(content, str):
         return
-    if isinstance(content, list) and content and all(
-        isinstance(part, dict) and part.get("type") == "text" and isinstance(part.get("text"), str)
-        for part in content
+    if (
+        isinstance(content, list)
+        and content
+        and all(
+            isinstance(part, dict) and part.get("type") == "text" and isinstance(part.get("text"), str)
+            for part in content
+        )
     ):
         return
-    raise bad_request(f"'{param}.content' must be a string or an array of text parts.",
-                      param=f"{param}.content")
+    raise bad_request(f"'{param}.content' must be a string or an array of text parts.", param=f"{param}.content")
 
 
 def _check_number(body: dict, name: str, low: float, high: float | None, integer: bool = False) -> None:
@@ -135,8 +138,10 @@ def _stream(backend, body: dict) -> Response:
         finally:
             # A client that hangs up mid-stream must not keep the upstream connection open.
             getattr(events, "close", lambda: None)()
-            account("chat.completions", body["model"], *token_counts(usage),
-                    info=info, resources=resources, scopes=scopes)
+            account(
+                "chat.completions", body["model"], *token_counts(usage), info=info, resources=resources, scopes=scopes
+            )
 
-    return Response(generate(), mimetype="text/event-stream",
-                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return Response(
+        generate(), mimetype="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    )

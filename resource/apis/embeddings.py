@@ -66,10 +66,14 @@ def create_embeddings():
     dimensions = body.get("dimensions")
     if dimensions is not None and dimensions != len(result.vectors[0]):
         raise bad_request(f"'dimensions' must be {len(result.vectors[0])} for {model}.", param="dimensions")
-    return json_response({
-        "object": "list",
-        "data": [{"object": "embedding", "index": index, "embedding": _encode(vector, encoding)}
-                 for index, vector in enumerate(result.vectors)],
-        "model": model,
-        "usage": {"prompt_tokens": result.prompt_tokens, "total_tokens": result.prompt_tokens},
-    })
+    return json_response(
+        {
+            "object": "list",
+            "data": [
+                {"object": "embedding", "index": index, "embedding": _encode(vector, encoding)}
+                for index, vector in enumerate(result.vectors)
+            ],
+            "model": model,
+            "usage": {"prompt_tokens": result.prompt_tokens, "total_tokens": result.prompt_tokens},
+        }
+    )

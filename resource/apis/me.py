@@ -20,5 +20,6 @@ def me():
     info = g.token
     account("me", None, 0, 0, info=info)
     # The scope string exactly as the authorization server granted it (order included).
-    return json_response({"sub": info.sub, "client_id": info.client_id, "scope": info.claims.get("scope", ""),
-                          "exp": info.exp})
+    return json_response(
+        {"sub": info.sub, "client_id": info.client_id, "scope": info.claims.get("scope", ""), "exp": info.exp}
+    )

@@ -47,23 +47,28 @@ class DemoChat:
             "object": "chat.completion",
             "created": int(time.time()),
             "model": request["model"],
-            "choices": [{
-                "index": 0,
-                "message": {"role": "assistant", "content": " ".join(words)},
-                "finish_reason": finish,
-                "logprobs": None,
-            }],
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": " ".join(words)},
+                    "finish_reason": finish,
+                    "logprobs": None,
+                }
+            ],
             "usage": _usage(prompt_tokens, len(words)),
         }
 
     def stream(self, request: dict) -> Iterator[dict]:
         words, finish, prompt_tokens = self._answer(request)
-        base = {"id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion.chunk",
-                "created": int(time.time()), "model": request["model"]}
+        base = {
+            "id": f"chatcmpl-{uuid.uuid4().hex}",
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": request["model"],
+        }
 
         def chunk(delta: dict, finish_reason: str | None = None) -> dict:
-            return {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason,
-                                         "logprobs": None}]}
+            return {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason, "logprobs": None}]}
 
         yield chunk({"role": "assistant", "content": ""})
         for index, word in enumerate(words):

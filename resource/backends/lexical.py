@@ -25,7 +25,7 @@ def _features(text: str):
         yield word, 1.0
         padded = f"#{word}#"
         for start in range(len(padded) - 2):
-            yield padded[start:start + 3], 0.5
+            yield padded[start : start + 3], 0.5
 
 
 def embed_text(text: str) -> list[float]:

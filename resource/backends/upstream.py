@@ -50,14 +50,16 @@ class OpenAIUpstream:
 
     def stream(self, request: dict) -> Iterator[dict]:
         # Ask for usage even if the caller did not: metering and quotas need it (stripped later).
-        body = {**request, "stream": True,
-                "stream_options": {**(request.get("stream_options") or {}), "include_usage": True}}
+        body = {
+            **request,
+            "stream": True,
+            "stream_options": {**(request.get("stream_options") or {}), "include_usage": True},
+        }
         response = self._call("POST", "/chat/completions", body, stream=True)
         return self._events(response)
 
     def embed(self, model: str, texts: list[str]) -> Embedded:
-        body = _object(self._call("POST", "/embeddings", {"model": model, "input": texts,
-                                                           "encoding_format": "float"}))
+        body = _object(self._call("POST", "/embeddings", {"model": model, "input": texts, "encoding_format": "float"}))
         try:
             vectors = [row["embedding"] for row in sorted(_rows(body), key=lambda row: row.get("index", 0))]
             tokens = int((body.get("usage") or {}).get("prompt_tokens", 0))
@@ -69,8 +71,9 @@ class OpenAIUpstream:
 
     def _call(self, method: str, path: str, body: dict | None = None, stream: bool = False):
         try:
-            response = self._http.request(method, self._base + path, json=body, headers=self._headers,
-                                          timeout=self._timeout, stream=stream)
+            response = self._http.request(
+                method, self._base + path, json=body, headers=self._headers, timeout=self._timeout, stream=stream
+            )
         except requests.Timeout:
             raise upstream_error("The model server did not answer in time.", timeout=True) from None
         except requests.RequestException as exc:
@@ -93,12 +96,20 @@ class OpenAIUpstream:
         if response.status_code == 404 and body and "model" in body:
             return model_not_found(body["model"])
         if response.status_code in PASSED_THROUGH:
-            return ApiError(response.status_code, str(error.get("message") or "The model server refused "
-                            "the request."), code=error.get("code"), param=error.get("param"))
+            return ApiError(
+                response.status_code,
+                str(error.get("message") or "The model server refused the request."),
+                code=error.get("code"),
+                param=error.get("param"),
+            )
         if response.status_code == 429:
-            return ApiError(429, "The model server is busy; try again shortly.", type_="rate_limit_error",
-                            code="upstream_rate_limited",
-                            headers={"Retry-After": response.headers.get("Retry-After", "1")})
+            return ApiError(
+                429,
+                "The model server is busy; try again shortly.",
+                type_="rate_limit_error",
+                code="upstream_rate_limited",
+                headers={"Retry-After": response.headers.get("Retry-After", "1")},
+            )
         return upstream_error(f"The model server failed (HTTP {response.status_code}).")
 
     def _events(self, response: requests.Response) -> Iterator[dict]:

@@ -68,7 +68,9 @@ def typed(message: JSONRPCRequest):
     model = REQUESTS.get(message.method)
     if model is None:
         raise ProtocolError(METHOD_NOT_FOUND, f"Method not found: {message.method}", message.id)
-    payload = {"method": message.method} if message.params is None else {"method": message.method, "params": message.params}
+    payload = (
+        {"method": message.method} if message.params is None else {"method": message.method, "params": message.params}
+    )
     try:
         return model.model_validate(payload)
     except ValidationError as exc:

@@ -93,25 +93,65 @@ def chat(arguments: dict) -> dict:
     prompt_tokens, completion_tokens = token_counts(completion.get("usage"))
     account("mcp.chat", body["model"], prompt_tokens, completion_tokens)
     message = (completion.get("choices") or [{}])[0].get("message") or {}
-    return {"model": body["model"], "content": message.get("content"),
-            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens}}
+    return {
+        "model": body["model"],
+        "content": message.get("content"),
+        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens},
+    }
 
 
-TOOLS = {tool.name: tool for tool in (
-    McpTool("list_models", MODELS_SCOPE, "List the ids of the AI models available to you.",
-            {"type": "object", "properties": {}, "additionalProperties": False}, list_models),
-    McpTool("embed", EMBEDDINGS_SCOPE, "Create an embedding vector of a text (or one per text of an array).",
-            {"type": "object", "properties": {
-                "input": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
-                          "description": "The text to embed."},
-                "model": _MODEL}, "required": ["input"]}, embed),
-    McpTool("chat", CHAT_SCOPE, "Ask an AI model: the conversation so far in, the assistant's reply out.",
-            {"type": "object", "properties": {
-                "messages": {"type": "array", "minItems": 1, "items": {
-                    "type": "object", "properties": {
-                        "role": {"type": "string", "enum": ["system", "developer", "user", "assistant"]},
-                        "content": {"type": "string"}},
-                    "required": ["role", "content"]}},
-                "model": _MODEL}, "required": ["messages"]}, chat),
-)}
+TOOLS = {
+    tool.name: tool
+    for tool in (
+        McpTool(
+            "list_models",
+            MODELS_SCOPE,
+            "List the ids of the AI models available to you.",
+            {"type": "object", "properties": {}, "additionalProperties": False},
+            list_models,
+        ),
+        McpTool(
+            "embed",
+            EMBEDDINGS_SCOPE,
+            "Create an embedding vector of a text (or one per text of an array).",
+            {
+                "type": "object",
+                "properties": {
+                    "input": {
+                        "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
+                        "description": "The text to embed.",
+                    },
+                    "model": _MODEL,
+                },
+                "required": ["input"],
+            },
+            embed,
+        ),
+        McpTool(
+            "chat",
+            CHAT_SCOPE,
+            "Ask an AI model: the conversation so far in, the assistant's reply out.",
+            {
+                "type": "object",
+                "properties": {
+                    "messages": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "role": {"type": "string", "enum": ["system", "developer", "user", "assistant"]},
+                                "content": {"type": "string"},
+                            },
+                            "required": ["role", "content"],
+                        },
+                    },
+                    "model": _MODEL,
+                },
+                "required": ["messages"],
+            },
+            chat,
+        ),
+    )
+}
 SCOPES = tuple(dict.fromkeys(tool.scope for tool in TOOLS.values()))

@@ -33,7 +33,9 @@ def test_login_page_has_email_password_one_submit_button_and_a_csrf_token(client
     assert response.headers["Cache-Control"] == "no-store"
     assert response.headers["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
-    assert re.search(r'<input[^>]*name="email"', html) and re.search(r'<input[^>]*name="password"[^>]*type="password"|<input[^>]*type="password"[^>]*name="password"', html)
+    assert re.search(r'<input[^>]*name="email"', html) and re.search(
+        r'<input[^>]*name="password"[^>]*type="password"|<input[^>]*type="password"[^>]*name="password"', html
+    )
     assert len(re.findall(r"<button", html)) == 1 and html.count("<form") == 1
     assert csrf_token(html)
 

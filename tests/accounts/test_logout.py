@@ -76,7 +76,9 @@ def test_post_logout_clears_the_session(signed_in):
 
 def test_post_without_our_csrf_token_asks_instead_of_signing_out(signed_in, app_client):
     """An RP may POST its logout request (RP-Initiated Logout §2); a forged POST signs nobody out."""
-    response = signed_in.post("/logout", data={"client_id": app_client.client_id, "state": "s2", "csrf_token": "forged"})
+    response = signed_in.post(
+        "/logout", data={"client_id": app_client.client_id, "state": "s2", "csrf_token": "forged"}
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "Sign out?" in html
     assert f'value="{app_client.client_id}"' in html and 'value="s2"' in html
@@ -132,7 +134,9 @@ def refused_cases(auth_app, app_client, our_key, stranger):
         "uri of another client": dict(client_id=other.client_id, post_logout_redirect_uri=BYE),
         "no client named": dict(post_logout_redirect_uri=BYE),
         "unknown client": dict(client_id="nope", post_logout_redirect_uri=BYE),
-        "forged hint": dict(id_token_hint=id_token(stranger, app_client.client_id, issuer), post_logout_redirect_uri=BYE),
+        "forged hint": dict(
+            id_token_hint=id_token(stranger, app_client.client_id, issuer), post_logout_redirect_uri=BYE
+        ),
         "hint from another issuer": dict(
             id_token_hint=id_token(our_key, app_client.client_id, "https://elsewhere.example"),
             post_logout_redirect_uri=BYE,

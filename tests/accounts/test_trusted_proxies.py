@@ -39,16 +39,20 @@ class ProxiedBrowser:
 
     def __init__(self, live: LiveAuth, forwarded_for: str):
         self.live = live
-        self.headers = {"X-Forwarded-For": forwarded_for, "X-Forwarded-Proto": "https",
-                        "X-Forwarded-Host": "auth.example"}
+        self.headers = {
+            "X-Forwarded-For": forwarded_for,
+            "X-Forwarded-Proto": "https",
+            "X-Forwarded-Host": "auth.example",
+        }
         self.cookie: str | None = None
 
     def request(self, method: str, path: str, **kwargs) -> requests.Response:
         headers = dict(self.headers)
         if self.cookie:
             headers["Cookie"] = self.cookie
-        response = requests.request(method, self.live.url + path, headers=headers, allow_redirects=False,
-                                    timeout=10, **kwargs)
+        response = requests.request(
+            method, self.live.url + path, headers=headers, allow_redirects=False, timeout=10, **kwargs
+        )
         if set_cookie := response.headers.get("Set-Cookie"):
             self.cookie = set_cookie.split(";", 1)[0]
         return response
@@ -56,13 +60,15 @@ class ProxiedBrowser:
     def sign_in(self, email: str, password: str) -> requests.Response:
         page = self.request("GET", "/login")
         assert "Secure" in page.headers["Set-Cookie"]
-        return self.request("POST", "/login", data={"email": email, "password": password,
-                                                    "csrf_token": csrf_token(page.text)})
+        return self.request(
+            "POST", "/login", data={"email": email, "password": password, "csrf_token": csrf_token(page.text)}
+        )
 
 
 def _login_failures(live: LiveAuth) -> list[str | None]:
     def read():
         return list(db_session().scalars(select(AuditEvent.ip).where(AuditEvent.event == "login.failed")))
+
     return live.run(read)
 
 
@@ -81,6 +87,7 @@ def test_the_throttle_and_the_audit_see_the_address_the_proxy_saw(behind_proxy):
     def fail_from_blocked():
         for i in range(throttle.MAX_FAILURES_PER_ADDRESS):
             throttle.count_failure(blocked, f"someone-{i}@example.com")
+
     behind_proxy.run(fail_from_blocked)
 
     # The client forged an entry before the proxy's; only the proxy's own is believed.
@@ -97,6 +104,7 @@ def test_without_trusted_proxies_forwarded_headers_are_ignored(behind_proxy):
     user = behind_proxy.user()
     browser = ProxiedBrowser(behind_proxy, "198.51.100.8")
     page = browser.request("GET", "/login")
-    browser.request("POST", "/login", data={"email": user.email, "password": "wrong",
-                                            "csrf_token": csrf_token(page.text)})
+    browser.request(
+        "POST", "/login", data={"email": user.email, "password": "wrong", "csrf_token": csrf_token(page.text)}
+    )
     assert _login_failures(behind_proxy) == ["127.0.0.1"]

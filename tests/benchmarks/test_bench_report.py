@@ -41,8 +41,15 @@ def test_output_without_a_result_is_an_error_not_zeroes():
 
 def test_non_2xx_and_socket_errors_fail_the_run():
     bad = summarize(scenario("a", 0.4), [parse(OUTPUT, "url")])
-    clean = summarize(scenario("e"), [parse(OUTPUT.replace("non2xx=3", "non2xx=0").replace("read=1", "read=0")
-                                                 .replace("timeout=2", "timeout=0"), "url")])
+    clean = summarize(
+        scenario("e"),
+        [
+            parse(
+                OUTPUT.replace("non2xx=3", "non2xx=0").replace("read=1", "read=0").replace("timeout=2", "timeout=0"),
+                "url",
+            )
+        ],
+    )
     found = problems([bad, clean])
     assert len(found) == 1 and found[0].startswith("(a) 3 non-2xx responses, 3 socket errors")
 
@@ -63,8 +70,9 @@ class ScriptedLoad:
 
     def run(self, request, duration=None):
         key = request.url.rsplit("/", 1)[1]
-        return Result(requests=next(self.rps[key]), duration_s=1.0, p50_ms=1, p99_ms=2, max_ms=3,
-                      non2xx=0, socket_errors=0)
+        return Result(
+            requests=next(self.rps[key]), duration_s=1.0, p50_ms=1, p99_ms=2, max_ms=3, non2xx=0, socket_errors=0
+        )
 
 
 def test_a_round_the_machine_disturbed_is_run_again_and_left_out_of_the_medians():
@@ -110,6 +118,7 @@ def test_a_round_with_errors_is_never_discarded_so_its_errors_are_reported():
 
 def test_comparing_servers_keeps_every_round_a_stalling_server_ran():
     scenarios = [Scenario("e", "e", Request("http://127.0.0.1:1/e"), None, None)]
-    results, _ = measure(ScriptedLoad({"e": [7000, 2000, 7000]}), scenarios, rounds=3, warmup=0,
-                         discard_disturbed=False)
+    results, _ = measure(
+        ScriptedLoad({"e": [7000, 2000, 7000]}), scenarios, rounds=3, warmup=0, discard_disturbed=False
+    )
     assert [r.rps for r in results["e"]] == [7000, 2000, 7000]

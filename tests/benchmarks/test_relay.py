@@ -13,8 +13,9 @@ from tests.support.live_server import LiveServer
 
 def test_the_relay_answers_what_hello_answered_over_http(monkeypatch):
     calls = []
-    server = LiveServer().start(lambda environ, start_response: calls.append(environ["PATH_INFO"])
-                                or hello.app(environ, start_response))
+    server = LiveServer().start(
+        lambda environ, start_response: calls.append(environ["PATH_INFO"]) or hello.app(environ, start_response)
+    )
     try:
         monkeypatch.setenv(UPSTREAM_ENV, server.url)
         relay = importlib.reload(benchmarks.relay)

@@ -39,9 +39,7 @@ def test_authorize_sign_in_consent_allow_gives_a_code_and_connected_apps_can_tak
 
     assert page.url.startswith(live_auth.authorize_endpoint)
     assert "Notes app" in page.locator("h1").inner_text()
-    listed = {
-        item.get_attribute("data-scope"): item.inner_text() for item in page.locator("ul.scopes li").all()
-    }
+    listed = {item.get_attribute("data-scope"): item.inner_text() for item in page.locator("ul.scopes li").all()}
     assert listed == scope_descriptions(live_auth)
     assert list(listed) == SCOPE.split()
     page.click("button[name=decision][value=allow]")

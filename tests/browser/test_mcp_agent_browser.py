@@ -88,10 +88,15 @@ class Agent:
 
         auth = OAuthClientProvider(
             server_url=self.mcp_url,
-            client_metadata=OAuthClientMetadata(client_name="Test agent", redirect_uris=[self.redirect_uri],
-                                                grant_types=["authorization_code", "refresh_token"],
-                                                token_endpoint_auth_method="none"),
-            storage=self.storage, redirect_handler=open_browser, callback_handler=wait_for_callback,
+            client_metadata=OAuthClientMetadata(
+                client_name="Test agent",
+                redirect_uris=[self.redirect_uri],
+                grant_types=["authorization_code", "refresh_token"],
+                token_endpoint_auth_method="none",
+            ),
+            storage=self.storage,
+            redirect_handler=open_browser,
+            callback_handler=wait_for_callback,
         )
         async with httpx2.AsyncClient(auth=auth, timeout=WAIT) as http:
             async with streamable_http_client(self.mcp_url, http_client=http) as (read, write):
@@ -118,7 +123,8 @@ def loopback_callback():
 
 
 def test_mcp_sdk_client_connects_on_its_own_and_loses_access_when_the_person_removes_it(
-        config, start_resource, page, loopback_callback):  # noqa: F811
+    config, start_resource, page, loopback_callback
+):  # noqa: F811
     with serve_auth(config, open_registration=True) as auth:
         for scope in API_SCOPES:
             auth.scope(scope)
@@ -171,5 +177,9 @@ def test_mcp_sdk_client_connects_on_its_own_and_loses_access_when_the_person_rem
 
 
 def mcp_ping(rs_url: str, token: str) -> requests.Response:
-    return requests.post(rs_url + "/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "ping"}, timeout=10,
-                         headers={"Authorization": f"Bearer {token}", "Accept": "application/json, text/event-stream"})
+    return requests.post(
+        rs_url + "/mcp",
+        json={"jsonrpc": "2.0", "id": 1, "method": "ping"},
+        timeout=10,
+        headers={"Authorization": f"Bearer {token}", "Accept": "application/json, text/event-stream"},
+    )

@@ -34,9 +34,11 @@ def test_logout_with_id_token_hint_confirms_then_returns_to_the_registered_uri_w
     client = live_auth.client(redirect_uri=callback, post_logout_redirect_uris=[bye])
     id_token = signed_in_with_an_id_token(live_auth, page, client)
 
-    page.goto(live_auth.url + "/logout?" + urlencode(
-        {"id_token_hint": id_token, "post_logout_redirect_uri": bye, "state": "after logout"}
-    ))
+    page.goto(
+        live_auth.url
+        + "/logout?"
+        + urlencode({"id_token_hint": id_token, "post_logout_redirect_uri": bye, "state": "after logout"})
+    )
     assert page.locator("h1").inner_text() == "Sign out?"
     page.click("button:has-text('Sign out')")
     page.wait_for_url(bye + "?*")
@@ -49,9 +51,11 @@ def test_unregistered_post_logout_uri_ends_on_the_signed_out_page(live_auth, pag
     client = live_auth.client(redirect_uri=callback, post_logout_redirect_uris=[callback.replace("/callback", "/bye")])
     id_token = signed_in_with_an_id_token(live_auth, page, client)
 
-    page.goto(live_auth.url + "/logout?" + urlencode(
-        {"id_token_hint": id_token, "post_logout_redirect_uri": "https://example.org/", "state": "x"}
-    ))
+    page.goto(
+        live_auth.url
+        + "/logout?"
+        + urlencode({"id_token_hint": id_token, "post_logout_redirect_uri": "https://example.org/", "state": "x"})
+    )
     page.click("button:has-text('Sign out')")
     assert page.url == live_auth.url + "/logout"
     assert page.locator("h1").inner_text() == "You are signed out"

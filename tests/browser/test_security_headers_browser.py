@@ -13,8 +13,10 @@ pytestmark = pytest.mark.browser
 
 def test_every_page_renders_without_a_csp_violation(live_auth, page, callback):
     violations: list[str] = []
-    page.on("console", lambda message: violations.append(message.text)
-            if "Content Security Policy" in message.text else None)
+    page.on(
+        "console",
+        lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None,
+    )
     page.on("pageerror", lambda error: violations.append(str(error)))
     user = live_auth.user()
     client = live_auth.client(redirect_uri=callback, name="Header test app")
@@ -32,8 +34,14 @@ def test_every_page_renders_without_a_csp_violation(live_auth, page, callback):
     visit(authorize_url(live_auth, client, pkce_pair()[1], state="s"))  # the consent page
     page.click("button[value=allow]")
     page.wait_for_url(callback + "*")
-    for path in ("/account/apps", "/account/identities", "/developer/apps", "/developer/apps/new", "/logout",
-                 "/oauth/authorize?client_id=unknown&response_type=code"):
+    for path in (
+        "/account/apps",
+        "/account/identities",
+        "/developer/apps",
+        "/developer/apps/new",
+        "/logout",
+        "/oauth/authorize?client_id=unknown&response_type=code",
+    ):
         visit(live_auth.url + path)
     visit(live_auth.url + "/logout")
     page.click("form button[type=submit]")  # the signed-out page

@@ -12,7 +12,9 @@ def test_audit_tail_prints_the_latest_events_newest_last(cli):
     events = cli.ok("audit", "tail", "--json").json
     assert [event["event"] for event in events] == ["client.added", "scope.added", "client.disabled"]
     assert events[0]["client_id"] == created["client_id"] and events[1]["details"] == {
-        "scope": "reports:read", "restricted": False}
+        "scope": "reports:read",
+        "restricted": False,
+    }
     assert [event["id"] for event in events] == sorted(event["id"] for event in events)
     latest = cli.ok("audit", "tail", "--limit", "2", "--json").json
     assert [event["event"] for event in latest] == ["scope.added", "client.disabled"]

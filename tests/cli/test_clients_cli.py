@@ -27,8 +27,17 @@ def test_redirect_uri_defaults_grants_to_code_and_refresh(cli):
 
 
 def test_public_client_has_no_secret(cli):
-    created = cli.ok("clients", "add", "--name", "SPA", "--redirect-uri", "http://127.0.0.1:8000/cb",
-                     "--auth-method", "none", "--json").json
+    created = cli.ok(
+        "clients",
+        "add",
+        "--name",
+        "SPA",
+        "--redirect-uri",
+        "http://127.0.0.1:8000/cb",
+        "--auth-method",
+        "none",
+        "--json",
+    ).json
     assert "client_secret" not in created
     assert created["token_endpoint_auth_method"] == "none"
 
@@ -36,8 +45,9 @@ def test_public_client_has_no_secret(cli):
 def test_pkce_is_required_by_default_and_shown(cli):
     created = cli.ok("clients", "add", "--name", "Web", "--redirect-uri", "https://app.example/cb", "--json").json
     assert created["pkce"] == "required"
-    legacy = cli.ok("clients", "add", "--name", "Legacy", "--redirect-uri", "https://old.example/cb",
-                    "--pkce", "optional", "--json").json
+    legacy = cli.ok(
+        "clients", "add", "--name", "Legacy", "--redirect-uri", "https://old.example/cb", "--pkce", "optional", "--json"
+    ).json
     assert cli.ok("clients", "show", legacy["client_id"], "--json").json["pkce"] == "optional"
     assert "pkce: optional" in cli.ok("clients", "show", legacy["client_id"]).out
     assert cli.ok("clients", "set-pkce", legacy["client_id"], "required", "--json").json["pkce"] == "required"
@@ -68,10 +78,25 @@ def test_list_rotate_and_disable(cli):
         (("clients", "add", "--name", "x", "--auth-method", "client_secret_jwt"), "'client_secret_jwt' is not one of"),
         (("clients", "add", "--name", "x", "--grant-type", "authorization_code"), "needs at least one --redirect-uri"),
         (("clients", "add", "--name", "x", "--auth-method", "none"), "cannot use client_credentials"),
-        (("clients", "add", "--name", "x", "--redirect-uri", "https://a.example/cb", "--pkce", "maybe"),
-         "Invalid value for '--pkce'"),
-        (("clients", "add", "--name", "x", "--redirect-uri", "https://a.example/cb", "--auth-method", "none",
-          "--pkce", "optional"), "must use PKCE"),
+        (
+            ("clients", "add", "--name", "x", "--redirect-uri", "https://a.example/cb", "--pkce", "maybe"),
+            "Invalid value for '--pkce'",
+        ),
+        (
+            (
+                "clients",
+                "add",
+                "--name",
+                "x",
+                "--redirect-uri",
+                "https://a.example/cb",
+                "--auth-method",
+                "none",
+                "--pkce",
+                "optional",
+            ),
+            "must use PKCE",
+        ),
         (("clients", "add", "--name", "  "), "needs a name"),
         (("clients", "add", "--name", "x", "--client-uri", "javascript:alert(document.cookie)"), "--client-uri"),
         (("clients", "add", "--name", "x", "--policy-uri", "data:text/html,hi"), "--policy-uri"),
@@ -87,8 +112,9 @@ def test_bad_input_is_one_line_and_changes_nothing(cli, args, message):
 
 
 def test_rotating_a_public_clients_secret_is_refused(cli):
-    created = cli.ok("clients", "add", "--name", "SPA", "--redirect-uri", "https://a.example/cb",
-                     "--auth-method", "none", "--json").json
+    created = cli.ok(
+        "clients", "add", "--name", "SPA", "--redirect-uri", "https://a.example/cb", "--auth-method", "none", "--json"
+    ).json
     result = cli("clients", "rotate-secret", created["client_id"])
     assert result.code != 0 and "without a secret" in result.err
 
@@ -96,15 +122,29 @@ def test_rotating_a_public_clients_secret_is_refused(cli):
 def test_set_limits(cli):
     created = cli.ok("clients", "add", "--name", "Partner", "--json").json
     assert created["rate_limit_per_minute"] is None
-    shown = cli.ok("clients", "set-limits", created["client_id"], "--rate-limit-per-minute", "60",
-                   "--tokens-per-day", "5000", "--json").json
+    shown = cli.ok(
+        "clients",
+        "set-limits",
+        created["client_id"],
+        "--rate-limit-per-minute",
+        "60",
+        "--tokens-per-day",
+        "5000",
+        "--json",
+    ).json
     assert (shown["rate_limit_per_minute"], shown["tokens_per_day"]) == (60, 5000)
-    assert_refused_without_change(cli, ("clients", "list", "--json"),
-                                  ("clients", "set-limits", created["client_id"], "--tokens-per-day", "-1"),
-                                  "must not be negative")
-    assert_refused_without_change(cli, ("clients", "list", "--json"),
-                                  ("clients", "set-limits", created["client_id"], "--rate-limit-per-minute", str(2**31)),
-                                  "must be at most")
+    assert_refused_without_change(
+        cli,
+        ("clients", "list", "--json"),
+        ("clients", "set-limits", created["client_id"], "--tokens-per-day", "-1"),
+        "must not be negative",
+    )
+    assert_refused_without_change(
+        cli,
+        ("clients", "list", "--json"),
+        ("clients", "set-limits", created["client_id"], "--rate-limit-per-minute", str(2**31)),
+        "must be at most",
+    )
     assert_refused_without_change(cli, ("clients", "list", "--json"), ("clients", "set-limits", "nope"), "no client")
 
 
@@ -128,13 +168,28 @@ def test_without_scope_a_client_gets_no_api_scopes_and_is_told_so(cli):
 
 
 def test_add_restates_what_it_created(cli):
-    out = cli.ok("clients", "add", "--name", "Web", "--redirect-uri", "https://app.example/cb",
-                 "--post-logout-redirect-uri", "https://app.example/", "--scope", "openid email",
-                 "--auth-method", "client_secret_post").out
+    out = cli.ok(
+        "clients",
+        "add",
+        "--name",
+        "Web",
+        "--redirect-uri",
+        "https://app.example/cb",
+        "--post-logout-redirect-uri",
+        "https://app.example/",
+        "--scope",
+        "openid email",
+        "--auth-method",
+        "client_secret_post",
+    ).out
     assert out.startswith("created client 'Web'\nclient_id: ")
-    for line in ("grant_types: authorization_code refresh_token", "token_endpoint_auth_method: client_secret_post",
-                 "scope: openid email", "redirect_uris: https://app.example/cb",
-                 "post_logout_redirect_uris: https://app.example/"):
+    for line in (
+        "grant_types: authorization_code refresh_token",
+        "token_endpoint_auth_method: client_secret_post",
+        "scope: openid email",
+        "redirect_uris: https://app.example/cb",
+        "post_logout_redirect_uris: https://app.example/",
+    ):
         assert line in out.splitlines()
     assert "client_secret: " in out and "shown once" in out
     assert "no API scopes" not in out
@@ -149,16 +204,18 @@ def test_help_shows_choices_and_defaults(cli):
 
 
 def test_resource_server_names_its_resource_url(cli):
-    created = cli.ok("clients", "add", "--name", "API", "--resource-server", "--resource-url", "HTTPS://API.example/",
-                     "--json").json
+    created = cli.ok(
+        "clients", "add", "--name", "API", "--resource-server", "--resource-url", "HTTPS://API.example/", "--json"
+    ).json
     # Stored in the canonical form tokens' audiences use (RFC 8707).
     assert created["resource_url"] == "https://api.example"
     assert cli.ok("clients", "show", created["client_id"], "--json").json["resource_url"] == "https://api.example"
 
 
 def test_a_client_can_be_required_to_push_its_authorization_requests(cli):
-    created = cli.ok("clients", "add", "--name", "Web", "--redirect-uri", "https://app.example/cb", "--require-par",
-                     "--json").json
+    created = cli.ok(
+        "clients", "add", "--name", "Web", "--redirect-uri", "https://app.example/cb", "--require-par", "--json"
+    ).json
     assert created["require_pushed_authorization_requests"] is True
     shown = cli.ok("clients", "show", created["client_id"]).out
     assert "require_pushed_authorization_requests: True" in shown
@@ -166,10 +223,15 @@ def test_a_client_can_be_required_to_push_its_authorization_requests(cli):
     assert plain["require_pushed_authorization_requests"] is False
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (("--resource-url", "https://api.example"), "add --resource-server"),
-    (("--resource-server", "--resource-url", "https://api.example/#top"), "--resource-url must be"),
-    (("--resource-server", "--resource-url", "api.example"), "--resource-url must be"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--resource-url", "https://api.example"), "add --resource-server"),
+        (("--resource-server", "--resource-url", "https://api.example/#top"), "--resource-url must be"),
+        (("--resource-server", "--resource-url", "api.example"), "--resource-url must be"),
+    ],
+)
 def test_bad_resource_url_is_refused(cli, args, message):
-    assert_refused_without_change(cli, ("clients", "list", "--json"), ("clients", "add", "--name", "API", *args), message)
+    assert_refused_without_change(
+        cli, ("clients", "list", "--json"), ("clients", "add", "--name", "API", *args), message
+    )

@@ -85,5 +85,7 @@ def test_demo_resource_server_names_its_resource_url(cli, tmp_path):
     assert shown["resource_server"] is True and shown["resource_url"] == "http://127.0.0.1:5001"
     moved = cli.ok("demo", "--env-file", env_file, "--resource-url", "http://127.0.0.1:6001/", "--json").json
     assert moved["resource_client"]["client_id"] == first["resource_client"]["client_id"]
-    assert cli.ok("clients", "show", moved["resource_client"]["client_id"], "--json").json["resource_url"] == \
-        "http://127.0.0.1:6001"
+    assert (
+        cli.ok("clients", "show", moved["resource_client"]["client_id"], "--json").json["resource_url"]
+        == "http://127.0.0.1:6001"
+    )

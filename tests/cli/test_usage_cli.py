@@ -7,12 +7,31 @@ def test_usage_report_aggregates_per_client_and_user(cli, auth_app):
         resource = register_client(name="RS", resource_server=True)
         app = register_client(name="Partner app")
     records = [
-        {"client_id": app.client.client_id, "user_sub": "alice", "endpoint": "chat.completions",
-         "model": "demo-chat", "tokens_in": 3, "tokens_out": 5},
-        {"client_id": app.client.client_id, "user_sub": "alice", "endpoint": "embeddings",
-         "model": "lexical-hash-384", "tokens_in": 2, "tokens_out": 0, "requests": 4},
-        {"client_id": app.client.client_id, "user_sub": None, "endpoint": "models", "model": None,
-         "tokens_in": 0, "tokens_out": 0},
+        {
+            "client_id": app.client.client_id,
+            "user_sub": "alice",
+            "endpoint": "chat.completions",
+            "model": "demo-chat",
+            "tokens_in": 3,
+            "tokens_out": 5,
+        },
+        {
+            "client_id": app.client.client_id,
+            "user_sub": "alice",
+            "endpoint": "embeddings",
+            "model": "lexical-hash-384",
+            "tokens_in": 2,
+            "tokens_out": 0,
+            "requests": 4,
+        },
+        {
+            "client_id": app.client.client_id,
+            "user_sub": None,
+            "endpoint": "models",
+            "model": None,
+            "tokens_in": 0,
+            "tokens_out": 0,
+        },
         {"client_id": "gone", "user_sub": "bob", "endpoint": "me", "model": None, "tokens_in": 0, "tokens_out": 0},
     ]
     auth = (resource.client.client_id, resource.client_secret)
@@ -24,7 +43,11 @@ def test_usage_report_aggregates_per_client_and_user(cli, auth_app):
     report = {row["client_id"]: row for row in cli.ok("usage", "report", "--json").json}
     partner = report[app.client.client_id]
     assert (partner["name"], partner["requests"], partner["tokens_in"], partner["tokens_out"]) == (
-        "Partner app", 6, 5, 5)  # a record that stands for four calls counts four requests
+        "Partner app",
+        6,
+        5,
+        5,
+    )  # a record that stands for four calls counts four requests
     assert partner["users"] == [{"user_sub": "alice", "requests": 5, "tokens_in": 5, "tokens_out": 5}]
     assert report["gone"]["name"] is None and report["gone"]["users"][0]["user_sub"] == "bob"
     only = cli.ok("usage", "report", "--client", "gone", "--json").json

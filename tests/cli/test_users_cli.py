@@ -5,8 +5,9 @@ from tests.support.cli import assert_refused_without_change
 
 
 def test_add_prints_id_email_and_a_stable_sub(cli, auth_app):
-    user = cli.ok("users", "add", "--email", "Ada@Example.com", "--password-stdin", "--json",
-                  input="correct horse battery\n").json
+    user = cli.ok(
+        "users", "add", "--email", "Ada@Example.com", "--password-stdin", "--json", input="correct horse battery\n"
+    ).json
     assert user["email"] == "ada@example.com"
     assert isinstance(user["id"], int) and user["sub"]
     listed = cli.ok("users", "list", "--json").json

@@ -22,9 +22,11 @@ SERVICE = {"client_name": "Partner", "app_type": "service"}
 
 def create(live_auth, values: dict = SERVICE, owner_id: int | None = None):
     def run():
-        registration = services.create_client(validate_client_metadata(values), registered_via="portal",
-                                               owner_id=owner_id)
+        registration = services.create_client(
+            validate_client_metadata(values), registered_via="portal", owner_id=owner_id
+        )
         return registration.client.client_id, registration.client_secret
+
     return live_auth.run(run)
 
 
@@ -46,6 +48,7 @@ def test_rotation_with_grace_keeps_the_old_secret_until_the_grace_ends(live_auth
         client = services.get_client(client_id)
         client.previous_secret_expires_at = utcnow() - timedelta(seconds=1)
         db_session().commit()
+
     live_auth.run(end_grace)
     assert eventually(lambda: client_credentials(live_auth, client_id, old).status_code == 401)
     assert client_credentials(live_auth, client_id, new).status_code == 200
@@ -71,20 +74,26 @@ def test_deleting_an_app_revokes_its_tokens_at_once(live_auth):
     def state():
         row = services.get_client(client_id)
         return row.disabled, row.deleted_at is not None
+
     assert live_auth.run(state) == (True, True)  # kept for the audit trail and `clients list`
 
 
 def test_update_replaces_metadata_and_gives_a_secret_only_when_newly_needed(live_auth):
-    client_id, _ = create(live_auth, {"client_name": "SPA", "app_type": "spa", "redirect_uris": ["https://a.example/cb"]})
+    client_id, _ = create(
+        live_auth, {"client_name": "SPA", "app_type": "spa", "redirect_uris": ["https://a.example/cb"]}
+    )
 
     def update(values):
         registration = services.update_client(services.get_client(client_id), validate_client_metadata(values))
         return registration.client.name, registration.client.redirect_uris, registration.client_secret
-    name, uris, secret = live_auth.run(update, {"client_name": "SPA 2", "app_type": "spa",
-                                                "redirect_uris": ["https://b.example/cb"]})
+
+    name, uris, secret = live_auth.run(
+        update, {"client_name": "SPA 2", "app_type": "spa", "redirect_uris": ["https://b.example/cb"]}
+    )
     assert (name, uris, secret) == ("SPA 2", ["https://b.example/cb"], None)
-    _, _, secret = live_auth.run(update, {"client_name": "Web", "app_type": "web",
-                                          "redirect_uris": ["https://b.example/cb"]})
+    _, _, secret = live_auth.run(
+        update, {"client_name": "Web", "app_type": "web", "redirect_uris": ["https://b.example/cb"]}
+    )
     assert secret
 
 

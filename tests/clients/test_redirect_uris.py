@@ -22,15 +22,24 @@ NOT_LOOPBACK = [
 ]
 
 
-@pytest.mark.parametrize("candidate", ["http://127.0.0.1:9999/callback", "http://127.0.0.1/callback",
-                                       "http://[::1]:9999/callback"])
+@pytest.mark.parametrize(
+    "candidate", ["http://127.0.0.1:9999/callback", "http://127.0.0.1/callback", "http://[::1]:9999/callback"]
+)
 def test_loopback_matches_on_any_port(candidate):
     assert redirect_uri_matches(REGISTERED, candidate)
 
 
-@pytest.mark.parametrize("candidate", [*NOT_LOOPBACK, "http://localhost:8765/callback",
-                                       "http://127.0.0.1:8765/other", "https://127.0.0.1:8765/callback",
-                                       "http://127.0.0.1:9999/callback#frag", "http://127.0.0.1:9999/callback#"])
+@pytest.mark.parametrize(
+    "candidate",
+    [
+        *NOT_LOOPBACK,
+        "http://localhost:8765/callback",
+        "http://127.0.0.1:8765/other",
+        "https://127.0.0.1:8765/callback",
+        "http://127.0.0.1:9999/callback#frag",
+        "http://127.0.0.1:9999/callback#",
+    ],
+)
 def test_anything_else_must_match_exactly(candidate):
     assert not redirect_uri_matches(REGISTERED, candidate)
 

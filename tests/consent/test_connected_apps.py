@@ -49,8 +49,13 @@ def world(auth_app, user):
         consent.grant(user.id, mail.id, "profile")
         consent.grant(bob.id, notes.id, "openid")
         code = AuthorizationCode(
-            code_digest=secrets.token_hex(32), client_id=notes.id, user_id=user.id, redirect_uri="https://app.example/cb",
-            scope="openid", auth_time=utcnow(), expires_at=utcnow() + timedelta(seconds=60),
+            code_digest=secrets.token_hex(32),
+            client_id=notes.id,
+            user_id=user.id,
+            redirect_uri="https://app.example/cb",
+            scope="openid",
+            auth_time=utcnow(),
+            expires_at=utcnow() + timedelta(seconds=60),
         )
         db_session().add(code)
         db_session().commit()
@@ -85,7 +90,9 @@ def test_lists_each_granted_app_with_scope_descriptions_and_date(world, signed_i
     assert "bob" not in html
 
 
-def test_revoking_deletes_the_consent_and_revokes_only_that_clients_tokens_for_that_user(auth_app, world, signed_in, user):
+def test_revoking_deletes_the_consent_and_revokes_only_that_clients_tokens_for_that_user(
+    auth_app, world, signed_in, user
+):
     token = csrf_token(signed_in.get("/account/apps").get_data(as_text=True))
     response = signed_in.post(f"/account/apps/{world['notes'].client_id}/revoke", data={"csrf_token": token})
     assert response.status_code == 303 and response.headers["Location"] == "/account/apps"
@@ -127,7 +134,6 @@ def _hidden(signed_in):
 
 def test_empty_page_says_no_app_has_access(signed_in):
     assert "No app has access to your account" in signed_in.get("/account/apps").get_data(as_text=True)
-
 
 
 def test_revoking_a_client_id_no_client_could_have_is_a_404_page(signed_in):

@@ -17,8 +17,13 @@ def consent_page(auth_app, signed_in, scope):
             policy_uri="https://notes.example/privacy",
         ).client
     params = {
-        "response_type": "code", "client_id": client.client_id, "redirect_uri": "https://notes.example/cb",
-        "scope": scope, "state": "s", "code_challenge": pkce_pair()[1], "code_challenge_method": "S256",
+        "response_type": "code",
+        "client_id": client.client_id,
+        "redirect_uri": "https://notes.example/cb",
+        "scope": scope,
+        "state": "s",
+        "code_challenge": pkce_pair()[1],
+        "code_challenge_method": "S256",
     }
     return signed_in.get("/oauth/authorize?" + urlencode(params))
 

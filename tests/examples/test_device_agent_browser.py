@@ -34,10 +34,12 @@ def api(live_auth, start_resource):
     """A resource server trusting ``live_auth``, known to it as ``API``, checking every token afresh."""
     for scope in API_SCOPES:
         live_auth.scope(scope)
-    resource_client = live_auth.client(redirect_uri=None, name="Resource server", resource_server=True,
-                                       resource_url=API)
-    server = start_resource(live_auth.url, resource_client.client_id, resource_client.client_secret,
-                            resource_url=API, resource_cache_ttl=0)
+    resource_client = live_auth.client(
+        redirect_uri=None, name="Resource server", resource_server=True, resource_url=API
+    )
+    server = start_resource(
+        live_auth.url, resource_client.client_id, resource_client.client_secret, resource_url=API, resource_cache_ttl=0
+    )
     return server.url + "/v1"
 
 
@@ -45,8 +47,14 @@ class Agent:
     """The example in its own process; stdout read line by line in a thread, so no read blocks forever."""
 
     def __init__(self, *args: str):
-        self.process = subprocess.Popen([sys.executable, "-u", str(AGENT), *args], cwd=PROJECT_ROOT, text=True,
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.process = subprocess.Popen(
+            [sys.executable, "-u", str(AGENT), *args],
+            cwd=PROJECT_ROOT,
+            text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         self.lines: queue.Queue[str] = queue.Queue()
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
@@ -97,7 +105,9 @@ def test_the_agent_signs_in_with_the_device_flow_chats_and_refreshes(live_auth, 
         assert agent.line() == "Signed in."
 
         assert agent.say("Hello there") == "assistant> [demo model] You said: Hello there"
-        audiences = live_auth.run(lambda: db_session().scalars(select(Token.audience).where(Token.client_id == client.pk)).all())
+        audiences = live_auth.run(
+            lambda: db_session().scalars(select(Token.audience).where(Token.client_id == client.pk)).all()
+        )
         assert audiences == [API]  # a token for this API alone (RFC 8707)
 
         def expire_access_tokens():
@@ -106,8 +116,13 @@ def test_the_agent_signs_in_with_the_device_flow_chats_and_refreshes(live_auth, 
 
         live_auth.run(expire_access_tokens)
         assert agent.say("Still there?") == "assistant> [demo model] You said: Still there?"
-        rotated = live_auth.run(lambda: db_session().scalars(
-            select(Token.refresh_rotated_at).where(Token.client_id == client.pk).order_by(Token.id)).all())
+        rotated = live_auth.run(
+            lambda: (
+                db_session()
+                .scalars(select(Token.refresh_rotated_at).where(Token.client_id == client.pk).order_by(Token.id))
+                .all()
+            )
+        )
         assert len(rotated) == 2 and rotated[0] is not None and rotated[1] is None  # it used its refresh token
 
         agent.process.stdin.close()

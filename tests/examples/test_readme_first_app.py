@@ -35,10 +35,18 @@ class Shell:
 
     def __init__(self, cwd, timeout: float = 30):
         self.timeout = timeout
-        self.process = subprocess.Popen(["bash", "--noprofile", "--norc"], cwd=cwd, text=True,
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            ["bash", "--noprofile", "--norc"],
+            cwd=cwd,
+            text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
         self.lines: queue.Queue[str] = queue.Queue()
-        self.reader = threading.Thread(target=lambda: [self.lines.put(line) for line in self.process.stdout], daemon=True)
+        self.reader = threading.Thread(
+            target=lambda: [self.lines.put(line) for line in self.process.stdout], daemon=True
+        )
         self.reader.start()
 
     def run(self, script: str) -> str:
@@ -59,17 +67,25 @@ class Shell:
 def _form(page: requests.Response) -> tuple[str, dict]:
     """The page's form: its action and the values of its inputs (hidden ones included)."""
     action = unescape(re.search(r'<form method="post" action="([^"]+)"', page.text).group(1))
-    fields = {unescape(name): unescape(value)
-              for name, value in re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', page.text)}
+    fields = {
+        unescape(name): unescape(value)
+        for name, value in re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', page.text)
+    }
     return urljoin(page.url, action), fields
 
 
 def test_the_readme_commands_sign_in_call_refresh_revoke_and_sign_out(live_auth, start_resource, cli, tmp_path):
     demo = cli.ok("demo", "--env-file", str(tmp_path / "instance" / "demo.env"), "--json").json
-    resource = start_resource(live_auth.url, demo["resource_client"]["client_id"],
-                              demo["resource_client"]["client_secret"], resource_cache_ttl=0)
-    blocks = [block.replace("http://127.0.0.1:5000", live_auth.url).replace("http://127.0.0.1:5001", resource.url)
-              for block in readme_blocks()]
+    resource = start_resource(
+        live_auth.url,
+        demo["resource_client"]["client_id"],
+        demo["resource_client"]["client_secret"],
+        resource_cache_ttl=0,
+    )
+    blocks = [
+        block.replace("http://127.0.0.1:5000", live_auth.url).replace("http://127.0.0.1:5001", resource.url)
+        for block in readme_blocks()
+    ]
     setup, authorize, paste, exchange, call, refresh, revoke, sign_out = blocks
     shell = Shell(tmp_path)
     try:
@@ -78,8 +94,9 @@ def test_the_readme_commands_sign_in_call_refresh_revoke_and_sign_out(live_auth,
 
         # The person: signs in at the printed URL and allows; the browser lands on the redirect URI.
         person = live_auth.browser()
-        person.login(AppUser(id=0, email=demo["user"]["email"], sub=demo["user"]["sub"],
-                             password=demo["user"]["password"]))
+        person.login(
+            AppUser(id=0, email=demo["user"]["email"], sub=demo["user"]["sub"], password=demo["user"]["password"])
+        )
         redirect = person.authorize(dict(parse_qsl(urlsplit(url).query)))
         assert redirect.headers["Location"].startswith("http://127.0.0.1:8765/callback?")
         callback = dict(parse_qsl(urlsplit(redirect.headers["Location"]).query))

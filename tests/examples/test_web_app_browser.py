@@ -30,14 +30,27 @@ def example(config, start_resource):
         auth = serving.__enter__()
         started.append(serving)
         resource_client, _partner = register(auth)
-        resource = start_resource(auth.url, resource_client.client_id, resource_client.client_secret,
-                                  resource_cache_ttl=0)
+        resource = start_resource(
+            auth.url, resource_client.client_id, resource_client.client_secret, resource_cache_ttl=0
+        )
         server = LiveServer()
-        client = auth.client(name="Example app", redirect_uri=server.url + "/callback",
-                             post_logout_redirect_uris=[server.url + "/"],
-                             scope="openid email offline_access chat:create")
-        server.start(create_app({"ISSUER": auth.url, "API_URL": api_url or resource.url + "/v1", "CLIENT_ID": client.client_id,
-                                 "CLIENT_SECRET": client.client_secret, "SECRET_KEY": "test"}))
+        client = auth.client(
+            name="Example app",
+            redirect_uri=server.url + "/callback",
+            post_logout_redirect_uris=[server.url + "/"],
+            scope="openid email offline_access chat:create",
+        )
+        server.start(
+            create_app(
+                {
+                    "ISSUER": auth.url,
+                    "API_URL": api_url or resource.url + "/v1",
+                    "CLIENT_ID": client.client_id,
+                    "CLIENT_SECRET": client.client_secret,
+                    "SECRET_KEY": "test",
+                }
+            )
+        )
         started.append(server)
         return auth, server.url, client
 
@@ -64,6 +77,7 @@ def _chat(page, text: str) -> None:
 
 def _tokens_of(auth, client) -> list[tuple]:
     """(id, family_id, refresh_rotated_at) of each token the client holds, oldest first."""
+
     def rows():
         query = select(Token.id, Token.family_id, Token.refresh_rotated_at).where(Token.client_id == client.pk)
         return [tuple(row) for row in db_session().execute(query.order_by(Token.id))]
@@ -121,5 +135,7 @@ def test_an_api_that_does_not_answer_is_a_message_not_an_error_page(example, pag
     user = auth.user()
     _sign_in(page, app_url, user)
     _chat(page, "anyone?")
-    assert page.locator("[role=status]").inner_text() == "The AI API could not be reached. Please try again in a moment."
+    assert (
+        page.locator("[role=status]").inner_text() == "The AI API could not be reached. Please try again in a moment."
+    )
     assert page.locator("[data-field=email]").inner_text() == user.email  # still signed in

@@ -97,7 +97,9 @@ def go(session: requests.Session, url: str) -> requests.Response:
 
 def upstream_round_trip(session: requests.Session, base: str, name: str, next_url: str | None = None) -> Trip:
     """/login/NAME → the upstream (which approves at once) → our callback, one redirect at a time."""
-    start = go(session, f"{base}/login/{name}" + (f"?next={requests.utils.quote(next_url, safe='')}" if next_url else ""))
+    start = go(
+        session, f"{base}/login/{name}" + (f"?next={requests.utils.quote(next_url, safe='')}" if next_url else "")
+    )
     if start.status_code != 302:
         return Trip(start, None, None)
     upstream = go(session, start.headers["Location"])
@@ -114,8 +116,12 @@ def users(app):
 
 def failures(app):
     with app.app_context():
-        return [e.details["reason"] for e in db_session().scalars(
-            select(AuditEvent).where(AuditEvent.event == "upstream.login_failed").order_by(AuditEvent.id))]
+        return [
+            e.details["reason"]
+            for e in db_session().scalars(
+                select(AuditEvent).where(AuditEvent.event == "upstream.login_failed").order_by(AuditEvent.id)
+            )
+        ]
 
 
 def signed_in_email(session, base):

@@ -16,8 +16,11 @@ def facebook(auth_server):
     fake = FakeFacebook().start()
     fake.redirect_uris.append(f"{auth_server.url}/login/facebook/callback")
     auth_server.add_upstream(
-        name="facebook", type_="facebook", authorize_url=fake.url + "/dialog/oauth",
-        token_url=fake.url + "/oauth/access_token", userinfo_url=fake.url + "/me",
+        name="facebook",
+        type_="facebook",
+        authorize_url=fake.url + "/dialog/oauth",
+        token_url=fake.url + "/oauth/access_token",
+        userinfo_url=fake.url + "/me",
     )
     yield fake
     fake.stop()

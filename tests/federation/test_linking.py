@@ -23,13 +23,19 @@ AUTHORIZE = "/oauth/authorize?client_id=app&response_type=code&state=s1"
 
 def identities(app):
     with app.app_context():
-        return [(i.user_id, i.subject) for i in db_session().scalars(select(UpstreamIdentity).order_by(UpstreamIdentity.id))]
+        return [
+            (i.user_id, i.subject) for i in db_session().scalars(select(UpstreamIdentity).order_by(UpstreamIdentity.id))
+        ]
 
 
 def confirm(session, base, password):
     page = go(session, f"{base}/login/link")
-    return session.post(f"{base}/login/link", data={"csrf_token": csrf_token(page.text), "password": password},
-                        allow_redirects=False, timeout=10)
+    return session.post(
+        f"{base}/login/link",
+        data={"csrf_token": csrf_token(page.text), "password": password},
+        allow_redirects=False,
+        timeout=10,
+    )
 
 
 def test_verified_email_of_an_existing_account_links_only_after_its_password(auth_server, oidc):
@@ -81,8 +87,12 @@ def test_linking_from_the_account_page_keeps_one_sub_across_providers(auth_serve
     [(_email, sub, _v)] = users(auth_server.app)
     github.user["id"] = 77
     page = go(session, f"{auth_server.url}/account/identities")
-    start = session.post(f"{auth_server.url}/account/identities/link/github",
-                         data={"csrf_token": csrf_token(page.text)}, allow_redirects=False, timeout=10)
+    start = session.post(
+        f"{auth_server.url}/account/identities/link/github",
+        data={"csrf_token": csrf_token(page.text)},
+        allow_redirects=False,
+        timeout=10,
+    )
     upstream = go(session, start.headers["Location"])
     done = go(session, upstream.headers["Location"])
     assert done.status_code == 303 and done.headers["Location"] == "/account/identities"
@@ -99,8 +109,12 @@ def test_linking_an_identity_that_belongs_to_someone_else_is_refused(auth_server
     bob = requests.Session()
     sign_in(bob, auth_server.url, "bob@example.com", PASSWORD)
     page = go(bob, f"{auth_server.url}/account/identities")
-    start = bob.post(f"{auth_server.url}/account/identities/link/corp",
-                     data={"csrf_token": csrf_token(page.text)}, allow_redirects=False, timeout=10)
+    start = bob.post(
+        f"{auth_server.url}/account/identities/link/corp",
+        data={"csrf_token": csrf_token(page.text)},
+        allow_redirects=False,
+        timeout=10,
+    )
     done = go(bob, go(bob, start.headers["Location"]).headers["Location"])
     assert done.status_code == 409 and "already linked to a different account" in done.text
     assert len(identities(auth_server.app)) == 1
@@ -118,17 +132,29 @@ def test_the_only_way_to_sign_in_cannot_be_unlinked(auth_server, oidc, github):
     [(_uid, _subject)] = identities(auth_server.app)
     with auth_server.app.app_context():
         identity_id = db_session().scalars(select(UpstreamIdentity.id)).one()
-    refused = session.post(f"{auth_server.url}/account/identities/{identity_id}/unlink",
-                           data={"csrf_token": csrf_token(page.text)}, allow_redirects=False, timeout=10)
+    refused = session.post(
+        f"{auth_server.url}/account/identities/{identity_id}/unlink",
+        data={"csrf_token": csrf_token(page.text)},
+        allow_redirects=False,
+        timeout=10,
+    )
     assert refused.status_code == 409 and len(identities(auth_server.app)) == 1
     # With a second identity linked, one of them may go, but then not the other.
-    start = session.post(f"{auth_server.url}/account/identities/link/github",
-                         data={"csrf_token": csrf_token(page.text)}, allow_redirects=False, timeout=10)
+    start = session.post(
+        f"{auth_server.url}/account/identities/link/github",
+        data={"csrf_token": csrf_token(page.text)},
+        allow_redirects=False,
+        timeout=10,
+    )
     go(session, go(session, start.headers["Location"]).headers["Location"])
     page = go(session, f"{auth_server.url}/account/identities")
     first, _second = unlink_forms(page.text)
-    assert session.post(auth_server.url + first, data={"csrf_token": csrf_token(page.text)},
-                        allow_redirects=False, timeout=10).status_code == 303
+    assert (
+        session.post(
+            auth_server.url + first, data={"csrf_token": csrf_token(page.text)}, allow_redirects=False, timeout=10
+        ).status_code
+        == 303
+    )
     assert len(identities(auth_server.app)) == 1
     assert unlink_forms(go(session, f"{auth_server.url}/account/identities").text) == []
 
@@ -140,8 +166,12 @@ def test_a_user_with_a_password_can_unlink_their_only_identity(auth_server, oidc
     confirm(session, auth_server.url, PASSWORD)
     page = go(session, f"{auth_server.url}/account/identities")
     [form] = unlink_forms(page.text)
-    assert session.post(auth_server.url + form, data={"csrf_token": csrf_token(page.text)},
-                        allow_redirects=False, timeout=10).status_code == 303
+    assert (
+        session.post(
+            auth_server.url + form, data={"csrf_token": csrf_token(page.text)}, allow_redirects=False, timeout=10
+        ).status_code
+        == 303
+    )
     assert identities(auth_server.app) == []
 
 
@@ -153,8 +183,12 @@ def test_unlinking_someone_elses_identity_is_refused(auth_server, oidc):
     page = go(bob, f"{auth_server.url}/account/identities")
     with auth_server.app.app_context():
         identity_id = db_session().scalars(select(UpstreamIdentity.id)).one()
-    refused = bob.post(f"{auth_server.url}/account/identities/{identity_id}/unlink",
-                       data={"csrf_token": csrf_token(page.text)}, allow_redirects=False, timeout=10)
+    refused = bob.post(
+        f"{auth_server.url}/account/identities/{identity_id}/unlink",
+        data={"csrf_token": csrf_token(page.text)},
+        allow_redirects=False,
+        timeout=10,
+    )
     assert refused.status_code == 409 and len(identities(auth_server.app)) == 1
 
 
@@ -170,4 +204,5 @@ def test_the_password_to_confirm_a_link_is_throttled_and_audited_like_the_login_
     assert identities(auth_server.app) == [] and signed_in_email(session, auth_server.url) is None
     with auth_server.app.app_context():
         assert db_session().scalars(select(AuditEvent.event).where(AuditEvent.event == "login.throttled")).all() == [
-            "login.throttled"]
+            "login.throttled"
+        ]

@@ -41,8 +41,11 @@ def test_sign_in_through_another_instance_of_this_server(auth_server, other_serv
         redirect_uri=f"{auth_server.url}/login/partner/callback", scope="openid email profile", name="First server"
     )
     auth_server.add_upstream(
-        name="partner", type_="oidc", issuer=other_server.url,
-        client_id=client.client_id, client_secret=client.client_secret,
+        name="partner",
+        type_="oidc",
+        issuer=other_server.url,
+        client_id=client.client_id,
+        client_secret=client.client_secret,
     )
     person = other_server.user("bea@example.com")
     upstream_browser = other_server.browser()
@@ -63,5 +66,8 @@ def test_sign_in_through_another_instance_of_this_server(auth_server, other_serv
     # Signing in again the same way lands in the same account.
     again = requests.Session()
     start = go(again, f"{auth_server.url}/login/partner")
-    assert go(again, upstream_browser.authorize(query_of(start.headers["Location"])).headers["Location"]).status_code == 303
+    assert (
+        go(again, upstream_browser.authorize(query_of(start.headers["Location"])).headers["Location"]).status_code
+        == 303
+    )
     assert users(auth_server.app) == [(email, sub, _verified)]

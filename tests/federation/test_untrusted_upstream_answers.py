@@ -56,6 +56,10 @@ def test_an_identity_id_beyond_the_column_range_is_not_found(auth_server, oidc, 
     upstream_round_trip(session, auth_server.url, "corp")
     token = csrf_token(go(session, f"{auth_server.url}/account/identities").text)
     for identity_id in ("2147483648", "99999999999999999999"):
-        page = session.post(f"{auth_server.url}/account/identities/{identity_id}/unlink",
-                            data={"csrf_token": token}, allow_redirects=False, timeout=10)
+        page = session.post(
+            f"{auth_server.url}/account/identities/{identity_id}/unlink",
+            data={"csrf_token": token},
+            allow_redirects=False,
+            timeout=10,
+        )
         assert page.status_code == 404, identity_id

@@ -53,9 +53,17 @@ def test_person_cancels_at_the_upstream(auth_server, oidc):
     oidc.misbehave = "deny"
     with auth_server.app.app_context():
         client = register_client(name="Photo App", redirect_uris=["http://127.0.0.1:8765/cb"]).client
-    authorize = "/oauth/authorize?" + urlencode({
-        "client_id": client.client_id, "response_type": "code", "redirect_uri": "http://127.0.0.1:9999/cb",
-        "state": "s-1", "scope": "openid", "code_challenge": "x" * 43, "code_challenge_method": "S256"})
+    authorize = "/oauth/authorize?" + urlencode(
+        {
+            "client_id": client.client_id,
+            "response_type": "code",
+            "redirect_uri": "http://127.0.0.1:9999/cb",
+            "state": "s-1",
+            "scope": "openid",
+            "code_challenge": "x" * 43,
+            "code_challenge_method": "S256",
+        }
+    )
     trip = upstream_round_trip(requests.Session(), auth_server.url, "corp", next_url=authorize)
     assert trip.callback.status_code == 400 and "Sign-in cancelled" in trip.callback.text
     assert f'href="{escape(authorize)}"' in trip.callback.text
@@ -63,8 +71,12 @@ def test_person_cancels_at_the_upstream(auth_server, oidc):
     assert way_back, trip.callback.text
     url = unescape(way_back.group(1))
     assert url.startswith("http://127.0.0.1:9999/cb?")  # loopback: the port the app asked for
-    assert query_of(url) == {"error": "access_denied", "error_description": "The user cancelled signing in.",
-                             "state": "s-1", "iss": auth_server.url}
+    assert query_of(url) == {
+        "error": "access_denied",
+        "error_description": "The user cancelled signing in.",
+        "state": "s-1",
+        "iss": auth_server.url,
+    }
     assert oidc.token_requests == [] and users(auth_server.app) == []
     assert failures(auth_server.app) == ["cancelled"]
 
@@ -73,8 +85,14 @@ def test_no_way_back_to_an_unregistered_redirect_uri(auth_server, oidc):
     oidc.misbehave = "deny"
     with auth_server.app.app_context():
         client = register_client(name="Photo App", redirect_uris=["https://app.example/cb"]).client
-    authorize = "/oauth/authorize?" + urlencode({
-        "client_id": client.client_id, "response_type": "code", "redirect_uri": "https://evil.example/cb", "state": "s"})
+    authorize = "/oauth/authorize?" + urlencode(
+        {
+            "client_id": client.client_id,
+            "response_type": "code",
+            "redirect_uri": "https://evil.example/cb",
+            "state": "s",
+        }
+    )
     trip = upstream_round_trip(requests.Session(), auth_server.url, "corp", next_url=authorize)
     assert trip.callback.status_code == 400 and "return-to-client" not in trip.callback.text
 
@@ -101,13 +119,29 @@ def test_disabled_or_unknown_provider_is_not_offered(auth_server, oidc, github, 
 
 def test_secret_sealed_under_an_old_server_key_is_a_friendly_page(auth_server, oidc, cli, config):
     cli.env["AUTHSERVER_SECRET_KEY"] = "a-rotated-key-" + config.secret_key
-    cli.ok("upstreams", "add", "--name", "rotated", "--type", "oidc", "--client-id", "c", "--client-secret-stdin",
-           "--issuer", oidc.url, input="s3cret\n")
+    cli.ok(
+        "upstreams",
+        "add",
+        "--name",
+        "rotated",
+        "--type",
+        "oidc",
+        "--client-id",
+        "c",
+        "--client-secret-stdin",
+        "--issuer",
+        oidc.url,
+        input="s3cret\n",
+    )
     assert {row["name"]: row["secret_ok"] for row in cli.ok("upstreams", "list", "--json").json} == {
-        "corp": False, "rotated": True}
+        "corp": False,
+        "rotated": True,
+    }
     cli.env["AUTHSERVER_SECRET_KEY"] = config.secret_key
     assert {row["name"]: row["secret_ok"] for row in cli.ok("upstreams", "list", "--json").json} == {
-        "corp": True, "rotated": False}
+        "corp": True,
+        "rotated": False,
+    }
     page = go(requests.Session(), f"{auth_server.url}/login/rotated")
     assert page.status_code == 502 and "not set up correctly" in page.text
     assert failures(auth_server.app) == ["misconfigured"]

@@ -29,7 +29,9 @@ def upstream(live_auth):
     fake = FakeOidcProvider().start()
     fake.redirect_uris.append(f"{live_auth.url}/login/acme/callback")
     with live_auth.app.app_context():
-        services.add_provider(name="acme", type_="oidc", issuer=fake.url, client_id="our-client", client_secret="our-secret")
+        services.add_provider(
+            name="acme", type_="oidc", issuer=fake.url, client_id="our-client", client_secret="our-secret"
+        )
     yield fake
     fake.stop()
 

@@ -47,4 +47,3 @@ def test_each_entry_expires_at_its_own_deadline():
     cache.set("long", "2", 60)
     time.sleep(0.1)
     assert (cache.get("short"), cache.get("long")) == (None, "2")
-

@@ -50,8 +50,9 @@ def test_authlib_request_attributes_are_still_those_issuer_request_sets(auth_app
 
     from authserver.compat import IssuerRequest
 
-    with auth_app.test_request_context("/oauth/token", method="POST", data={"grant_type": "client_credentials"},
-                                       base_url="https://issuer.example"):
+    with auth_app.test_request_context(
+        "/oauth/token", method="POST", data={"grant_type": "client_credentials"}, base_url="https://issuer.example"
+    ):
         request = flask.request._get_current_object()
         theirs = FlaskOAuth2Request(request)
         ours = IssuerRequest(request, "https://issuer.example/oauth/token")

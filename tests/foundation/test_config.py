@@ -70,8 +70,10 @@ def test_timeouts_must_be_positive_numbers(tmp_path, value):
 
 
 def test_resource_identifiers_are_read_in_canonical_form(tmp_path):
-    config = Config.from_env({"RESOURCE_URL": "HTTP://API.Example:5001/", "AUTHSERVER_DEFAULT_RESOURCE": "https://api.example/v1"},
-                             instance_path=tmp_path)
+    config = Config.from_env(
+        {"RESOURCE_URL": "HTTP://API.Example:5001/", "AUTHSERVER_DEFAULT_RESOURCE": "https://api.example/v1"},
+        instance_path=tmp_path,
+    )
     assert config.resource_url == "http://api.example:5001"
     assert config.default_resource == "https://api.example/v1"
     assert Config.from_env({}, instance_path=tmp_path).default_resource is None
@@ -90,8 +92,11 @@ def test_trusted_proxy_hops_default_to_none_and_are_applied_to_both_apps(tmp_pat
     from resource import create_app as create_resource_app
 
     assert Config.from_env(environ={}, instance_path=tmp_path).trusted_proxies == 0
-    config = Config.from_env(environ={"AUTHSERVER_TRUSTED_PROXIES": "2", "RESOURCE_TRUSTED_PROXIES": "1"},
-                             instance_path=tmp_path, testing=True)
+    config = Config.from_env(
+        environ={"AUTHSERVER_TRUSTED_PROXIES": "2", "RESOURCE_TRUSTED_PROXIES": "1"},
+        instance_path=tmp_path,
+        testing=True,
+    )
     assert (config.trusted_proxies, config.resource_trusted_proxies) == (2, 1)
     app = create_resource_app(config)
     assert isinstance(app.wsgi_app, ProxyFix) and app.wsgi_app.x_for == 1 and app.wsgi_app.x_proto == 1

@@ -24,8 +24,14 @@ from tests.support.postgres import admin
 def _issue(app, access_token: str) -> None:
     with app.app_context():
         client = register_client(name="Partner", grant_types=["client_credentials"]).client
-        tokens.store_token(with_session_changes=False, access_token=access_token, refresh_token=None,
-                           client_pk=client.id, user_id=None, scope="")
+        tokens.store_token(
+            with_session_changes=False,
+            access_token=access_token,
+            refresh_token=None,
+            client_pk=client.id,
+            user_id=None,
+            scope="",
+        )
 
 
 def test_a_direct_insert_is_committed_on_its_own(auth_app):
@@ -42,8 +48,14 @@ def test_a_failed_direct_statement_raises_sqlalchemys_error_and_the_next_one_wor
     _issue(auth_app, "twice")
     with auth_app.app_context(), pytest.raises(IntegrityError) as refused:
         client_pk = db_session().scalars(select(Token.client_id)).one()
-        tokens.store_token(with_session_changes=False, access_token="twice", refresh_token=None,
-                           client_pk=client_pk, user_id=None, scope="")
+        tokens.store_token(
+            with_session_changes=False,
+            access_token="twice",
+            refresh_token=None,
+            client_pk=client_pk,
+            user_id=None,
+            scope="",
+        )
     # A refused statement is not a dropped connection: it is not run a second time.
     assert not refused.value.connection_invalidated
     with auth_app.app_context():
@@ -62,8 +74,11 @@ def test_a_connection_the_database_dropped_is_replaced_without_an_error(auth_app
 
 
 def test_on_an_in_memory_database_direct_statements_use_its_one_connection(tmp_path):
-    app = create_app(Config.from_env(environ={}, instance_path=tmp_path, database_url="sqlite://",
-                                     secret_key="test-secret-key", testing=True))
+    app = create_app(
+        Config.from_env(
+            environ={}, instance_path=tmp_path, database_url="sqlite://", secret_key="test-secret-key", testing=True
+        )
+    )
     try:
         with app.app_context():
             Base.metadata.create_all(db_session().connection())

@@ -15,7 +15,9 @@ def test_auth_readyz_reports_an_unreachable_database(tmp_path):
     from authserver import create_app
     from shared.config import Config
 
-    config = Config.from_env(environ={}, instance_path=tmp_path, database_url="postgresql+psycopg://nobody@127.0.0.1:1/none")
+    config = Config.from_env(
+        environ={}, instance_path=tmp_path, database_url="postgresql+psycopg://nobody@127.0.0.1:1/none"
+    )
     app = create_app(config)
     response = app.test_client().get("/readyz")
     assert response.status_code == 503
@@ -48,4 +50,3 @@ def test_resource_errors_use_the_openai_shape(tmp_path):
     response = app.test_client().get("/nope")
     assert response.status_code == 404
     assert set(response.json["error"]) >= {"message", "type", "code"}
-

@@ -38,24 +38,39 @@ def test_tokens_index_what_client_credentials_tokens_lack_only_where_set_and_loo
             index = indexes[f"ix_tokens_{column}"]
             assert "IS NOT NULL" in str(index.get("dialect_options", {}).get(where_key, "")).upper()
             assert bool(index["unique"]) == (column == "refresh_token_digest")
-        assert [(constraint["name"], constraint["column_names"])
-                for constraint in inspect(engine).get_unique_constraints("tokens")] == [
-            ("uq_tokens_access_token_digest", ["access_token_digest"])]
+        assert [
+            (constraint["name"], constraint["column_names"])
+            for constraint in inspect(engine).get_unique_constraints("tokens")
+        ] == [("uq_tokens_access_token_digest", ["access_token_digest"])]
         if engine.dialect.name == "sqlite":
             with engine.connect() as connection:
                 for column in ("refresh_token_digest", "family_id", "user_id", "authorization_code_id"):
-                    plan = " ".join(str(row) for row in connection.exec_driver_sql(
-                        f"EXPLAIN QUERY PLAN SELECT id FROM tokens WHERE {column} = ?", (1,)))
+                    plan = " ".join(
+                        str(row)
+                        for row in connection.exec_driver_sql(
+                            f"EXPLAIN QUERY PLAN SELECT id FROM tokens WHERE {column} = ?", (1,)
+                        )
+                    )
                     assert f"ix_tokens_{column}" in plan
                 # A replayed code revokes the families it began: both lookups by their partial indexes.
-                plan = " ".join(str(row) for row in connection.exec_driver_sql(
-                    "EXPLAIN QUERY PLAN UPDATE tokens SET revoked_at = ? WHERE family_id IN "
-                    "(SELECT family_id FROM tokens WHERE authorization_code_id = ?)", ("2026-01-01", 1)))
+                plan = " ".join(
+                    str(row)
+                    for row in connection.exec_driver_sql(
+                        "EXPLAIN QUERY PLAN UPDATE tokens SET revoked_at = ? WHERE family_id IN "
+                        "(SELECT family_id FROM tokens WHERE authorization_code_id = ?)",
+                        ("2026-01-01", 1),
+                    )
+                )
                 assert "ix_tokens_family_id" in plan and "ix_tokens_authorization_code_id" in plan
                 # Introspection's one query: an access or a refresh digest, each by its own index.
-                plan = " ".join(str(row) for row in connection.exec_driver_sql(
-                    "EXPLAIN QUERY PLAN SELECT id FROM tokens WHERE access_token_digest = ? "
-                    "OR refresh_token_digest = ?", ("a", "a")))
+                plan = " ".join(
+                    str(row)
+                    for row in connection.exec_driver_sql(
+                        "EXPLAIN QUERY PLAN SELECT id FROM tokens WHERE access_token_digest = ? "
+                        "OR refresh_token_digest = ?",
+                        ("a", "a"),
+                    )
+                )
                 assert "USING INDEX" in plan.split("(access_token_digest=?)")[0].rsplit("SEARCH", 1)[1]
                 assert "ix_tokens_refresh_token_digest (refresh_token_digest=?)" in plan
     finally:
@@ -64,16 +79,24 @@ def test_tokens_index_what_client_credentials_tokens_lack_only_where_set_and_loo
 
 def test_a_refresh_digest_stays_unique_and_a_client_credentials_token_needs_no_family(database_url):
     engine = create_engine(database_url)
-    row = {"client_id": None, "scope": "s", "issued_at": "2026-01-01 00:00:00", "access_expires_at": "2026-01-01 00:00:00"}
+    row = {
+        "client_id": None,
+        "scope": "s",
+        "issued_at": "2026-01-01 00:00:00",
+        "access_expires_at": "2026-01-01 00:00:00",
+    }
     try:
         with engine.begin() as connection:
             connection.exec_driver_sql(
                 "INSERT INTO clients (client_id, name, redirect_uris, post_logout_redirect_uris, grant_types, "
                 "response_types, scopes, token_endpoint_auth_method, is_resource_server, disabled, created_at) "
-                "VALUES ('c', 'n', '[]', '[]', '[]', '[]', '[]', 'none', false, false, '2026-01-01 00:00:00')")
+                "VALUES ('c', 'n', '[]', '[]', '[]', '[]', '[]', 'none', false, false, '2026-01-01 00:00:00')"
+            )
             row["client_id"] = connection.exec_driver_sql("SELECT id FROM clients").scalar_one()
-        insert = text("INSERT INTO tokens (access_token_digest, refresh_token_digest, family_id, client_id, scope, "
-                      "issued_at, access_expires_at) VALUES (:a, :r, :f, :client_id, :scope, :issued_at, :access_expires_at)")
+        insert = text(
+            "INSERT INTO tokens (access_token_digest, refresh_token_digest, family_id, client_id, scope, "
+            "issued_at, access_expires_at) VALUES (:a, :r, :f, :client_id, :scope, :issued_at, :access_expires_at)"
+        )
         with engine.begin() as connection:
             for number in range(2):  # several familyless tokens without refresh tokens
                 connection.execute(insert, {**row, "a": f"cc{number}", "r": None, "f": None})

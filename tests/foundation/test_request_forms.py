@@ -21,7 +21,9 @@ BODIES = [
 @pytest.mark.parametrize("body", BODIES)
 def test_urlencoded_forms_parse_as_werkzeug_parses_them(body):
     def parsed(request_class):
-        environ = EnvironBuilder(method="POST", data=body, content_type="application/x-www-form-urlencoded").get_environ()
+        environ = EnvironBuilder(
+            method="POST", data=body, content_type="application/x-www-form-urlencoded"
+        ).get_environ()
         request = request_class(environ)
         return list(request.form.lists()), list(request.files.lists())
 
@@ -30,7 +32,9 @@ def test_urlencoded_forms_parse_as_werkzeug_parses_them(body):
 
 def test_a_token_request_whose_body_is_not_utf8_is_an_oauth_error(auth_app):
     response = auth_app.test_client().post(
-        "/oauth/token", data=b"grant_type=\xff\xfe", content_type="application/x-www-form-urlencoded",
+        "/oauth/token",
+        data=b"grant_type=\xff\xfe",
+        content_type="application/x-www-form-urlencoded",
     )
     assert response.status_code == 400
     assert response.get_json()["error"] == "invalid_request"  # read as an empty form: no grant_type

@@ -17,8 +17,11 @@ INLINE = re.compile(r"<style|\sstyle=|<script(?![^>]*\ssrc=)|\son[a-z]+=|javascr
 def test_no_template_inlines_a_style_or_a_script():
     templates = sorted(TEMPLATES.rglob("*.html"))
     assert templates
-    offenders = [f"{path.relative_to(TEMPLATES)}: {match.group(0)}" for path in templates
-                 for match in INLINE.finditer(path.read_text())]
+    offenders = [
+        f"{path.relative_to(TEMPLATES)}: {match.group(0)}"
+        for path in templates
+        for match in INLINE.finditer(path.read_text())
+    ]
     assert offenders == []
 
 

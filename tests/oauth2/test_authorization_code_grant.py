@@ -31,7 +31,10 @@ def test_confidential_client_gets_tokens_and_an_id_token(live_auth):
     browser = live_auth.browser()
     browser.sign_in(user)
     session = OAuth2Session(
-        client.client_id, client.client_secret, scope="openid profile email", redirect_uri=CALLBACK,
+        client.client_id,
+        client.client_secret,
+        scope="openid profile email",
+        redirect_uri=CALLBACK,
         code_challenge_method="S256",
     )
     verifier = "v" * 64
@@ -56,7 +59,9 @@ def test_confidential_client_gets_tokens_and_an_id_token(live_auth):
     assert claims["email"] == user.email
     assert claims["name"] == "Ada Lovelace"
     assert "at_hash" in claims and "auth_time" in claims
-    info = requests.get(live_auth.url + "/oauth/userinfo", headers={"Authorization": f"Bearer {token['access_token']}"}, timeout=5)
+    info = requests.get(
+        live_auth.url + "/oauth/userinfo", headers={"Authorization": f"Bearer {token['access_token']}"}, timeout=5
+    )
     assert info.status_code == 200
     assert info.json() == {"sub": user.sub, "name": "Ada Lovelace", "email": user.email, "email_verified": False}
 
@@ -65,7 +70,9 @@ def test_public_client_with_pkce_through_the_real_login_form(live_auth):
     client = live_auth.client(auth_method="none")
     user = live_auth.user()
     browser = live_auth.browser()
-    first = browser.http.get(live_auth.authorize_endpoint, params=authorization_params(client), allow_redirects=False, timeout=5)
+    first = browser.http.get(
+        live_auth.authorize_endpoint, params=authorization_params(client), allow_redirects=False, timeout=5
+    )
     assert first.status_code == 302
     assert first.headers["Location"].startswith("/login?next=%2Foauth%2Fauthorize%3F")
     browser.login(user)
@@ -142,7 +149,10 @@ def test_consent_page_lists_every_scope_by_description_and_is_remembered(live_au
     # The same or fewer scopes: no page. More scopes, or prompt=consent: the page again.
     assert browser.authorize(authorization_params(client, scope="email"), decision=None).status_code == 302
     assert browser.authorize(authorization_params(client, scope="openid profile"), decision=None).status_code == 200
-    assert browser.authorize(authorization_params(client, scope="openid", prompt="consent"), decision=None).status_code == 200
+    assert (
+        browser.authorize(authorization_params(client, scope="openid", prompt="consent"), decision=None).status_code
+        == 200
+    )
 
 
 def test_prompt_none_answers_login_required_then_consent_required(live_auth):
@@ -166,7 +176,9 @@ def test_prompt_login_forces_a_new_sign_in(live_auth):
     assert response.status_code == 302 and login_url.startswith("/login?next=")
     assert "prompt" not in login_url
     # The old session no longer counts.
-    again = browser.http.get(live_auth.authorize_endpoint, params=authorization_params(client), allow_redirects=False, timeout=5)
+    again = browser.http.get(
+        live_auth.authorize_endpoint, params=authorization_params(client), allow_redirects=False, timeout=5
+    )
     assert again.headers["Location"].startswith("/login?next=")
     # Signing in again through the form leads back to the request, which now goes on (no loop).
     back = browser.login(user, next_url=query_of(live_auth.url + login_url)["next"])
@@ -183,9 +195,14 @@ def test_code_is_bound_to_client_and_redirect_uri(live_auth):
     assert stolen.json()["error_description"] == "the authorization code was issued to another client"
     wrong_uri = requests.post(
         live_auth.token_endpoint,
-        data={"grant_type": "authorization_code", "code": code, "redirect_uri": "http://127.0.0.1:1/callback",
-              "code_verifier": verifier},
-        auth=(client.client_id, client.client_secret), timeout=5,
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": "http://127.0.0.1:1/callback",
+            "code_verifier": verifier,
+        },
+        auth=(client.client_id, client.client_secret),
+        timeout=5,
     )
     assert wrong_uri.json()["error"] == "invalid_grant"
     assert wrong_uri.json()["error_description"] == "redirect_uri does not match the one in the authorization request"
@@ -201,7 +218,8 @@ def test_reused_code_is_refused_and_revokes_the_tokens_it_issued(live_auth):
     second = exchange_code(live_auth, client, code, verifier)
     assert second.status_code == 400 and second.json()["error"] == "invalid_grant"
     assert second.json()["error_description"] == (
-        "the authorization code was already used; the tokens issued with it are now revoked")
+        "the authorization code was already used; the tokens issued with it are now revoked"
+    )
     assert introspect(live_auth, resource, first["access_token"]).json() == {"active": False}
     assert introspect(live_auth, resource, first["refresh_token"]).json() == {"active": False}
 
@@ -234,7 +252,9 @@ def test_unknown_code_is_invalid_grant(live_auth):
     client = live_auth.client()
     response = exchange_code(live_auth, client, "no-such-code", None)
     assert response.status_code == 400 and response.json() == {
-        "error": "invalid_grant", "error_description": "unknown authorization code"}
+        "error": "invalid_grant",
+        "error_description": "unknown authorization code",
+    }
 
 
 def test_codes_live_at_most_sixty_seconds(live_auth):
@@ -264,7 +284,9 @@ def test_an_authorization_request_may_arrive_as_a_form_post(live_auth):
     client = live_auth.client()
     browser = live_auth.browser()
     browser.sign_in(live_auth.user())
-    posted = browser.http.post(live_auth.authorize_endpoint, data=authorization_params(client), allow_redirects=False, timeout=5)
+    posted = browser.http.post(
+        live_auth.authorize_endpoint, data=authorization_params(client), allow_redirects=False, timeout=5
+    )
     assert posted.status_code == 303
     page = browser.http.get(live_auth.url + posted.headers["Location"], allow_redirects=False, timeout=5)
     assert page.status_code == 200 and 'name="decision"' in page.text

@@ -25,7 +25,9 @@ def test_requests_oauthlib_backend_client_gets_a_token_whose_sub_is_the_client(l
     client = live_auth.client(redirect_uri=None, scope="models:read")
     resource = live_auth.client(redirect_uri=None, resource_server=True)
     session = OAuth2Session(client=BackendApplicationClient(client_id=client.client_id))
-    token = session.fetch_token(live_auth.token_endpoint, client_id=client.client_id, client_secret=client.client_secret)
+    token = session.fetch_token(
+        live_auth.token_endpoint, client_id=client.client_id, client_secret=client.client_secret
+    )
     assert "refresh_token" not in token
     assert token["scope"] == ["models:read"]
     info = introspect(live_auth, resource, token["access_token"]).json()
@@ -62,7 +64,9 @@ def test_scope_outside_the_registration_is_invalid_scope(live_auth):
 def test_wrong_secret_is_401_invalid_client_with_www_authenticate(live_auth):
     client = live_auth.client(redirect_uri=None)
     for auth in ((client.client_id, "wrong"), ("unknown-client", "x")):
-        response = requests.post(live_auth.token_endpoint, data={"grant_type": "client_credentials"}, auth=auth, timeout=5)
+        response = requests.post(
+            live_auth.token_endpoint, data={"grant_type": "client_credentials"}, auth=auth, timeout=5
+        )
         assert response.status_code == 401
         # One answer whatever failed: it names no client and lists no authentication methods.
         assert response.json() == {"error": "invalid_client", "error_description": "client authentication failed"}
@@ -75,7 +79,9 @@ def test_public_client_cannot_use_client_credentials(live_auth):
         live_auth.token_endpoint, data={"grant_type": "client_credentials", "client_id": client.client_id}, timeout=5
     )
     assert response.status_code == 401 and response.json() == {
-        "error": "invalid_client", "error_description": "client authentication failed"}
+        "error": "invalid_client",
+        "error_description": "client authentication failed",
+    }
 
 
 def test_client_without_the_grant_is_unauthorized_client(live_auth):
@@ -95,4 +101,3 @@ def test_disabling_a_client_or_rotating_its_secret_takes_effect_within_a_second(
     live_auth.run(disable_client, client.client_id)
     time.sleep(1.05)
     assert _token(live_auth, rotated).status_code == 401
-

@@ -20,7 +20,9 @@ def test_token_endpoint_preflight_and_response_allow_any_origin(live_auth):
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     assert "Set-Cookie" not in response.headers
     for path in ("/oauth/jwks", "/.well-known/openid-configuration"):
-        assert requests.get(live_auth.url + path, headers=ORIGIN, timeout=5).headers["Access-Control-Allow-Origin"] == "*"
+        assert (
+            requests.get(live_auth.url + path, headers=ORIGIN, timeout=5).headers["Access-Control-Allow-Origin"] == "*"
+        )
 
 
 def test_pages_and_introspection_are_not_opened_to_other_origins(live_auth):
@@ -33,10 +35,14 @@ def test_a_browser_client_may_register_and_manage_its_registration(live_auth):
     """RFC 7591 and 7592 from a SPA's origin: the preflights allow the methods each path answers."""
     register = live_auth.url + "/oauth/register"
     preflight = requests.options(register, headers={**ORIGIN, "Access-Control-Request-Method": "POST"}, timeout=5)
-    assert preflight.headers["Access-Control-Allow-Origin"] == "*" and "POST" in preflight.headers["Access-Control-Allow-Methods"]
+    assert (
+        preflight.headers["Access-Control-Allow-Origin"] == "*"
+        and "POST" in preflight.headers["Access-Control-Allow-Methods"]
+    )
     refused = requests.post(register, json={}, headers=ORIGIN, timeout=5)
     assert refused.status_code == 401 and refused.headers["Access-Control-Allow-Origin"] == "*"
-    manage = requests.options(register + "/some-client", timeout=5,
-                              headers={**ORIGIN, "Access-Control-Request-Method": "PUT"})
+    manage = requests.options(
+        register + "/some-client", timeout=5, headers={**ORIGIN, "Access-Control-Request-Method": "PUT"}
+    )
     assert manage.headers["Access-Control-Allow-Origin"] == "*"
     assert set(manage.headers["Access-Control-Allow-Methods"].split(", ")) == {"GET", "PUT", "DELETE"}

@@ -103,8 +103,13 @@ def test_polling_answers_pending_then_slow_down_with_a_growing_interval(live_aut
     assert error_of(poll(live_auth, client, device_code)) == "slow_down"  # at once: under 5 s
 
     def interval():
-        return live_auth.run(lambda: db_session().scalar(
-            select(DeviceAuthorization.interval).where(DeviceAuthorization.device_code_digest == digest(device_code))))
+        return live_auth.run(
+            lambda: db_session().scalar(
+                select(DeviceAuthorization.interval).where(
+                    DeviceAuthorization.device_code_digest == digest(device_code)
+                )
+            )
+        )
 
     assert interval() == 10
     # 7 s after the last poll: enough for the old interval, too soon for the new one.
@@ -253,14 +258,28 @@ def test_revoking_the_app_before_the_device_polls_withdraws_the_approval(live_au
     codes = start(live_auth, client)
     approve(person, codes["user_code"])
     page = person.http.get(live_auth.url + "/account/apps", timeout=10)
-    person.http.post(live_auth.url + f"/account/apps/{client.client_id}/revoke", data={"csrf_token": csrf_token(page.text)},
-                     timeout=10)
+    person.http.post(
+        live_auth.url + f"/account/apps/{client.client_id}/revoke",
+        data={"csrf_token": csrf_token(page.text)},
+        timeout=10,
+    )
     assert error_of(poll(live_auth, client, codes["device_code"])) == "invalid_grant"
 
 
 def test_clients_add_accepts_the_device_code_grant(cli):
-    public = cli.ok("clients", "add", "--name", "CLI tool", "--grant-type", DEVICE_CODE, "--grant-type", "refresh_token",
-                    "--auth-method", "none", "--json").json
+    public = cli.ok(
+        "clients",
+        "add",
+        "--name",
+        "CLI tool",
+        "--grant-type",
+        DEVICE_CODE,
+        "--grant-type",
+        "refresh_token",
+        "--auth-method",
+        "none",
+        "--json",
+    ).json
     assert public["grant_types"] == [DEVICE_CODE, "refresh_token"] and "client_secret" not in public
     confidential = cli.ok("clients", "add", "--name", "TV app", "--grant-type", DEVICE_CODE, "--json").json
     assert confidential["grant_types"] == [DEVICE_CODE] and confidential["client_secret"]
@@ -279,19 +298,24 @@ SEARCH = "https://search.example/api"
 
 def test_resource_at_the_device_endpoint_is_the_tokens_audience(live_auth, person):
     """RFC 8707: the resources named at the device endpoint are the audience; a poll may narrow it."""
-    models, _search = (live_auth.client(redirect_uri=None, resource_server=True, resource_url=url)
-                       for url in (MODELS, SEARCH))
+    models, _search = (
+        live_auth.client(redirect_uri=None, resource_server=True, resource_url=url) for url in (MODELS, SEARCH)
+    )
     client = device_client(live_auth, scope="openid")
     unknown = device_authorization(live_auth, client, resource="https://unknown.example")
     assert error_of(unknown) == "invalid_target"
 
     codes = device_authorization(live_auth, client, scope="openid", resource=[MODELS, SEARCH]).json()
     approve(person, codes["user_code"])
-    widened = token_request(live_auth, client, {"grant_type": DEVICE_CODE, "device_code": codes["device_code"],
-                                                "resource": "https://unknown.example"})
+    widened = token_request(
+        live_auth,
+        client,
+        {"grant_type": DEVICE_CODE, "device_code": codes["device_code"], "resource": "https://unknown.example"},
+    )
     assert error_of(widened) == "invalid_target"
-    narrowed = token_request(live_auth, client, {"grant_type": DEVICE_CODE, "device_code": codes["device_code"],
-                                                 "resource": MODELS})
+    narrowed = token_request(
+        live_auth, client, {"grant_type": DEVICE_CODE, "device_code": codes["device_code"], "resource": MODELS}
+    )
     assert narrowed.status_code == 200, narrowed.text
     assert introspect(live_auth, models, narrowed.json()["access_token"]).json()["aud"] == [MODELS]
 
@@ -319,4 +343,6 @@ def test_an_approval_by_an_account_disabled_since_gives_nothing(live_auth, perso
     approve(person, codes["user_code"])
     live_auth.run(disable_user, person.user.email)
     refused = poll(live_auth, client, codes["device_code"])
-    assert error_of(refused) == "invalid_grant" and refused.json()["error_description"] == "the user's account is disabled"
+    assert (
+        error_of(refused) == "invalid_grant" and refused.json()["error_description"] == "the user's account is disabled"
+    )

@@ -44,8 +44,10 @@ def test_clients_that_are_not_resource_servers_are_refused_even_for_their_own_to
     client = live_auth.client()
     tokens = live_auth.user_tokens(client, scope="openid email")
     response = requests.post(
-        live_auth.url + "/oauth/introspect", data={"token": tokens["access_token"]},
-        auth=(client.client_id, client.client_secret), timeout=5,
+        live_auth.url + "/oauth/introspect",
+        data={"token": tokens["access_token"]},
+        auth=(client.client_id, client.client_secret),
+        timeout=5,
     )
     assert response.status_code == 403
     assert response.json()["error"] == "unauthorized_client"
@@ -54,7 +56,9 @@ def test_clients_that_are_not_resource_servers_are_refused_even_for_their_own_to
 
 def test_bad_credentials_are_401(live_auth):
     resource = live_auth.client(redirect_uri=None, resource_server=True)
-    response = requests.post(live_auth.url + "/oauth/introspect", data={"token": "x"}, auth=(resource.client_id, "no"), timeout=5)
+    response = requests.post(
+        live_auth.url + "/oauth/introspect", data={"token": "x"}, auth=(resource.client_id, "no"), timeout=5
+    )
     assert response.status_code == 401 and response.headers["WWW-Authenticate"].startswith("Basic")
 
 

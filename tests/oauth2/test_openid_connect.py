@@ -27,21 +27,36 @@ def test_metadata_documents_validate_and_name_every_endpoint(live_auth):
         AuthorizationServerMetadata(metadata).validate()
         OpenIDProviderMetadata(metadata).validate()
         assert metadata["issuer"] == live_auth.url
-        for name in ("authorization_endpoint", "token_endpoint", "jwks_uri", "userinfo_endpoint",
-                     "revocation_endpoint", "introspection_endpoint", "end_session_endpoint",
-                     "device_authorization_endpoint"):
+        for name in (
+            "authorization_endpoint",
+            "token_endpoint",
+            "jwks_uri",
+            "userinfo_endpoint",
+            "revocation_endpoint",
+            "introspection_endpoint",
+            "end_session_endpoint",
+            "device_authorization_endpoint",
+        ):
             assert metadata[name].startswith(live_auth.url + "/"), name
         assert metadata["end_session_endpoint"] == live_auth.url + "/logout"
         assert metadata["response_types_supported"] == ["code"]
         assert set(metadata["grant_types_supported"]) == {
-            "authorization_code", "refresh_token", "client_credentials", "urn:ietf:params:oauth:grant-type:device_code"
+            "authorization_code",
+            "refresh_token",
+            "client_credentials",
+            "urn:ietf:params:oauth:grant-type:device_code",
         }
         assert metadata["code_challenge_methods_supported"] == ["S256"]
         assert set(metadata["token_endpoint_auth_methods_supported"]) == {
-            "client_secret_basic", "client_secret_post", "private_key_jwt", "none"
+            "client_secret_basic",
+            "client_secret_post",
+            "private_key_jwt",
+            "none",
         }
         assert metadata["introspection_endpoint_auth_methods_supported"] == [
-            "client_secret_basic", "client_secret_post", "private_key_jwt"
+            "client_secret_basic",
+            "client_secret_post",
+            "private_key_jwt",
         ]
         assert "RS256" in metadata["token_endpoint_auth_signing_alg_values_supported"]
         assert metadata["authorization_response_iss_parameter_supported"] is True
@@ -82,7 +97,9 @@ def test_userinfo_refuses_bad_tokens_and_tokens_without_openid(live_auth):
     client = live_auth.client()
     token = live_auth.user_tokens(client, live_auth.user(), scope="email")
     assert "id_token" not in token
-    response = requests.get(live_auth.url + "/oauth/userinfo", headers={"Authorization": f"Bearer {token['access_token']}"}, timeout=5)
+    response = requests.get(
+        live_auth.url + "/oauth/userinfo", headers={"Authorization": f"Bearer {token['access_token']}"}, timeout=5
+    )
     assert response.status_code == 403 and response.json()["error"] == "insufficient_scope"
 
 

@@ -25,14 +25,26 @@ def _client(live_auth, key, **kwargs):
 
 def _assertion(key, client_id, audience, alg, **claims) -> str:
     now = int(time.time())
-    payload = {"iss": client_id, "sub": client_id, "aud": audience, "exp": now + 60, "iat": now, "jti": f"j-{now}-{time.monotonic_ns()}", **claims}
+    payload = {
+        "iss": client_id,
+        "sub": client_id,
+        "aud": audience,
+        "exp": now + 60,
+        "iat": now,
+        "jti": f"j-{now}-{time.monotonic_ns()}",
+        **claims,
+    }
     return jwt.encode({"alg": alg}, payload, key, algorithms=[alg])
 
 
 def _token(live_auth, assertion):
     return requests.post(
         live_auth.token_endpoint,
-        data={"grant_type": "client_credentials", "client_assertion_type": ASSERTION_TYPE, "client_assertion": assertion},
+        data={
+            "grant_type": "client_credentials",
+            "client_assertion_type": ASSERTION_TYPE,
+            "client_assertion": assertion,
+        },
         timeout=5,
     )
 
@@ -84,6 +96,9 @@ def test_a_secret_client_cannot_switch_to_assertions_nor_an_assertion_client_to_
     assertion = _assertion(key, secret_client.client_id, live_auth.token_endpoint, "RS256")
     assert _token(live_auth, assertion).json()["error"] == "invalid_client"
     response = requests.post(
-        live_auth.token_endpoint, data={"grant_type": "client_credentials"}, auth=(jwt_client.client_id, "guess"), timeout=5
+        live_auth.token_endpoint,
+        data={"grant_type": "client_credentials"},
+        auth=(jwt_client.client_id, "guess"),
+        timeout=5,
     )
     assert response.status_code == 401

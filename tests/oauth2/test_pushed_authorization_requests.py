@@ -27,16 +27,27 @@ REQUEST_URI_PREFIX = "urn:ietf:params:oauth:request_uri:"
 
 
 def _session(client, **kwargs) -> OAuth2Session:
-    return OAuth2Session(client.client_id, client.client_secret, scope="openid email", redirect_uri=CALLBACK,
-                         code_challenge_method="S256", **kwargs)
+    return OAuth2Session(
+        client.client_id,
+        client.client_secret,
+        scope="openid email",
+        redirect_uri=CALLBACK,
+        code_challenge_method="S256",
+        **kwargs,
+    )
 
 
 def _push(live_auth, session: OAuth2Session, **params) -> requests.Response:
     """POST the authorization request's parameters to the PAR endpoint, authenticated as at the token endpoint."""
     if session.token_endpoint_auth_method in ("none", "client_secret_post"):
         params.pop("client_id")  # Authlib's client authentication puts it in the body itself
-    return session.post(live_auth.url + "/oauth/par", data=params, auth=session.client_auth(session.token_endpoint_auth_method), withhold_token=True,
-                        timeout=10)
+    return session.post(
+        live_auth.url + "/oauth/par",
+        data=params,
+        auth=session.client_auth(session.token_endpoint_auth_method),
+        withhold_token=True,
+        timeout=10,
+    )
 
 
 def _pushed(live_auth, session: OAuth2Session, verifier: str, **extra) -> dict:
@@ -72,8 +83,14 @@ def test_confidential_client_pushes_then_the_person_consents_and_the_code_is_exc
     browser = live_auth.browser()
     browser.sign_in(user)
     # RFC 9126 §4: only client_id and request_uri count; a parameter added in the browser is ignored.
-    response = browser.authorize({"client_id": client.client_id, "request_uri": pushed["request_uri"],
-                                  "scope": "openid profile", "redirect_uri": "http://127.0.0.1:9/evil"})
+    response = browser.authorize(
+        {
+            "client_id": client.client_id,
+            "request_uri": pushed["request_uri"],
+            "scope": "openid profile",
+            "redirect_uri": "http://127.0.0.1:9/evil",
+        }
+    )
     callback = response.headers["Location"]
     assert callback.startswith(CALLBACK)
     assert query_of(callback)["state"] == pushed["state"]
@@ -188,8 +205,9 @@ def test_invalid_pushed_requests_get_json_errors_and_no_redirect(live_auth):
 
 def test_loopback_redirect_uri_with_another_port_is_accepted_at_the_push(live_auth):
     client = live_auth.client()
-    response = _push(live_auth, _session(client),
-                     **authorization_params(client, redirect_uri="http://127.0.0.1:9999/callback"))
+    response = _push(
+        live_auth, _session(client), **authorization_params(client, redirect_uri="http://127.0.0.1:9999/callback")
+    )
     assert response.status_code == 201, response.text
 
 
@@ -206,8 +224,14 @@ def test_prompt_none_is_judged_at_the_authorization_endpoint_not_at_the_push(liv
 def test_private_key_jwt_and_client_secret_post_clients_push(live_auth):
     key = RSAKey.generate_key(2048, private=True)
     client = live_auth.client(auth_method="private_key_jwt", jwks={"keys": [key.as_dict(private=False)]})
-    session = OAuth2Session(client.client_id, key, token_endpoint_auth_method="private_key_jwt", scope="openid",
-                            redirect_uri=CALLBACK, code_challenge_method="S256")
+    session = OAuth2Session(
+        client.client_id,
+        key,
+        token_endpoint_auth_method="private_key_jwt",
+        scope="openid",
+        redirect_uri=CALLBACK,
+        code_challenge_method="S256",
+    )
     # RFC 9126 §2: the PAR endpoint's URL is a valid audience for the client assertion.
     session.register_client_auth_method(PrivateKeyJWT(live_auth.url + "/oauth/par"))
     assert _pushed(live_auth, session, "v" * 64)["request_uri"].startswith(REQUEST_URI_PREFIX)

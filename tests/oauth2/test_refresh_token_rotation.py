@@ -40,13 +40,15 @@ def test_refresh_may_narrow_the_scope_but_never_widen_it(live_auth):
     response = requests.post(
         live_auth.token_endpoint,
         data={"grant_type": "refresh_token", "refresh_token": first["refresh_token"], "scope": "openid profile"},
-        auth=(client.client_id, client.client_secret), timeout=5,
+        auth=(client.client_id, client.client_secret),
+        timeout=5,
     )
     assert response.status_code == 400 and response.json()["error"] == "invalid_scope"
     response = requests.post(
         live_auth.token_endpoint,
         data={"grant_type": "refresh_token", "refresh_token": first["refresh_token"], "scope": "email"},
-        auth=(client.client_id, client.client_secret), timeout=5,
+        auth=(client.client_id, client.client_secret),
+        timeout=5,
     )
     assert response.status_code == 200 and response.json()["scope"] == "email"
 
@@ -61,12 +63,14 @@ def test_rfc9700_reuse_of_a_rotated_refresh_token_revokes_the_whole_family(live_
     assert replay.status_code == 400 and replay.json() == {
         "error": "invalid_grant",
         "error_description": "a rotated refresh token was presented again; the token family is now revoked "
-                             "(sign the user in again)",
+        "(sign the user in again)",
     }
     for token in (first["access_token"], second["access_token"], third["access_token"], third["refresh_token"]):
         assert introspect(live_auth, resource, token).json() == {"active": False}
     assert refresh(live_auth, client, third["refresh_token"]).json() == {
-        "error": "invalid_grant", "error_description": "the refresh token was revoked"}
+        "error": "invalid_grant",
+        "error_description": "the refresh token was revoked",
+    }
 
 
 def test_refresh_token_is_bound_to_its_client(live_auth):
@@ -74,7 +78,9 @@ def test_refresh_token_is_bound_to_its_client(live_auth):
     other = live_auth.client()
     first = live_auth.user_tokens(client, scope="openid email")
     assert refresh(live_auth, other, first["refresh_token"]).json() == {
-        "error": "invalid_grant", "error_description": "the refresh token was issued to another client"}
+        "error": "invalid_grant",
+        "error_description": "the refresh token was issued to another client",
+    }
     assert refresh(live_auth, client, first["refresh_token"]).status_code == 200
 
 
@@ -104,8 +110,9 @@ def test_rfc9700_two_concurrent_refreshes_have_exactly_one_winner(live_auth):
         statuses = sorted(response.status_code for response in results)
         assert statuses == [200, 400, 400, 400], [r.text for r in results]
         assert all(r.json()["error"] == "invalid_grant" for r in results if r.status_code == 400)
-        assert all("the token family is now revoked" in r.json()["error_description"]
-                   for r in results if r.status_code == 400)
+        assert all(
+            "the token family is now revoked" in r.json()["error_description"] for r in results if r.status_code == 400
+        )
         # The losers look like a replay, so the family, the winner's new tokens included, is revoked.
         winner = next(r.json() for r in results if r.status_code == 200)
         assert introspect(live_auth, resource, winner["refresh_token"]).json() == {"active": False}
@@ -117,7 +124,9 @@ def test_a_disabled_user_cannot_refresh(live_auth):
     tokens = live_auth.user_tokens(client, user)
     live_auth.run(disable_user, user.email)
     assert refresh(live_auth, client, tokens["refresh_token"]).json() == {
-        "error": "invalid_grant", "error_description": "the user's account is disabled"}
+        "error": "invalid_grant",
+        "error_description": "the user's account is disabled",
+    }
 
 
 def test_expired_or_unknown_refresh_token_says_so(live_auth):
@@ -130,6 +139,10 @@ def test_expired_or_unknown_refresh_token_says_so(live_auth):
 
     live_auth.run(expire)
     assert refresh(live_auth, client, tokens["refresh_token"]).json() == {
-        "error": "invalid_grant", "error_description": "the refresh token expired"}
+        "error": "invalid_grant",
+        "error_description": "the refresh token expired",
+    }
     assert refresh(live_auth, client, "no-such-token").json() == {
-        "error": "invalid_grant", "error_description": "unknown refresh token"}
+        "error": "invalid_grant",
+        "error_description": "unknown refresh token",
+    }

@@ -77,18 +77,31 @@ def test_authorization_request_for_unknown_resource_goes_back_with_invalid_targe
 def test_code_exchange_narrows_and_refresh_narrows_but_never_widens(live_auth, resource_servers):
     client = live_auth.client()
     code, verifier = live_auth.code(client, resource=[MODELS, SEARCH])
-    outside = token_request(live_auth, client, {"grant_type": "authorization_code", "code": code, "code_verifier": verifier,
-                                                "redirect_uri": client.redirect_uri, "resource": ELSEWHERE})
+    outside = token_request(
+        live_auth,
+        client,
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "code_verifier": verifier,
+            "redirect_uri": client.redirect_uri,
+            "resource": ELSEWHERE,
+        },
+    )
     assert outside.json()["error"] == "invalid_target"
     # The refused exchange did not use the code up.
     tokens = exchange_code(live_auth, client, code, verifier).json()
     assert audience(live_auth, resource_servers, tokens["access_token"]) == [MODELS, SEARCH]
 
-    narrowed = token_request(live_auth, client, {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"],
-                                                 "resource": SEARCH}).json()
+    narrowed = token_request(
+        live_auth, client, {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"], "resource": SEARCH}
+    ).json()
     assert audience(live_auth, resource_servers, narrowed["access_token"]) == [SEARCH]
-    widened = token_request(live_auth, client, {"grant_type": "refresh_token", "refresh_token": narrowed["refresh_token"],
-                                                "resource": [SEARCH, MODELS]})
+    widened = token_request(
+        live_auth,
+        client,
+        {"grant_type": "refresh_token", "refresh_token": narrowed["refresh_token"], "resource": [SEARCH, MODELS]},
+    )
     assert widened.status_code == 400 and widened.json()["error"] == "invalid_target"
     # Without a resource, a refresh keeps the audience it had.
     kept = refresh(live_auth, client, narrowed["refresh_token"]).json()
@@ -98,8 +111,17 @@ def test_code_exchange_narrows_and_refresh_narrows_but_never_widens(live_auth, r
 def test_code_exchange_may_name_fewer_resources_than_authorized(live_auth, resource_servers):
     client = live_auth.client()
     code, verifier = live_auth.code(client, resource=[MODELS, SEARCH])
-    tokens = token_request(live_auth, client, {"grant_type": "authorization_code", "code": code, "code_verifier": verifier,
-                                               "redirect_uri": client.redirect_uri, "resource": MODELS}).json()
+    tokens = token_request(
+        live_auth,
+        client,
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "code_verifier": verifier,
+            "redirect_uri": client.redirect_uri,
+            "resource": MODELS,
+        },
+    ).json()
     assert audience(live_auth, resource_servers, tokens["access_token"]) == [MODELS]
 
 
@@ -120,8 +142,17 @@ def test_default_resource_is_the_audience_of_requests_naming_none(with_default):
     client = live.client()
     code, verifier = live.code(client)
     # The person authorized the default resource only: the code cannot be turned into a token for another.
-    elsewhere = token_request(live, client, {"grant_type": "authorization_code", "code": code, "code_verifier": verifier,
-                                             "redirect_uri": client.redirect_uri, "resource": SEARCH})
+    elsewhere = token_request(
+        live,
+        client,
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "code_verifier": verifier,
+            "redirect_uri": client.redirect_uri,
+            "resource": SEARCH,
+        },
+    )
     assert elsewhere.json()["error"] == "invalid_target"
     tokens = exchange_code(live, client, code, verifier).json()
     assert audience(live, servers, tokens["access_token"]) == [MODELS]

@@ -17,10 +17,12 @@ def test_token_endpoint_and_introspection_follow_approval(live_auth):
     resource_server = live_auth.client(redirect_uri=None, resource_server=True)
 
     def create():
-        metadata = validate_client_metadata({"client_name": "Partner", "app_type": "service",
-                                             "scope": "chat:create admin:all"})
+        metadata = validate_client_metadata(
+            {"client_name": "Partner", "app_type": "service", "scope": "chat:create admin:all"}
+        )
         registration = services.create_client(metadata, registered_via="portal")
         return registration.client.client_id, registration.client_secret
+
     client_id, secret = live_auth.run(create)
 
     def token(scope: str | None = None) -> dict:

@@ -57,9 +57,13 @@ def test_unknown_token_is_200_and_another_clients_token_is_refused(live_auth):
 
 def test_revocation_requires_client_authentication(live_auth):
     client = live_auth.client()
-    response = requests.post(live_auth.url + "/oauth/revoke", data={"token": "x"}, auth=(client.client_id, "bad"), timeout=5)
+    response = requests.post(
+        live_auth.url + "/oauth/revoke", data={"token": "x"}, auth=(client.client_id, "bad"), timeout=5
+    )
     assert response.status_code == 401 and response.json()["error"] == "invalid_client"
     response = requests.post(live_auth.url + "/oauth/revoke", data={"token": "x"}, timeout=5)
     assert response.status_code == 401 and response.json() == {
-        "error": "invalid_client", "error_description": "client authentication failed"}
+        "error": "invalid_client",
+        "error_description": "client authentication failed",
+    }
     assert _revoke(live_auth, client, "x", token_type_hint="id_token").json()["error"] == "unsupported_token_type"

@@ -16,8 +16,14 @@ def test_rfc9700_2_1_redirect_uris_match_exactly(live_auth):
     client = live_auth.client(redirect_uri="https://app.example/cb")
     browser = live_auth.browser()
     browser.sign_in(live_auth.user())
-    for uri in ("https://app.example/cb/", "https://app.example/cb?x=1", "https://app.example/CB",
-                "https://app.example.evil/cb", "http://app.example/cb", "https://app.example:444/cb"):
+    for uri in (
+        "https://app.example/cb/",
+        "https://app.example/cb?x=1",
+        "https://app.example/CB",
+        "https://app.example.evil/cb",
+        "http://app.example/cb",
+        "https://app.example:444/cb",
+    ):
         response = browser.authorize(authorization_params(client, redirect_uri=uri))
         assert response.status_code == 400 and "Location" not in response.headers, uri
 
@@ -40,7 +46,8 @@ def test_rfc9700_2_4_password_grant_is_not_offered(live_auth):
     response = requests.post(
         live_auth.token_endpoint,
         data={"grant_type": "password", "username": user.email, "password": user.password},
-        auth=(client.client_id, client.client_secret), timeout=5,
+        auth=(client.client_id, client.client_secret),
+        timeout=5,
     )
     assert response.status_code == 400 and response.json()["error"] == "unsupported_grant_type"
     assert "password" not in live_auth.metadata()["grant_types_supported"]
@@ -64,7 +71,8 @@ def test_rfc9700_4_11_never_an_open_redirector(live_auth):
     response = browser.http.get(
         live_auth.authorize_endpoint,
         params=authorization_params(client, redirect_uri="https://attacker.example/", scope="not-a-scope"),
-        allow_redirects=False, timeout=5,
+        allow_redirects=False,
+        timeout=5,
     )
     assert response.status_code == 400 and "Location" not in response.headers
 
@@ -74,10 +82,14 @@ def test_rfc9700_4_11_control_and_non_ascii_characters_end_on_the_error_page(liv
     client = live_auth.client()
     browser = live_auth.browser()
     browser.sign_in(live_auth.user())
-    for extra in ({"redirect_uri": client.redirect_uri + "\x00"}, {"redirect_uri": client.redirect_uri + "\u00e9"},
-                  {"response_type": "code\x00"}):
-        response = browser.http.get(live_auth.authorize_endpoint, params=authorization_params(client, **extra),
-                                    allow_redirects=False, timeout=5)
+    for extra in (
+        {"redirect_uri": client.redirect_uri + "\x00"},
+        {"redirect_uri": client.redirect_uri + "\u00e9"},
+        {"response_type": "code\x00"},
+    ):
+        response = browser.http.get(
+            live_auth.authorize_endpoint, params=authorization_params(client, **extra), allow_redirects=False, timeout=5
+        )
         assert response.status_code == 400 and "Location" not in response.headers, extra
 
 

@@ -16,8 +16,14 @@ from tests.support.oauth import query_of
 def _authorize(live_auth, client, **pkce):
     browser = live_auth.browser()
     browser.sign_in(live_auth.user())
-    params = {"response_type": "code", "client_id": client.client_id, "redirect_uri": client.redirect_uri,
-              "scope": "openid", "state": "s", **pkce}
+    params = {
+        "response_type": "code",
+        "client_id": client.client_id,
+        "redirect_uri": client.redirect_uri,
+        "scope": "openid",
+        "state": "s",
+        **pkce,
+    }
     return browser, browser.authorize(params)
 
 
@@ -79,8 +85,12 @@ def test_public_client_cannot_pretend_to_be_confidential(live_auth):
     code = query_of(response.headers["Location"])["code"]
     response = requests.post(
         live_auth.token_endpoint,
-        data={"grant_type": "authorization_code", "code": code, "redirect_uri": confidential.redirect_uri,
-              "client_id": confidential.client_id},
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": confidential.redirect_uri,
+            "client_id": confidential.client_id,
+        },
         timeout=5,
     )
     assert response.status_code == 401 and response.json()["error"] == "invalid_client"

@@ -16,9 +16,15 @@ from tests.support.oauth import query_of
 
 # Metadata members naming an endpoint that reads request parameters (all but jwks_uri).
 PARAMETER_ENDPOINTS = (
-    "authorization_endpoint", "token_endpoint", "userinfo_endpoint", "revocation_endpoint",
-    "introspection_endpoint", "end_session_endpoint", "registration_endpoint",
-    "device_authorization_endpoint", "pushed_authorization_request_endpoint",
+    "authorization_endpoint",
+    "token_endpoint",
+    "userinfo_endpoint",
+    "revocation_endpoint",
+    "introspection_endpoint",
+    "end_session_endpoint",
+    "registration_endpoint",
+    "device_authorization_endpoint",
+    "pushed_authorization_request_endpoint",
 )
 
 
@@ -26,7 +32,8 @@ PARAMETER_ENDPOINTS = (
 def server(live_auth):
     live_auth.scope("models:read")
     return live_auth, live_auth.client(
-        scope="openid email models:read", grant_types=["authorization_code", "refresh_token", "client_credentials"])
+        scope="openid email models:read", grant_types=["authorization_code", "refresh_token", "client_credentials"]
+    )
 
 
 def _refused(response, error: str = "invalid_request", naming: str | None = None) -> dict:
@@ -58,8 +65,11 @@ def test_every_endpoint_in_the_metadata_that_reads_parameters_opts_in(live_auth)
 @pytest.mark.parametrize("name", ["grant_type", "scope", "client_id"])
 def test_a_token_request_repeating_a_parameter_is_invalid_request(server, name):
     live_auth, client = server
-    form = [("grant_type", "client_credentials"), ("client_id", client.client_id),
-            ("client_secret", client.client_secret)]
+    form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", client.client_id),
+        ("client_secret", client.client_secret),
+    ]
     values = {"grant_type": "client_credentials", "scope": "openid", "client_id": client.client_id}
     form += [(name, values[name])] if name != "scope" else [("scope", "openid"), ("scope", "email")]
     response = requests.post(live_auth.token_endpoint, data=form, timeout=5)
@@ -68,41 +78,67 @@ def test_a_token_request_repeating_a_parameter_is_invalid_request(server, name):
 
 def test_a_parameter_in_both_the_query_and_the_body_counts_twice(server):
     live_auth, client = server
-    response = requests.post(live_auth.token_endpoint + "?grant_type=client_credentials",
-                             data={"grant_type": "client_credentials"}, auth=(client.client_id, client.client_secret),
-                             timeout=5)
+    response = requests.post(
+        live_auth.token_endpoint + "?grant_type=client_credentials",
+        data={"grant_type": "client_credentials"},
+        auth=(client.client_id, client.client_secret),
+        timeout=5,
+    )
     _refused(response, naming="grant_type")
 
 
 @pytest.mark.parametrize("path", ["/oauth/introspect", "/oauth/revoke"])
 def test_introspection_and_revocation_refuse_a_repeated_token(live_auth, path):
     resource_server = live_auth.client(redirect_uri=None, resource_server=True)
-    response = requests.post(live_auth.url + path, data=[("token", "a"), ("token", "b")],
-                             auth=(resource_server.client_id, resource_server.client_secret), timeout=5)
+    response = requests.post(
+        live_auth.url + path,
+        data=[("token", "a"), ("token", "b")],
+        auth=(resource_server.client_id, resource_server.client_secret),
+        timeout=5,
+    )
     _refused(response, naming="token")
 
 
 def test_a_client_authenticating_two_ways_at_once_is_refused_rfc6749_2_3_1(server):
     live_auth, client = server
-    both = requests.post(live_auth.token_endpoint, auth=(client.client_id, client.client_secret),
-                         data={"grant_type": "client_credentials", "client_secret": client.client_secret}, timeout=5)
+    both = requests.post(
+        live_auth.token_endpoint,
+        auth=(client.client_id, client.client_secret),
+        data={"grant_type": "client_credentials", "client_secret": client.client_secret},
+        timeout=5,
+    )
     assert "more than one way" in _refused(both)["error_description"]
-    assertion_and_secret = requests.post(live_auth.token_endpoint, data={
-        "grant_type": "client_credentials", "client_id": client.client_id, "client_secret": client.client_secret,
-        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", "client_assertion": "x.y.z",
-    }, timeout=5)
+    assertion_and_secret = requests.post(
+        live_auth.token_endpoint,
+        data={
+            "grant_type": "client_credentials",
+            "client_id": client.client_id,
+            "client_secret": client.client_secret,
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": "x.y.z",
+        },
+        timeout=5,
+    )
     _refused(assertion_and_secret)
     # One way is still fine.
-    one = requests.post(live_auth.token_endpoint, auth=(client.client_id, client.client_secret),
-                        data={"grant_type": "client_credentials"}, timeout=5)
+    one = requests.post(
+        live_auth.token_endpoint,
+        auth=(client.client_id, client.client_secret),
+        data={"grant_type": "client_credentials"},
+        timeout=5,
+    )
     assert one.status_code == 200, one.text
 
 
 @pytest.mark.parametrize("scope", ["openid\x01", "openid  email", " openid", "openid ", 'say"hi"', "a\\b", "caf\u00e9"])
 def test_a_scope_outside_the_scope_token_syntax_is_invalid_scope_rfc6749_3_3(server, scope):
     live_auth, client = server
-    response = requests.post(live_auth.token_endpoint, auth=(client.client_id, client.client_secret),
-                             data={"grant_type": "client_credentials", "scope": scope}, timeout=5)
+    response = requests.post(
+        live_auth.token_endpoint,
+        auth=(client.client_id, client.client_secret),
+        data={"grant_type": "client_credentials", "scope": scope},
+        timeout=5,
+    )
     _refused(response, error="invalid_scope")
 
 
@@ -116,16 +152,18 @@ def test_an_authorization_request_repeating_a_parameter_goes_back_to_a_valid_red
     assert callback["error"] == "invalid_request" and "'scope'" in callback["error_description"]
     assert callback["state"] == STATE and callback["iss"] == live_auth.url
     bad_scope = {**authorization_params(client), "scope": "openid\x7f"}
-    response = requests.get(live_auth.authorize_endpoint + "?" + urlencode(bad_scope), allow_redirects=False,
-                            timeout=5)
+    response = requests.get(live_auth.authorize_endpoint + "?" + urlencode(bad_scope), allow_redirects=False, timeout=5)
     assert query_of(response.headers["Location"])["error"] == "invalid_scope"
 
 
-@pytest.mark.parametrize("extra", [
-    [("client_id", "again")],
-    [("redirect_uri", "http://127.0.0.1:8765/callback")],
-    [("scope", "email"), ("redirect_uri", "https://attacker.example/cb")],
-])
+@pytest.mark.parametrize(
+    "extra",
+    [
+        [("client_id", "again")],
+        [("redirect_uri", "http://127.0.0.1:8765/callback")],
+        [("scope", "email"), ("redirect_uri", "https://attacker.example/cb")],
+    ],
+)
 def test_an_authorization_request_without_one_valid_client_and_redirect_uri_is_shown_to_the_person(server, extra):
     """RFC 6749 §4.1.2.1: never redirect to a URI that is not the client's, or not clearly one."""
     live_auth, client = server
@@ -141,12 +179,14 @@ def test_an_authorization_request_without_one_valid_client_and_redirect_uri_is_s
 
 def test_userinfo_refuses_a_token_sent_two_ways_rfc6750_2(server):
     live_auth, client = server
-    response = requests.get(live_auth.url + "/oauth/userinfo?access_token=x", headers={"Authorization": "Bearer x"},
-                            timeout=5)
+    response = requests.get(
+        live_auth.url + "/oauth/userinfo?access_token=x", headers={"Authorization": "Bearer x"}, timeout=5
+    )
     _refused(response)
     assert response.headers["WWW-Authenticate"] == 'Bearer error="invalid_request"'
-    repeated = requests.post(live_auth.url + "/oauth/userinfo", data=[("access_token", "x"), ("access_token", "y")],
-                             timeout=5)
+    repeated = requests.post(
+        live_auth.url + "/oauth/userinfo", data=[("access_token", "x"), ("access_token", "y")], timeout=5
+    )
     _refused(repeated, naming="access_token")
 
 
@@ -158,28 +198,40 @@ def test_the_end_session_endpoint_refuses_a_repeated_parameter_with_a_page(live_
 
 def test_resource_and_audience_may_be_repeated_rfc8707_2(auth_app):
     for kind in set(STRICT_ENDPOINTS.values()):
-        with auth_app.test_request_context("/?resource=https://a.example&resource=https://b.example&audience=x",
-                                           method="POST", data={"audience": "y"}):
+        with auth_app.test_request_context(
+            "/?resource=https://a.example&resource=https://b.example&audience=x", method="POST", data={"audience": "y"}
+        ):
             check_request(kind)
 
 
 def test_a_repeated_parameter_whose_name_cannot_be_quoted_is_still_a_clean_error(server):
     live_auth, client = server
-    response = requests.post(live_auth.token_endpoint, auth=(client.client_id, client.client_secret),
-                             data=[("grant_type", "client_credentials"), ('"caf\u00e9', "1"), ('"caf\u00e9', "2")],
-                             timeout=5)
+    response = requests.post(
+        live_auth.token_endpoint,
+        auth=(client.client_id, client.client_secret),
+        data=[("grant_type", "client_credentials"), ('"caf\u00e9', "1"), ('"caf\u00e9', "2")],
+        timeout=5,
+    )
     assert "same parameter" in _refused(response)["error_description"]
 
 
 def test_a_registration_naming_a_member_twice_is_invalid_request(live_auth):
     body = '{"client_name": "a", "redirect_uris": ["https://a.example/cb"], "client_name": "b"}'
-    response = requests.post(live_auth.url + "/oauth/register", data=body, timeout=5,
-                             headers={"Content-Type": "application/json", "Authorization": "Bearer x"})
+    response = requests.post(
+        live_auth.url + "/oauth/register",
+        data=body,
+        timeout=5,
+        headers={"Content-Type": "application/json", "Authorization": "Bearer x"},
+    )
     _refused(response, naming="client_name")
 
 
 def test_the_device_authorization_endpoint_refuses_a_repeated_parameter(server):
     live_auth, client = server
-    response = requests.post(live_auth.url + "/oauth/device_authorization", auth=(client.client_id, client.client_secret),
-                             data=[("scope", "openid"), ("scope", "email")], timeout=5)
+    response = requests.post(
+        live_auth.url + "/oauth/device_authorization",
+        auth=(client.client_id, client.client_secret),
+        data=[("scope", "openid"), ("scope", "email")],
+        timeout=5,
+    )
     _refused(response, naming="scope")

@@ -46,7 +46,12 @@ def test_malformed_requests_get_an_oauth_error_not_a_500(endpoints, path, data, 
 
 def test_unsupported_grant_type_and_json_bodies(endpoints):
     live_auth, client = endpoints
-    response = requests.post(live_auth.token_endpoint, data={"grant_type": "urn:nope"}, auth=(client.client_id, client.client_secret), timeout=5)
+    response = requests.post(
+        live_auth.token_endpoint,
+        data={"grant_type": "urn:nope"},
+        auth=(client.client_id, client.client_secret),
+        timeout=5,
+    )
     assert response.status_code == 400 and response.json()["error"] == "unsupported_grant_type"
     response = requests.post(live_auth.token_endpoint, json={"grant_type": "client_credentials"}, timeout=5)
     assert response.status_code == 400 and "error" in response.json()
@@ -56,11 +61,14 @@ def test_unsupported_grant_type_and_json_bodies(endpoints):
 def test_a_token_request_without_grant_type_is_invalid_request_rfc6749_5_2(endpoints):
     live_auth, client = endpoints
     for form in ({}, {"grant_type": ""}, {"scope": "openid"}):
-        response = requests.post(live_auth.token_endpoint, data=form, auth=(client.client_id, client.client_secret),
-                                 timeout=5)
+        response = requests.post(
+            live_auth.token_endpoint, data=form, auth=(client.client_id, client.client_secret), timeout=5
+        )
         assert response.status_code == 400
-        assert response.json() == {"error": "invalid_request",
-                                   "error_description": "The 'grant_type' parameter is missing."}
+        assert response.json() == {
+            "error": "invalid_request",
+            "error_description": "The 'grant_type' parameter is missing.",
+        }
         assert response.headers["Cache-Control"] == "no-store"
 
 
@@ -94,7 +102,9 @@ def test_bad_oidc_parameters_go_back_to_the_client(endpoints):
         ({"response_mode": "fragment"}, "invalid_request"),
     ]
     for extra, error in cases:
-        response = requests.get(live_auth.authorize_endpoint, params={**base, **extra}, allow_redirects=False, timeout=5)
+        response = requests.get(
+            live_auth.authorize_endpoint, params={**base, **extra}, allow_redirects=False, timeout=5
+        )
         assert response.status_code == 302
         assert f"error={error}" in response.headers["Location"]
 
@@ -104,13 +114,16 @@ def test_max_age_is_read_as_ascii_digits_of_any_length_when_signed_in(endpoints)
     browser = live_auth.browser()
     browser.sign_in(live_auth.user())
     base = authorization_params(client)
-    superscript = browser.http.get(live_auth.authorize_endpoint, params={**base, "max_age": "\u00b2"},
-                                   allow_redirects=False, timeout=5)
+    superscript = browser.http.get(
+        live_auth.authorize_endpoint, params={**base, "max_age": "\u00b2"}, allow_redirects=False, timeout=5
+    )
     assert superscript.status_code == 302 and "error=invalid_request" in superscript.headers["Location"]
-    endless = browser.http.get(live_auth.authorize_endpoint, params={**base, "max_age": "9" * 5000},
-                               allow_redirects=False, timeout=5)
+    endless = browser.http.get(
+        live_auth.authorize_endpoint, params={**base, "max_age": "9" * 5000}, allow_redirects=False, timeout=5
+    )
     assert endless.status_code == 200 and "Location" not in endless.headers
     # Leading zeros do not make zero unlimited: it asks for a fresh sign-in, as "0" does.
-    padded = browser.http.get(live_auth.authorize_endpoint, params={**base, "max_age": "0" * 13},
-                              allow_redirects=False, timeout=5)
+    padded = browser.http.get(
+        live_auth.authorize_endpoint, params={**base, "max_age": "0" * 13}, allow_redirects=False, timeout=5
+    )
     assert padded.status_code == 302 and padded.headers["Location"].startswith("/login?")

@@ -14,8 +14,15 @@ from authserver.usage.models import UsageRecord
 from authserver.usage.visibility import saw_token
 from tests.support.oauth import introspect
 
-RECORD = {"at": "2026-01-02T03:04:05+00:00", "client_id": "app-1", "user_sub": "alice",
-          "endpoint": "chat.completions", "model": "demo-chat", "tokens_in": 3, "tokens_out": 5}
+RECORD = {
+    "at": "2026-01-02T03:04:05+00:00",
+    "client_id": "app-1",
+    "user_sub": "alice",
+    "endpoint": "chat.completions",
+    "model": "demo-chat",
+    "tokens_in": 3,
+    "tokens_out": 5,
+}
 
 
 @pytest.fixture
@@ -26,8 +33,10 @@ def clients(auth_app):
         # What introspecting tokens of app-1 (alice's, and its own) would have marked.
         for sub in ("alice", None):
             saw_token(resource.client.id, RECORD["client_id"], sub)
-        return {"resource": (resource.client.client_id, resource.client_secret),
-                "plain": (plain.client.client_id, plain.client_secret)}
+        return {
+            "resource": (resource.client.client_id, resource.client_secret),
+            "plain": (plain.client.client_id, plain.client_secret),
+        }
 
 
 def stored(auth_app) -> int:
@@ -40,8 +49,7 @@ def post(auth_app, auth, body):
 
 
 def test_a_resource_server_reports_usage(auth_app, clients):
-    response = post(auth_app, clients["resource"],
-                    {"records": [RECORD, {**RECORD, "user_sub": None, "requests": 40}]})
+    response = post(auth_app, clients["resource"], {"records": [RECORD, {**RECORD, "user_sub": None, "requests": 40}]})
     assert response.status_code == 202 and response.json == {"stored": 2}
     with auth_app.app_context():
         first, second = db_session().scalars(select(UsageRecord).order_by(UsageRecord.id)).all()
@@ -63,23 +71,26 @@ def test_only_enabled_resource_servers_with_the_right_secret_may_report(auth_app
     assert stored(auth_app) == 0
 
 
-@pytest.mark.parametrize("body", [
-    {"records": "nope"},
-    {"records": [RECORD, {**RECORD, "tokens_in": -1}]},
-    {"records": [RECORD, {**RECORD, "requests": 0}]},
-    {"records": [RECORD, {**RECORD, "requests": True}]},
-    {"records": [RECORD, {**RECORD, "requests": "3"}]},
-    {"records": [RECORD, {**RECORD, "requests": 2**31}]},
-    {"records": [RECORD, {**RECORD, "client_id": ""}]},
-    {"records": [RECORD, {**RECORD, "at": "yesterday"}]},
-    {"records": [RECORD, {**RECORD, "at": "9999-12-31T23:59:59-14:00"}]},
-    {"records": [RECORD, {**RECORD, "user_sub": "a\x00b"}]},
-    {"records": [RECORD, {**RECORD, "model": "\ud800"}]},
-    {"records": [RECORD, {**RECORD, "id": 7}]},
-    {"records": [RECORD, {**RECORD, "id": "x" * 65}]},
-    {"records": [RECORD] * 1001},
-    [],
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"records": "nope"},
+        {"records": [RECORD, {**RECORD, "tokens_in": -1}]},
+        {"records": [RECORD, {**RECORD, "requests": 0}]},
+        {"records": [RECORD, {**RECORD, "requests": True}]},
+        {"records": [RECORD, {**RECORD, "requests": "3"}]},
+        {"records": [RECORD, {**RECORD, "requests": 2**31}]},
+        {"records": [RECORD, {**RECORD, "client_id": ""}]},
+        {"records": [RECORD, {**RECORD, "at": "yesterday"}]},
+        {"records": [RECORD, {**RECORD, "at": "9999-12-31T23:59:59-14:00"}]},
+        {"records": [RECORD, {**RECORD, "user_sub": "a\x00b"}]},
+        {"records": [RECORD, {**RECORD, "model": "\ud800"}]},
+        {"records": [RECORD, {**RECORD, "id": 7}]},
+        {"records": [RECORD, {**RECORD, "id": "x" * 65}]},
+        {"records": [RECORD] * 1001},
+        [],
+    ],
+)
 def test_a_bad_batch_is_refused_whole(auth_app, clients, body):
     response = post(auth_app, clients["resource"], body)
     assert response.status_code == 400 and response.json["error"] == "invalid_request"
@@ -106,8 +117,9 @@ def test_records_without_an_id_are_each_stored(auth_app, clients):
 
 
 def test_a_body_nested_too_deep_to_parse_is_refused(auth_app, clients):
-    response = auth_app.test_client().post("/internal/usage", data="[" * 100_000 + "]" * 100_000,
-                                           content_type="application/json", auth=clients["resource"])
+    response = auth_app.test_client().post(
+        "/internal/usage", data="[" * 100_000 + "]" * 100_000, content_type="application/json", auth=clients["resource"]
+    )
     assert response.status_code == 400 and response.json["error"] == "invalid_request"
 
 
@@ -116,13 +128,21 @@ def test_a_resource_server_reports_only_usage_of_tokens_it_introspected(live_aut
     resource = live_auth.client(redirect_uri=None, resource_server=True)
     other_resource = live_auth.client(redirect_uri=None, resource_server=True)
     app = live_auth.client(redirect_uri=None)
-    token = requests.post(live_auth.token_endpoint, data={"grant_type": "client_credentials"},
-                          auth=(app.client_id, app.client_secret), timeout=10).json()["access_token"]
+    token = requests.post(
+        live_auth.token_endpoint,
+        data={"grant_type": "client_credentials"},
+        auth=(app.client_id, app.client_secret),
+        timeout=10,
+    ).json()["access_token"]
     record = {**RECORD, "client_id": app.client_id, "user_sub": None}
 
     def report(reporter, records):
-        return requests.post(live_auth.url + "/internal/usage", json={"records": records}, timeout=10,
-                             auth=(reporter.client_id, reporter.client_secret))
+        return requests.post(
+            live_auth.url + "/internal/usage",
+            json={"records": records},
+            timeout=10,
+            auth=(reporter.client_id, reporter.client_secret),
+        )
 
     refused = report(resource, [record])
     assert refused.status_code == 403 and refused.json()["error"] == "unauthorized_client"

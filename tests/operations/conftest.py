@@ -47,8 +47,15 @@ def start_auth(tmp_path):
     def start(database_url: str, issuer: str | None = None, **overrides) -> LiveAuth:
         """``issuer``: another server's, to play a second worker of the same deployment."""
         server = LiveServer()
-        config = Config.from_env(environ={}, instance_path=tmp_path / "instance", database_url=database_url,
-                                 secret_key="ops-test-key", testing=True, issuer=issuer or server.url, **overrides)
+        config = Config.from_env(
+            environ={},
+            instance_path=tmp_path / "instance",
+            database_url=database_url,
+            secret_key="ops-test-key",
+            testing=True,
+            issuer=issuer or server.url,
+            **overrides,
+        )
         app = create_auth_app(config)
         server.start(app)
         started.append((server, app))
@@ -65,6 +72,11 @@ def pg_stack(own_database, start_auth, start_resource) -> Stack:
     """Both apps on the module's own PostgreSQL; the resource server caches answers for a minute."""
     auth = start_auth(own_database)
     resource_client, partner = register(auth)
-    server = start_resource(auth.url, resource_client.client_id, resource_client.client_secret,
-                            resource_cache_ttl=60, usage_flush_interval=0.2)
+    server = start_resource(
+        auth.url,
+        resource_client.client_id,
+        resource_client.client_secret,
+        resource_cache_ttl=60,
+        usage_flush_interval=0.2,
+    )
     return Stack(auth, server, resource_client, partner)

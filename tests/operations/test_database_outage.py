@@ -26,8 +26,12 @@ def test_a_stopped_database_is_503_everywhere_and_its_return_needs_no_restart(ow
     try:
         assert_oauth_unavailable(token_request(auth, partner, {"grant_type": "client_credentials"}))
         assert_oauth_unavailable(introspect(auth, pg_stack.resource_client, unseen))
-        revocation = requests.post(auth.url + "/oauth/revoke", data={"token": unseen}, timeout=TIMEOUT,
-                                   auth=(partner.client_id, partner.client_secret))
+        revocation = requests.post(
+            auth.url + "/oauth/revoke",
+            data={"token": unseen},
+            timeout=TIMEOUT,
+            auth=(partner.client_id, partner.client_secret),
+        )
         assert_oauth_unavailable(revocation)
 
         refused = pg_stack.get("/v1/models", unseen)

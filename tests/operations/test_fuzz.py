@@ -21,10 +21,34 @@ MAX_EXAMPLES = os.environ.get("FUZZ_MAX_EXAMPLES", "25")
 
 def fuzz(tmp_path, url: str, tag: str, *auth: str) -> None:
     completed = subprocess.run(
-        [SCHEMATHESIS, "run", str(SPEC), "--url", url, "--include-tag", tag, "--checks", CHECKS,
-         "--max-examples", MAX_EXAMPLES, "--seed", "20261204", "--generation-deterministic", "--workers", "1",
-         "--request-timeout", "20", "--no-color", "--phases", "examples,coverage,fuzzing", *auth],
-        capture_output=True, text=True, timeout=900, cwd=tmp_path,
+        [
+            SCHEMATHESIS,
+            "run",
+            str(SPEC),
+            "--url",
+            url,
+            "--include-tag",
+            tag,
+            "--checks",
+            CHECKS,
+            "--max-examples",
+            MAX_EXAMPLES,
+            "--seed",
+            "20261204",
+            "--generation-deterministic",
+            "--workers",
+            "1",
+            "--request-timeout",
+            "20",
+            "--no-color",
+            "--phases",
+            "examples,coverage,fuzzing",
+            *auth,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=tmp_path,
     )
     assert completed.returncode == 0, completed.stdout[-6000:] + completed.stderr[-2000:]
 

@@ -38,15 +38,18 @@ def lines(buffer: io.StringIO) -> list[dict]:
 def test_one_request_id_across_both_apps(stack, captured):
     buffer, _ = captured
     token = stack.token()
-    response = requests.get(stack.resource.url + "/v1/models", timeout=10,
-                            headers={"Authorization": f"Bearer {token}", "X-Request-Id": "trace-42.a:b"})
+    response = requests.get(
+        stack.resource.url + "/v1/models",
+        timeout=10,
+        headers={"Authorization": f"Bearer {token}", "X-Request-Id": "trace-42.a:b"},
+    )
     assert response.status_code == 200 and response.headers["X-Request-Id"] == "trace-42.a:b"
     messages = [line["message"] for line in lines(buffer) if line.get("request_id") == "trace-42.a:b"]
     # The resource server's own line and the authorization server's, for the introspection it asked.
     assert any("/v1/models" in message for message in messages), messages
     assert any("/oauth/introspect" in message for message in messages), messages
 
-    for unusable in ("has space", "x" * 129, "quote\"d"):
+    for unusable in ("has space", "x" * 129, 'quote"d'):
         answered = requests.get(stack.resource.url + "/v1/models", headers={"X-Request-Id": unusable}, timeout=10)
         assert len(answered.headers["X-Request-Id"]) == 32 and answered.headers["X-Request-Id"] != unusable
 
@@ -66,17 +69,31 @@ def test_no_token_or_secret_of_a_full_flow_is_logged(stack, captured):
     for token in (renewed["access_token"], service_token):
         assert stack.get("/v1/me", token).status_code == 200
         assert introspect(auth, stack.resource_client, token).json()["active"] is True
-    assert stack.post("/v1/chat/completions", renewed["access_token"],
-                      {"model": "demo-chat", "messages": [{"role": "user", "content": "hi"}]}).status_code == 200
+    assert (
+        stack.post(
+            "/v1/chat/completions",
+            renewed["access_token"],
+            {"model": "demo-chat", "messages": [{"role": "user", "content": "hi"}]},
+        ).status_code
+        == 200
+    )
     stack.revoke(service_token)
     assert introspect(auth, stack.resource_client, service_token).json()["active"] is False
 
     secrets = {
-        "authorization code": code, "code verifier": verifier, "user password": user.password,
-        "client secret": app_client.client_secret, "partner secret": stack.partner.client_secret,
-        "resource server secret": stack.resource_client.client_secret, "service token": service_token,
-        **{f"{name} ({when})": answer[name] for when, answer in (("issued", issued), ("renewed", renewed))
-           for name in ("access_token", "refresh_token", "id_token") if name in answer},
+        "authorization code": code,
+        "code verifier": verifier,
+        "user password": user.password,
+        "client secret": app_client.client_secret,
+        "partner secret": stack.partner.client_secret,
+        "resource server secret": stack.resource_client.client_secret,
+        "service token": service_token,
+        **{
+            f"{name} ({when})": answer[name]
+            for when, answer in (("issued", issued), ("renewed", renewed))
+            for name in ("access_token", "refresh_token", "id_token")
+            if name in answer
+        },
     }
     logged = buffer.getvalue()
     assert len(lines(buffer)) > 20  # the flow was logged, at DEBUG, by both apps

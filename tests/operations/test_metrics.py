@@ -20,8 +20,11 @@ def scrape(url: str, token: str | None = None) -> dict[tuple, float]:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     response = requests.get(url + "/metrics", headers=headers, timeout=10)
     assert response.status_code == 200, response.text
-    return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
-            for family in text_string_to_metric_families(response.text) for sample in family.samples}
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+    }
 
 
 def value(samples: dict, name: str, **labels) -> float:
@@ -42,14 +45,26 @@ def test_both_apps_count_requests_tokens_and_cache_hits(stack):
     models = dict(app="resource", endpoint="/v1/models", method="GET")
     assert delta(resource, resource_before, "http_requests_total", **models, status="200") == 3
     assert delta(resource, resource_before, "http_requests_total", **models, status="401") == 1
-    assert delta(resource, resource_before, "http_request_duration_seconds_count",
-                 app="resource", endpoint="/v1/models") == 4
+    assert (
+        delta(resource, resource_before, "http_request_duration_seconds_count", app="resource", endpoint="/v1/models")
+        == 4
+    )
     # The first call and the unknown token asked the authorization server; the two others did not.
     assert delta(resource, resource_before, "resource_introspection_cache_total", result="hit") == 2
     assert delta(resource, resource_before, "resource_introspection_cache_total", result="miss") == 2
     assert delta(auth, auth_before, "authserver_tokens_issued_total", grant_type="client_credentials") == 1
-    assert delta(auth, auth_before, "http_requests_total", app="authserver", endpoint="/oauth/introspect",
-                 method="POST", status="200") == 2
+    assert (
+        delta(
+            auth,
+            auth_before,
+            "http_requests_total",
+            app="authserver",
+            endpoint="/oauth/introspect",
+            method="POST",
+            status="200",
+        )
+        == 2
+    )
 
 
 def test_metrics_behind_a_bearer_secret(database_url, start_auth):
@@ -65,8 +80,14 @@ def test_metrics_behind_a_bearer_secret(database_url, start_auth):
 def sqlite_instance(tmp_path):
     env = {key: value for key, value in os.environ.items() if not key.startswith(("AUTHSERVER_", "REDIS_"))}
     env.update(AUTHSERVER_INSTANCE_PATH=str(tmp_path / "instance"), AUTHSERVER_SECRET_KEY="metrics-test")
-    subprocess.run([sys.executable, "manage.py", "db", "upgrade"], cwd=PROJECT_ROOT, env=env, check=True,
-                   capture_output=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "manage.py", "db", "upgrade"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     return env
 
 
@@ -76,9 +97,12 @@ def test_under_gunicorn_every_worker_is_counted(tmp_path, sqlite_instance):
     port = free_port()
     gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
     server = subprocess.Popen(
-        [gunicorn, "-w", "3", "--graceful-timeout", "2", "-b", f"127.0.0.1:{port}", "authserver.wsgi:app"], cwd=PROJECT_ROOT,
+        [gunicorn, "-w", "3", "--graceful-timeout", "2", "-b", f"127.0.0.1:{port}", "authserver.wsgi:app"],
+        cwd=PROJECT_ROOT,
         env={**sqlite_instance, "PROMETHEUS_MULTIPROC_DIR": str(multiproc)},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -93,8 +117,10 @@ def test_under_gunicorn_every_worker_is_counted(tmp_path, sqlite_instance):
         for _ in range(30):
             requests.get(url + "/healthz", timeout=30, headers={"Connection": "close"})
         samples = scrape(url)
-        assert value(samples, "http_requests_total", app="authserver", endpoint="/healthz", method="GET",
-                     status="200") == 31
+        assert (
+            value(samples, "http_requests_total", app="authserver", endpoint="/healthz", method="GET", status="200")
+            == 31
+        )
         assert len(list(multiproc.glob("counter_*.db"))) > 1  # more than one worker wrote its share
     finally:
         server.terminate()

@@ -23,13 +23,36 @@ from resource.auth import bearer_token
 from resource.errors import ApiError
 
 EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "300"))
-properties = settings(max_examples=EXAMPLES, derandomize=True, deadline=None,
-                      suppress_health_check=[HealthCheck.too_slow])
+properties = settings(
+    max_examples=EXAMPLES, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 # Text with what hostile input is made of: controls, spaces, URL delimiters, non-ASCII.
 HOSTILE = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=80)
-URL_PIECES = st.sampled_from(["http://", "https://", "127.0.0.1", "[::1]", "localhost", ":8080", ":x", "@",
-                              "evil.example", "/cb", "?a=1", "#f", "%2F", "\\", " ", "\t", "\n", "//", "[", "]"])
+URL_PIECES = st.sampled_from(
+    [
+        "http://",
+        "https://",
+        "127.0.0.1",
+        "[::1]",
+        "localhost",
+        ":8080",
+        ":x",
+        "@",
+        "evil.example",
+        "/cb",
+        "?a=1",
+        "#f",
+        "%2F",
+        "\\",
+        " ",
+        "\t",
+        "\n",
+        "//",
+        "[",
+        "]",
+    ]
+)
 URLISH = st.lists(URL_PIECES | HOSTILE, max_size=8).map("".join)
 
 
@@ -68,15 +91,25 @@ def resource_app(tmp_path_factory):
     from resource import create_app
     from shared.config import Config
 
-    app = create_app(Config.from_env(environ={}, instance_path=tmp_path_factory.mktemp("bearer"), secret_key="unused",
-                                     resource_issuer="http://127.0.0.1:9", testing=True))
+    app = create_app(
+        Config.from_env(
+            environ={},
+            instance_path=tmp_path_factory.mktemp("bearer"),
+            secret_key="unused",
+            resource_issuer="http://127.0.0.1:9",
+            testing=True,
+        )
+    )
     yield app
     app.extensions["resource"].close()
 
 
 @properties
-@given(header=st.one_of(HEADER_TEXT, st.builds("Bearer {}".format, HEADER_TEXT),
-                        st.builds("bEaReR  {} ".format, HEADER_TEXT)))
+@given(
+    header=st.one_of(
+        HEADER_TEXT, st.builds("Bearer {}".format, HEADER_TEXT), st.builds("bEaReR  {} ".format, HEADER_TEXT)
+    )
+)
 def test_a_bearer_header_yields_a_b64token_or_a_401(resource_app, header):
     with resource_app.test_request_context(headers={"Authorization": header}):
         try:
@@ -90,8 +123,9 @@ def test_a_bearer_header_yields_a_b64token_or_a_401(resource_app, header):
 FORM_BYTES = st.one_of(
     st.binary(max_size=200),
     st.lists(st.tuples(URLISH, URLISH), max_size=5).map(lambda pairs: "&".join(f"{k}={v}" for k, v in pairs).encode()),
-    st.lists(st.sampled_from([b"a=1", b"&", b"=", b"%", b"%zz", b"%C3%28", b"+", b"a", b";b=2", b"\xff"]),
-             max_size=10).map(b"".join),
+    st.lists(
+        st.sampled_from([b"a=1", b"&", b"=", b"%", b"%zz", b"%C3%28", b"+", b"a", b";b=2", b"\xff"]), max_size=10
+    ).map(b"".join),
 )
 
 
@@ -99,7 +133,9 @@ FORM_BYTES = st.one_of(
 @given(FORM_BYTES)
 def test_the_fast_form_parser_reads_every_body_as_werkzeug_does(body):
     def form(request_class):
-        environ = EnvironBuilder(method="POST", data=body, content_type="application/x-www-form-urlencoded").get_environ()
+        environ = EnvironBuilder(
+            method="POST", data=body, content_type="application/x-www-form-urlencoded"
+        ).get_environ()
         request = request_class(environ)
         request.max_content_length = 1024 * 1024
         return list(request.form.items(multi=True))
@@ -116,14 +152,18 @@ def token_client(tmp_path_factory, sqlite_template):
 
     path = tmp_path_factory.mktemp("forms") / "db.sqlite3"
     shutil.copyfile(sqlite_template, path)
-    app = create_app(Config.from_env(environ={}, instance_path=path.parent, database_url=f"sqlite:///{path}",
-                                     secret_key="forms", testing=True))
+    app = create_app(
+        Config.from_env(
+            environ={}, instance_path=path.parent, database_url=f"sqlite:///{path}", secret_key="forms", testing=True
+        )
+    )
     yield app.test_client()
     app.extensions["authserver.db"].dispose()
 
 
-@settings(max_examples=min(EXAMPLES, 150), derandomize=True, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=min(EXAMPLES, 150), derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(body=FORM_BYTES, path=st.sampled_from(["/oauth/token", "/oauth/introspect", "/oauth/revoke"]))
 def test_any_form_body_gets_an_rfc6749_answer_never_a_5xx(token_client, body, path):
     response = token_client.post(path, data=body, content_type="application/x-www-form-urlencoded")

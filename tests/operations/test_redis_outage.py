@@ -27,15 +27,22 @@ def own_redis():
 
 
 def test_without_redis_sign_in_tokens_and_the_api_keep_working_and_assertions_wait(
-        own_redis, database_url, start_auth, start_resource):
+    own_redis, database_url, start_auth, start_resource
+):
     auth = start_auth(database_url, redis_url=own_redis.url)
     resource_client, partner = register(auth)
-    resource = start_resource(auth.url, resource_client.client_id, resource_client.client_secret,
-                              redis_url=own_redis.url, resource_cache_ttl=60)
+    resource = start_resource(
+        auth.url,
+        resource_client.client_id,
+        resource_client.client_secret,
+        redis_url=own_redis.url,
+        resource_cache_ttl=60,
+    )
     stack = Stack(auth, resource, resource_client, partner)
     key = ECKey.generate_key("P-256", private=True)
-    assertion_client = auth.client(redirect_uri=None, auth_method="private_key_jwt",
-                                   jwks={"keys": [key.as_dict(private=False)]})
+    assertion_client = auth.client(
+        redirect_uri=None, auth_method="private_key_jwt", jwks={"keys": [key.as_dict(private=False)]}
+    )
     user = auth.user()
     cached = stack.token()
     assert stack.get("/v1/models", cached).status_code == 200
@@ -51,9 +58,26 @@ def test_without_redis_sign_in_tokens_and_the_api_keep_working_and_assertions_wa
     assert stack.get("/v1/models", cached).status_code == 200
     # A replay check that cannot ask must not say "never seen": 503, in RFC 6749's shape.
     now = int(time.time())
-    assertion = jwt.encode({"alg": "ES256"}, {"iss": assertion_client.client_id, "sub": assertion_client.client_id,
-                                             "aud": auth.url, "exp": now + 60, "iat": now, "jti": "j1"}, key)
-    refused = requests.post(auth.token_endpoint, timeout=10, data={
-        "grant_type": "client_credentials", "client_assertion_type": ASSERTION_TYPE, "client_assertion": assertion})
+    assertion = jwt.encode(
+        {"alg": "ES256"},
+        {
+            "iss": assertion_client.client_id,
+            "sub": assertion_client.client_id,
+            "aud": auth.url,
+            "exp": now + 60,
+            "iat": now,
+            "jti": "j1",
+        },
+        key,
+    )
+    refused = requests.post(
+        auth.token_endpoint,
+        timeout=10,
+        data={
+            "grant_type": "client_credentials",
+            "client_assertion_type": ASSERTION_TYPE,
+            "client_assertion": assertion,
+        },
+    )
     assert refused.status_code == 503 and refused.json()["error"] == "temporarily_unavailable"
     assert int(refused.headers["Retry-After"]) > 0

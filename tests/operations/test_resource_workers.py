@@ -19,8 +19,14 @@ GUNICORN = os.path.join(os.path.dirname(sys.executable), "gunicorn")
 def _gunicorn(tmp_path, port: int, *options: str) -> subprocess.Popen:
     environ = {key: value for key, value in os.environ.items() if not key.startswith(("RESOURCE_", "REDIS_"))}
     environ.update(AUTHSERVER_INSTANCE_PATH=str(tmp_path / "instance"), RESOURCE_ISSUER="http://127.0.0.1:9")
-    return subprocess.Popen([GUNICORN, *options, "-b", f"127.0.0.1:{port}", "resource.wsgi:app"],
-                            cwd=PROJECT_ROOT, env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [GUNICORN, *options, "-b", f"127.0.0.1:{port}", "resource.wsgi:app"],
+        cwd=PROJECT_ROOT,
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 @pytest.mark.parametrize("options", [("-w", "4"), ("-w", "2", "--preload")])

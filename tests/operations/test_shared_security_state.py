@@ -30,9 +30,12 @@ def workers(request, database_url, start_auth):
 def _login(base_url: str, email: str, password: str) -> requests.Response:
     browser = requests.Session()
     page = browser.get(base_url + "/login", timeout=10)
-    return browser.post(base_url + "/login", data={"email": email, "password": password,
-                                                   "csrf_token": csrf_token(page.text)},
-                        allow_redirects=False, timeout=10)
+    return browser.post(
+        base_url + "/login",
+        data={"email": email, "password": password, "csrf_token": csrf_token(page.text)},
+        allow_redirects=False,
+        timeout=10,
+    )
 
 
 def test_failed_sign_ins_counted_by_one_worker_throttle_the_other(workers):
@@ -47,11 +50,20 @@ def test_failed_sign_ins_counted_by_one_worker_throttle_the_other(workers):
 def test_a_client_assertion_used_at_one_worker_is_refused_by_the_other(workers):
     first, second = workers
     key = ECKey.generate_key("P-256", private=True)
-    client = first.client(redirect_uri=None, auth_method="private_key_jwt",
-                          jwks={"keys": [key.as_dict(private=False)]})
+    client = first.client(redirect_uri=None, auth_method="private_key_jwt", jwks={"keys": [key.as_dict(private=False)]})
     now = int(time.time())
-    assertion = jwt.encode({"alg": "ES256"}, {"iss": client.client_id, "sub": client.client_id, "aud": first.url,
-                                             "exp": now + 60, "iat": now, "jti": f"once-{now}"}, key)
+    assertion = jwt.encode(
+        {"alg": "ES256"},
+        {
+            "iss": client.client_id,
+            "sub": client.client_id,
+            "aud": first.url,
+            "exp": now + 60,
+            "iat": now,
+            "jti": f"once-{now}",
+        },
+        key,
+    )
     body = {"grant_type": "client_credentials", "client_assertion_type": ASSERTION_TYPE, "client_assertion": assertion}
     assert requests.post(first.token_endpoint, data=body, timeout=10).status_code == 200
     replay = requests.post(second.token_endpoint, data=body, timeout=10)
@@ -64,11 +76,15 @@ def test_a_session_ended_at_one_worker_signs_nobody_in_at_the_other(workers):
     browser = requests.Session()
     sign_in(browser, first.url, user.email, DEFAULT_PASSWORD)
     copy = dict(browser.cookies)
-    assert requests.get(second.url + "/account/apps", cookies=copy, allow_redirects=False, timeout=10).status_code == 200
+    assert (
+        requests.get(second.url + "/account/apps", cookies=copy, allow_redirects=False, timeout=10).status_code == 200
+    )
 
     confirm = browser.get(first.url + "/logout", timeout=10)
-    assert browser.post(first.url + "/logout", data={"csrf_token": csrf_token(confirm.text)},
-                        timeout=10).status_code == 200
+    assert (
+        browser.post(first.url + "/logout", data={"csrf_token": csrf_token(confirm.text)}, timeout=10).status_code
+        == 200
+    )
     after = requests.get(second.url + "/account/apps", cookies=copy, allow_redirects=False, timeout=10)
     assert after.status_code in (302, 303) and "/login" in after.headers["Location"]
 

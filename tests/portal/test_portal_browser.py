@@ -37,8 +37,9 @@ def developer(live_auth, page):
     return user
 
 
-def register(page, live_auth, *, name: str, app_type: str, redirect_uris: str = "", scopes=("chat:create",),
-             **fields) -> None:
+def register(
+    page, live_auth, *, name: str, app_type: str, redirect_uris: str = "", scopes=("chat:create",), **fields
+) -> None:
     page.goto(live_auth.url + APPS)
     page.click("[data-action=register]")
     page.fill("input[name=client_name]", name)
@@ -58,24 +59,46 @@ def shown_credentials(page) -> tuple[str, str | None]:
     return client_id, secret.inner_text() if secret.count() else None
 
 
-@pytest.mark.parametrize("app_type, redirect_uris, auth_method, grant_types", [
-    ("web", "https://notes.example/callback", "client_secret_basic", ["authorization_code", "refresh_token"]),
-    ("spa", "https://spa.example/callback", "none", ["authorization_code", "refresh_token"]),
-    ("native", "com.example.notes:/callback\nhttp://127.0.0.1/callback", "none", ["authorization_code", "refresh_token"]),
-    ("service", "", "client_secret_basic", ["client_credentials"]),
-])
-def test_register_each_kind_of_app_and_see_the_secret_once(live_auth, page, developer, app_type, redirect_uris,
-                                                           auth_method, grant_types):
+@pytest.mark.parametrize(
+    "app_type, redirect_uris, auth_method, grant_types",
+    [
+        ("web", "https://notes.example/callback", "client_secret_basic", ["authorization_code", "refresh_token"]),
+        ("spa", "https://spa.example/callback", "none", ["authorization_code", "refresh_token"]),
+        (
+            "native",
+            "com.example.notes:/callback\nhttp://127.0.0.1/callback",
+            "none",
+            ["authorization_code", "refresh_token"],
+        ),
+        ("service", "", "client_secret_basic", ["client_credentials"]),
+    ],
+)
+def test_register_each_kind_of_app_and_see_the_secret_once(
+    live_auth, page, developer, app_type, redirect_uris, auth_method, grant_types
+):
     register(page, live_auth, name=f"My {app_type} app", app_type=app_type, redirect_uris=redirect_uris)
     client_id, secret = shown_credentials(page)
     assert (secret is not None) == (auth_method != "none")
 
     def registered():
         row = get_client(client_id)
-        return (row.token_endpoint_auth_method, row.grant_types, row.redirect_uris, row.registered_via,
-                row.owner_id, row.scopes)
-    assert live_auth.run(registered) == (auth_method, grant_types, redirect_uris.split(), "portal", developer.id,
-                                         ["chat:create"])
+        return (
+            row.token_endpoint_auth_method,
+            row.grant_types,
+            row.redirect_uris,
+            row.registered_via,
+            row.owner_id,
+            row.scopes,
+        )
+
+    assert live_auth.run(registered) == (
+        auth_method,
+        grant_types,
+        redirect_uris.split(),
+        "portal",
+        developer.id,
+        ["chat:create"],
+    )
     credentials_url = page.url
     page.reload()
     assert shown_credentials(page) == (client_id, None)  # never again: not on reload...
@@ -137,7 +160,9 @@ def test_edit_shows_each_error_next_to_its_field_and_saves_what_passes(live_auth
     page.wait_for_load_state()
     assert page.url == f"{live_auth.url}{APPS}/{client_id}"
     assert live_auth.run(lambda: (get_client(client_id).name, get_client(client_id).redirect_uris)) == (
-        "Notes 2", ["https://notes.example/cb2"])
+        "Notes 2",
+        ["https://notes.example/cb2"],
+    )
 
 
 def test_delete_after_confirmation_ends_every_token_at_once(live_auth, page, developer):
@@ -179,13 +204,19 @@ def test_a_restricted_scope_waits_for_an_administrator(live_auth, page, develope
     client_id, secret = shown_credentials(page)
     page.goto(f"{live_auth.url}{APPS}/{client_id}")
     assert page.locator("[data-waiting='admin:all']").count() == 1
-    assert client_credentials(live_auth, client_id, secret, scope="chat:create admin:all").json()["scope"] == "chat:create"
+    assert (
+        client_credentials(live_auth, client_id, secret, scope="chat:create admin:all").json()["scope"] == "chat:create"
+    )
 
     live_auth.run(lambda: approve_scope(get_client(client_id), "admin:all"))
     page.reload()
     assert page.locator("[data-waiting='admin:all']").count() == 0
-    assert eventually(lambda: set(client_credentials(live_auth, client_id, secret).json()["scope"].split())
-                      == {"chat:create", "admin:all"})
+    assert eventually(
+        lambda: (
+            set(client_credentials(live_auth, client_id, secret).json()["scope"].split())
+            == {"chat:create", "admin:all"}
+        )
+    )
 
     live_auth.run(lambda: revoke_scope_approval(get_client(client_id), "admin:all"))
     assert eventually(lambda: client_credentials(live_auth, client_id, secret).json()["scope"] == "chat:create")
@@ -194,9 +225,18 @@ def test_a_restricted_scope_waits_for_an_administrator(live_auth, page, develope
 
 
 def test_the_consent_page_shows_who_asks(live_auth, page, developer, callback):
-    register(page, live_auth, name="Photo app", app_type="spa", redirect_uris=callback, scopes=("openid", "chat:create"),
-             client_uri="https://photos.example/about", logo_uri="https://photos.example/logo.png",
-             policy_uri="https://photos.example/privacy", tos_uri="https://photos.example/terms")
+    register(
+        page,
+        live_auth,
+        name="Photo app",
+        app_type="spa",
+        redirect_uris=callback,
+        scopes=("openid", "chat:create"),
+        client_uri="https://photos.example/about",
+        logo_uri="https://photos.example/logo.png",
+        policy_uri="https://photos.example/privacy",
+        tos_uri="https://photos.example/terms",
+    )
     client_id, _ = shown_credentials(page)
 
     client = RegisteredClient(client_id=client_id, client_secret=None, redirect_uri=callback, pk=0)

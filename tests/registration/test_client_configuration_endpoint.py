@@ -55,8 +55,13 @@ def test_one_clients_token_does_not_manage_another(registrar, registered):
 def test_update_replaces_the_metadata_and_rotates_the_token(registrar, registered):
     registrar.scope("chat:create")
     old_token = registered["registration_access_token"]
-    update = {**METADATA, "client_id": registered["client_id"], "client_name": "Notes 2",
-              "redirect_uris": [CALLBACK, "https://notes.example/cb"], "scope": "openid chat:create"}
+    update = {
+        **METADATA,
+        "client_id": registered["client_id"],
+        "client_name": "Notes 2",
+        "redirect_uris": [CALLBACK, "https://notes.example/cb"],
+        "scope": "openid chat:create",
+    }
     response = _call(registrar, "PUT", registered, old_token, json=update)
     assert response.status_code == 200, response.json
     body = response.json
@@ -76,14 +81,17 @@ def test_update_to_a_confidential_client_issues_its_secret_once(registrar, regis
     assert "client_secret" not in second
 
 
-@pytest.mark.parametrize("change, error", [
-    ({"redirect_uris": ["http://notes.example/cb"]}, "invalid_redirect_uri"),
-    ({"scope": "nope"}, "invalid_client_metadata"),
-    ({"client_id": "another"}, "invalid_request"),
-    ({"client_id": None}, "invalid_request"),
-    ({"registration_access_token": "x"}, "invalid_request"),
-    ({"client_secret": "not-it"}, "invalid_request"),
-])
+@pytest.mark.parametrize(
+    "change, error",
+    [
+        ({"redirect_uris": ["http://notes.example/cb"]}, "invalid_redirect_uri"),
+        ({"scope": "nope"}, "invalid_client_metadata"),
+        ({"client_id": "another"}, "invalid_request"),
+        ({"client_id": None}, "invalid_request"),
+        ({"registration_access_token": "x"}, "invalid_request"),
+        ({"client_secret": "not-it"}, "invalid_request"),
+    ],
+)
 def test_an_invalid_update_changes_nothing_and_keeps_the_token(registrar, registered, change, error):
     update = {**METADATA, "client_id": registered["client_id"], **change}
     response = _call(registrar, "PUT", registered, registered["registration_access_token"], json=update)

@@ -47,8 +47,13 @@ def test_the_metadata_says_documents_are_supported(live):
 
 
 def test_a_document_client_gets_tokens_and_the_consent_page_names_its_host(live, documents, cli):
-    url = documents.document("/agent.json", [CALLBACK], client_name="Agent", scope="openid",
-                             grant_types=["authorization_code", "refresh_token"])
+    url = documents.document(
+        "/agent.json",
+        [CALLBACK],
+        client_name="Agent",
+        scope="openid",
+        grant_types=["authorization_code", "refresh_token"],
+    )
     client = _client(url)
     browser = live.browser()
     user = live.user()
@@ -84,18 +89,25 @@ def test_the_redirect_uri_must_be_one_of_the_documents_exactly(live, documents):
 
 
 def test_a_document_naming_another_client_id_is_refused(live, documents):
-    url = documents.serve("/agent.json", Answer(b'{"client_id": "https://other.example/agent.json", '
-                                                b'"redirect_uris": ["http://127.0.0.1:8765/callback"]}'))
+    url = documents.serve(
+        "/agent.json",
+        Answer(
+            b'{"client_id": "https://other.example/agent.json", "redirect_uris": ["http://127.0.0.1:8765/callback"]}'
+        ),
+    )
     assert "client_id is not the URL" in _refusal(live, _client(url))
 
 
-@pytest.mark.parametrize("members, message", [
-    ({"token_endpoint_auth_method": "client_secret_basic"}, "is public"),
-    ({"client_secret": "s3cret"}, "must not hold a client secret"),
-    ({"redirect_uris": []}, "lists no redirect_uris"),
-    ({"redirect_uris": ["http://app.example/cb"]}, "must use https"),
-    ({"grant_types": ["client_credentials"]}, "cannot use client_credentials"),
-])
+@pytest.mark.parametrize(
+    "members, message",
+    [
+        ({"token_endpoint_auth_method": "client_secret_basic"}, "is public"),
+        ({"client_secret": "s3cret"}, "must not hold a client secret"),
+        ({"redirect_uris": []}, "lists no redirect_uris"),
+        ({"redirect_uris": ["http://app.example/cb"]}, "must use https"),
+        ({"grant_types": ["client_credentials"]}, "cannot use client_credentials"),
+    ],
+)
 def test_documents_that_could_not_be_registered_are_refused(live, documents, members, message):
     url = documents.document("/agent.json", **{"redirect_uris": [CALLBACK], **members})
     assert message in _refusal(live, _client(url)).replace("&#39;", "'")
@@ -118,10 +130,13 @@ def test_without_the_allow_list_a_loopback_document_is_never_fetched(config, doc
     assert documents.hits == {}
 
 
-@pytest.mark.parametrize("answer, message", [
-    (Answer(status=302, headers={"Location": "https://app.example/agent.json"}), "redirects"),
-    (Answer(body=b"{" + b" " * 6000 + b"}"), "larger than"),
-])
+@pytest.mark.parametrize(
+    "answer, message",
+    [
+        (Answer(status=302, headers={"Location": "https://app.example/agent.json"}), "redirects"),
+        (Answer(body=b"{" + b" " * 6000 + b"}"), "larger than"),
+    ],
+)
 def test_redirects_and_oversized_documents_are_refused(live, documents, answer, message):
     url = documents.serve("/agent.json", answer)
     assert message in _refusal(live, _client(url))

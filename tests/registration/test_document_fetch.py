@@ -38,10 +38,25 @@ def test_loopback_is_refused_without_the_allow_list(documents):
     assert documents.hits == {}
 
 
-@pytest.mark.parametrize("host", [
-    "127.0.0.1", "localhost", "10.1.2.3", "192.168.0.10", "172.16.5.4", "169.254.169.254", "[::1]",
-    "[fd00::1]", "[fe80::1]", "[::ffff:127.0.0.1]", "0.0.0.0", "224.0.0.1", "100.64.0.1", "240.0.0.1",
-])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "127.0.0.1",
+        "localhost",
+        "10.1.2.3",
+        "192.168.0.10",
+        "172.16.5.4",
+        "169.254.169.254",
+        "[::1]",
+        "[fd00::1]",
+        "[fe80::1]",
+        "[::ffff:127.0.0.1]",
+        "0.0.0.0",
+        "224.0.0.1",
+        "100.64.0.1",
+        "240.0.0.1",
+    ],
+)
 def test_private_loopback_link_local_multicast_and_reserved_addresses_are_refused(host):
     with pytest.raises(DocumentRefused, match="private, loopback or reserved"):
         fetch(f"https://{host}/client.json", frozenset(), timeout=1)
@@ -78,29 +93,35 @@ def test_an_error_status_is_refused(documents):
         fetch(documents.url + "/missing.json", LOCAL, timeout=5)
 
 
-@pytest.mark.parametrize("url, message", [
-    ("https://app.example", "needs a path"),
-    ("https://app.example/", "needs a path"),
-    ("https://app.example/a/../client.json", "without . or .."),
-    ("https://user:pw@app.example/client.json", "no user name"),
-    ("https://app.example/client.json#frag", "fragment"),
-    ("http://app.example/client.json", "must use https"),
-    ("https://app.example/" + "x" * 250, "at most 255"),
-    ("https://[::1/client.json", "not a valid URL"),
-])
+@pytest.mark.parametrize(
+    "url, message",
+    [
+        ("https://app.example", "needs a path"),
+        ("https://app.example/", "needs a path"),
+        ("https://app.example/a/../client.json", "without . or .."),
+        ("https://user:pw@app.example/client.json", "no user name"),
+        ("https://app.example/client.json#frag", "fragment"),
+        ("http://app.example/client.json", "must use https"),
+        ("https://app.example/" + "x" * 250, "at most 255"),
+        ("https://[::1/client.json", "not a valid URL"),
+    ],
+)
 def test_urls_that_cannot_name_a_client(url, message):
     with pytest.raises(DocumentRefused, match=message):
         check_url(url, frozenset())
 
 
-@pytest.mark.parametrize("headers, seconds", [
-    ({}, 300),
-    ({"Cache-Control": "max-age=3600"}, 3600),
-    ({"Cache-Control": "public, max-age=10"}, 300),
-    ({"Cache-Control": "max-age=999999"}, 86400),
-    ({"Cache-Control": "no-store"}, 300),
-    ({"Expires": "Thu, 01 Jan 1970 00:00:00 GMT"}, 300),
-    ({"Cache-Control": "max-age=oops"}, 300),
-])
+@pytest.mark.parametrize(
+    "headers, seconds",
+    [
+        ({}, 300),
+        ({"Cache-Control": "max-age=3600"}, 3600),
+        ({"Cache-Control": "public, max-age=10"}, 300),
+        ({"Cache-Control": "max-age=999999"}, 86400),
+        ({"Cache-Control": "no-store"}, 300),
+        ({"Expires": "Thu, 01 Jan 1970 00:00:00 GMT"}, 300),
+        ({"Cache-Control": "max-age=oops"}, 300),
+    ],
+)
 def test_cache_time_follows_the_headers_within_five_minutes_and_a_day(headers, seconds):
     assert cache_seconds(headers) == seconds

@@ -18,23 +18,36 @@ from tests.support.oauth import query_of
 def test_a_public_client_registers_openly_and_completes_the_code_flow_with_pkce(live_open_auth):
     live_open_auth.scope("chat:create")
     metadata = live_open_auth.metadata()
-    registered = requests.post(metadata["registration_endpoint"], json={
-        "client_name": "Agent", "redirect_uris": [CALLBACK], "grant_types": ["authorization_code", "refresh_token"],
-        "token_endpoint_auth_method": "none", "scope": "openid chat:create",
-    }, timeout=10)
+    registered = requests.post(
+        metadata["registration_endpoint"],
+        json={
+            "client_name": "Agent",
+            "redirect_uris": [CALLBACK],
+            "grant_types": ["authorization_code", "refresh_token"],
+            "token_endpoint_auth_method": "none",
+            "scope": "openid chat:create",
+        },
+        timeout=10,
+    )
     assert registered.status_code == 201, registered.text
     client_id = registered.json()["client_id"]
 
-    session = OAuth2Session(client_id, redirect_uri=CALLBACK, scope="openid chat:create",
-                            code_challenge_method="S256", token_endpoint_auth_method="none")
+    session = OAuth2Session(
+        client_id,
+        redirect_uri=CALLBACK,
+        scope="openid chat:create",
+        code_challenge_method="S256",
+        token_endpoint_auth_method="none",
+    )
     verifier = "v" * 64
     url, _state = session.create_authorization_url(metadata["authorization_endpoint"], code_verifier=verifier)
     browser = live_open_auth.browser()
     browser.sign_in(live_open_auth.user())
     callback = browser.authorize(query_of(url))
     assert callback.headers["Location"].startswith(CALLBACK)
-    token = session.fetch_token(metadata["token_endpoint"], authorization_response=callback.headers["Location"],
-                                code_verifier=verifier)
+    token = session.fetch_token(
+        metadata["token_endpoint"], authorization_response=callback.headers["Location"], code_verifier=verifier
+    )
     assert token["scope"] == "openid chat:create" and token["refresh_token"]
 
     resource_server = live_open_auth.client(redirect_uri=None, resource_server=True)
@@ -42,8 +55,11 @@ def test_a_public_client_registers_openly_and_completes_the_code_flow_with_pkce(
     assert answer["active"] is True and answer["client_id"] == client_id
 
     # RFC 7592 §2.3: deleting the registration ends every token of the app at once.
-    deleted = requests.delete(registered.json()["registration_client_uri"], timeout=10,
-                              headers={"Authorization": f"Bearer {registered.json()['registration_access_token']}"})
+    deleted = requests.delete(
+        registered.json()["registration_client_uri"],
+        timeout=10,
+        headers={"Authorization": f"Bearer {registered.json()['registration_access_token']}"},
+    )
     assert deleted.status_code == 204
     for issued in (token["access_token"], token["refresh_token"]):
         assert introspect(live_open_auth, resource_server, issued).json() == {"active": False}
@@ -53,15 +69,23 @@ def test_a_service_registered_with_an_initial_access_token_gets_a_client_credent
     live_auth.scope("models:read")
     initial = live_auth.run(lambda: create_initial_access_token(max_uses=1)[1])
     metadata = live_auth.metadata()
-    registered = requests.post(metadata["registration_endpoint"], headers={"Authorization": f"Bearer {initial}"}, json={
-        "client_name": "Partner", "grant_types": ["client_credentials"], "scope": "models:read",
-        "token_endpoint_auth_method": "client_secret_basic",
-    }, timeout=10)
+    registered = requests.post(
+        metadata["registration_endpoint"],
+        headers={"Authorization": f"Bearer {initial}"},
+        json={
+            "client_name": "Partner",
+            "grant_types": ["client_credentials"],
+            "scope": "models:read",
+            "token_endpoint_auth_method": "client_secret_basic",
+        },
+        timeout=10,
+    )
     assert registered.status_code == 201, registered.text
     body = registered.json()
 
-    session = OAuth2Session(body["client_id"], body["client_secret"], scope="models:read",
-                            token_endpoint_auth_method="client_secret_basic")
+    session = OAuth2Session(
+        body["client_id"], body["client_secret"], scope="models:read", token_endpoint_auth_method="client_secret_basic"
+    )
     token = session.fetch_token(metadata["token_endpoint"], grant_type="client_credentials")
     assert token["scope"] == "models:read"
     resource_server = live_auth.client(redirect_uri=None, resource_server=True)
@@ -76,8 +100,12 @@ def test_two_registrations_racing_for_a_tokens_last_use_cannot_both_win(live_aut
 
     def register() -> int:
         start.wait(timeout=10)
-        return requests.post(live_auth.url + "/oauth/register", headers={"Authorization": f"Bearer {initial}"},
-                             json={"redirect_uris": [CALLBACK]}, timeout=30).status_code
+        return requests.post(
+            live_auth.url + "/oauth/register",
+            headers={"Authorization": f"Bearer {initial}"},
+            json={"redirect_uris": [CALLBACK]},
+            timeout=30,
+        ).status_code
 
     with ThreadPoolExecutor(2) as pool:
         statuses = sorted(pool.map(lambda _: register(), range(2)))
@@ -86,16 +114,27 @@ def test_two_registrations_racing_for_a_tokens_last_use_cannot_both_win(live_aut
 
 def test_two_updates_racing_with_one_registration_access_token_cannot_both_rotate_it(live_auth):
     initial = live_auth.run(lambda: create_initial_access_token()[1])
-    body = requests.post(live_auth.url + "/oauth/register", headers={"Authorization": f"Bearer {initial}"},
-                         json={"redirect_uris": [CALLBACK], "token_endpoint_auth_method": "none"}, timeout=10).json()
+    body = requests.post(
+        live_auth.url + "/oauth/register",
+        headers={"Authorization": f"Bearer {initial}"},
+        json={"redirect_uris": [CALLBACK], "token_endpoint_auth_method": "none"},
+        timeout=10,
+    ).json()
     start = threading.Barrier(2)
 
     def update(name: str) -> int:
         start.wait(timeout=10)
-        return requests.put(body["registration_client_uri"], timeout=30,
-                            headers={"Authorization": f"Bearer {body['registration_access_token']}"},
-                            json={"client_id": body["client_id"], "redirect_uris": [CALLBACK], "client_name": name,
-                                  "token_endpoint_auth_method": "none"}).status_code
+        return requests.put(
+            body["registration_client_uri"],
+            timeout=30,
+            headers={"Authorization": f"Bearer {body['registration_access_token']}"},
+            json={
+                "client_id": body["client_id"],
+                "redirect_uris": [CALLBACK],
+                "client_name": name,
+                "token_endpoint_auth_method": "none",
+            },
+        ).status_code
 
     with ThreadPoolExecutor(2) as pool:
         statuses = sorted(pool.map(update, ["First", "Second"]))

@@ -34,12 +34,15 @@ def test_cli_prints_a_token_stored_only_as_its_digest(cli, auth_app):
         assert printed["token"] not in (row.token_digest, str(row.max_uses))
 
 
-@pytest.mark.parametrize("args, message", [
-    (("--expires-in", "0"), "--expires-in"),
-    (("--expires-in", "-5"), "--expires-in"),
-    (("--max-uses", "0"), "--max-uses"),
-    (("--max-uses", "many"), "many"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("--expires-in", "0"), "--expires-in"),
+        (("--expires-in", "-5"), "--expires-in"),
+        (("--max-uses", "0"), "--max-uses"),
+        (("--max-uses", "many"), "many"),
+    ],
+)
 def test_cli_refuses_bad_limits_in_one_line(cli, args, message):
     result = cli("registration-token", "create", *args, "--json")
     assert result.code != 0 and message in result.err

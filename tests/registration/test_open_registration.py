@@ -7,8 +7,11 @@ from shared.config import Config
 from tests.registration.conftest import CALLBACK
 
 MCP_CLIENT = {
-    "redirect_uris": [CALLBACK], "client_name": "MCP client", "grant_types": ["authorization_code", "refresh_token"],
-    "response_types": ["code"], "application_type": "native",
+    "redirect_uris": [CALLBACK],
+    "client_name": "MCP client",
+    "grant_types": ["authorization_code", "refresh_token"],
+    "response_types": ["code"],
+    "application_type": "native",
 }
 
 
@@ -42,8 +45,9 @@ def test_a_confidential_client_needs_a_token(open_registrar):
     response = open_registrar.register({**MCP_CLIENT, "token_endpoint_auth_method": "client_secret_basic"})
     assert response.status_code == 400 and response.json["error"] == "invalid_client_metadata"
     assert open_registrar.client_count() == before
-    with_token = open_registrar.register({**MCP_CLIENT, "token_endpoint_auth_method": "client_secret_basic"},
-                                         open_registrar.token())
+    with_token = open_registrar.register(
+        {**MCP_CLIENT, "token_endpoint_auth_method": "client_secret_basic"}, open_registrar.token()
+    )
     assert with_token.status_code == 201 and with_token.json["client_secret"]
 
 
@@ -63,7 +67,8 @@ def test_registrations_are_limited_per_address(open_registrar):
     assert refused.status_code == 429
     assert refused.json["error"] == "invalid_request" and refused.headers["Retry-After"]
     assert open_registrar.client_count() == before
-    other_address = open_registrar.http.post("/oauth/register", json=MCP_CLIENT,
-                                             environ_base={"REMOTE_ADDR": "127.0.0.2"})
+    other_address = open_registrar.http.post(
+        "/oauth/register", json=MCP_CLIENT, environ_base={"REMOTE_ADDR": "127.0.0.2"}
+    )
     assert other_address.status_code == 201
     assert open_registrar.register(MCP_CLIENT, open_registrar.token()).status_code == 201

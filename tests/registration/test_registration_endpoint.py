@@ -23,10 +23,16 @@ def test_both_metadata_documents_advertise_the_registration_endpoint(registrar):
 def test_a_confidential_client_gets_a_secret_and_its_metadata_echoed(registrar):
     registrar.scope("chat:create")
     metadata = {
-        "client_name": "Notes", "redirect_uris": [CALLBACK], "grant_types": ["authorization_code", "refresh_token"],
-        "response_types": ["code"], "token_endpoint_auth_method": "client_secret_post", "scope": "openid chat:create",
-        "client_uri": "https://notes.example", "logo_uri": "https://notes.example/logo.png",
-        "policy_uri": "https://notes.example/privacy", "tos_uri": "https://notes.example/terms",
+        "client_name": "Notes",
+        "redirect_uris": [CALLBACK],
+        "grant_types": ["authorization_code", "refresh_token"],
+        "response_types": ["code"],
+        "token_endpoint_auth_method": "client_secret_post",
+        "scope": "openid chat:create",
+        "client_uri": "https://notes.example",
+        "logo_uri": "https://notes.example/logo.png",
+        "policy_uri": "https://notes.example/privacy",
+        "tos_uri": "https://notes.example/terms",
     }
     response = registrar.register(metadata, registrar.token())
     assert response.status_code == 201
@@ -39,10 +45,16 @@ def test_a_confidential_client_gets_a_secret_and_its_metadata_echoed(registrar):
 
 
 def test_unknown_members_are_ignored_and_unknown_grant_types_dropped(registrar):
-    response = registrar.register({
-        "redirect_uris": [CALLBACK], "grant_types": ["authorization_code", "implicit", "urn:example:magic"],
-        "application_type": "native", "client_name#fr": "Notes", "software_id": "abc",
-    }, registrar.token())
+    response = registrar.register(
+        {
+            "redirect_uris": [CALLBACK],
+            "grant_types": ["authorization_code", "implicit", "urn:example:magic"],
+            "application_type": "native",
+            "client_name#fr": "Notes",
+            "software_id": "abc",
+        },
+        registrar.token(),
+    )
     assert response.status_code == 201, response.json
     assert response.json["grant_types"] == ["authorization_code"]
     assert "application_type" not in response.json and "client_name#fr" not in response.json
@@ -75,34 +87,64 @@ INVALID = [
     ("code grant without redirect URI", {"grant_types": ["authorization_code"]}, "invalid_redirect_uri"),
     ("no supported grant type", {"redirect_uris": [CALLBACK], "grant_types": ["implicit"]}, "invalid_client_metadata"),
     ("refresh_token alone", {"redirect_uris": [CALLBACK], "grant_types": ["refresh_token"]}, "invalid_client_metadata"),
-    ("grant_types not an array", {"redirect_uris": [CALLBACK], "grant_types": "authorization_code"},
-     "invalid_client_metadata"),
-    ("public client_credentials", {"grant_types": ["client_credentials"], "token_endpoint_auth_method": "none"},
-     "invalid_client_metadata"),
+    (
+        "grant_types not an array",
+        {"redirect_uris": [CALLBACK], "grant_types": "authorization_code"},
+        "invalid_client_metadata",
+    ),
+    (
+        "public client_credentials",
+        {"grant_types": ["client_credentials"], "token_endpoint_auth_method": "none"},
+        "invalid_client_metadata",
+    ),
     ("no code response type", {"redirect_uris": [CALLBACK], "response_types": ["token"]}, "invalid_client_metadata"),
-    ("unknown auth method", {"redirect_uris": [CALLBACK], "token_endpoint_auth_method": "tls_client_auth"},
-     "invalid_client_metadata"),
-    ("private_key_jwt, an administrator's to register", {"redirect_uris": [CALLBACK],
-     "token_endpoint_auth_method": "private_key_jwt"}, "invalid_client_metadata"),
-    ("app_type cannot choose the auth method", {"redirect_uris": [CALLBACK], "app_type": "web",
-     "token_endpoint_auth_method": "magic"}, "invalid_client_metadata"),
+    (
+        "unknown auth method",
+        {"redirect_uris": [CALLBACK], "token_endpoint_auth_method": "tls_client_auth"},
+        "invalid_client_metadata",
+    ),
+    (
+        "private_key_jwt, an administrator's to register",
+        {"redirect_uris": [CALLBACK], "token_endpoint_auth_method": "private_key_jwt"},
+        "invalid_client_metadata",
+    ),
+    (
+        "app_type cannot choose the auth method",
+        {"redirect_uris": [CALLBACK], "app_type": "web", "token_endpoint_auth_method": "magic"},
+        "invalid_client_metadata",
+    ),
     ("name not a string", {"redirect_uris": [CALLBACK], "client_name": 7}, "invalid_client_metadata"),
     ("name too long", {"redirect_uris": [CALLBACK], "client_name": "x" * 201}, "invalid_client_metadata"),
-    ("javascript: home page", {"redirect_uris": [CALLBACK], "client_uri": "javascript:alert(1)"},
-     "invalid_client_metadata"),
-    ("logo not a string", {"redirect_uris": [CALLBACK], "logo_uri": ["https://app.example/l.png"]},
-     "invalid_client_metadata"),
+    (
+        "javascript: home page",
+        {"redirect_uris": [CALLBACK], "client_uri": "javascript:alert(1)"},
+        "invalid_client_metadata",
+    ),
+    (
+        "logo not a string",
+        {"redirect_uris": [CALLBACK], "logo_uri": ["https://app.example/l.png"]},
+        "invalid_client_metadata",
+    ),
     ("policy without host", {"redirect_uris": [CALLBACK], "policy_uri": "https:///privacy"}, "invalid_client_metadata"),
     ("terms not http", {"redirect_uris": [CALLBACK], "tos_uri": "ftp://app.example/terms"}, "invalid_client_metadata"),
     ("contacts not an array", {"redirect_uris": [CALLBACK], "contacts": "ops@app.example"}, "invalid_client_metadata"),
-    ("too many contacts", {"redirect_uris": [CALLBACK], "contacts": [f"{n}@app.example" for n in range(11)]},
-     "invalid_client_metadata"),
+    (
+        "too many contacts",
+        {"redirect_uris": [CALLBACK], "contacts": [f"{n}@app.example" for n in range(11)]},
+        "invalid_client_metadata",
+    ),
     ("unknown scope", {"redirect_uris": [CALLBACK], "scope": "openid admin:everything"}, "invalid_client_metadata"),
     ("scope not a string", {"redirect_uris": [CALLBACK], "scope": ["openid"]}, "invalid_client_metadata"),
-    ("software statement not a JWT", {"redirect_uris": [CALLBACK], "software_statement": "not-a-jwt"},
-     "invalid_software_statement"),
-    ("software statement from nobody we trust", {"redirect_uris": [CALLBACK], "software_statement": _jws({"alg": "RS256"})},
-     "unapproved_software_statement"),
+    (
+        "software statement not a JWT",
+        {"redirect_uris": [CALLBACK], "software_statement": "not-a-jwt"},
+        "invalid_software_statement",
+    ),
+    (
+        "software statement from nobody we trust",
+        {"redirect_uris": [CALLBACK], "software_statement": _jws({"alg": "RS256"})},
+        "unapproved_software_statement",
+    ),
 ]
 
 
@@ -118,11 +160,21 @@ def test_invalid_metadata_is_refused_in_the_rfcs_json_and_registers_nothing(regi
     assert registrar.client_count() == before
 
 
-@pytest.mark.parametrize("body, content_type", [(b"{not json", "application/json"), (b"", "application/json"),
-                                                (b"redirect_uris=x", "application/x-www-form-urlencoded")])
+@pytest.mark.parametrize(
+    "body, content_type",
+    [
+        (b"{not json", "application/json"),
+        (b"", "application/json"),
+        (b"redirect_uris=x", "application/x-www-form-urlencoded"),
+    ],
+)
 def test_a_body_that_is_not_json_is_invalid_metadata(registrar, body, content_type):
-    response = registrar.http.post("/oauth/register", data=body, content_type=content_type,
-                                   headers={"Authorization": f"Bearer {registrar.token()}"})
+    response = registrar.http.post(
+        "/oauth/register",
+        data=body,
+        content_type=content_type,
+        headers={"Authorization": f"Bearer {registrar.token()}"},
+    )
     assert response.status_code == 400
     assert response.json["error"] == "invalid_client_metadata"
 
@@ -133,8 +185,11 @@ def test_with_a_token_a_restricted_scope_is_registered_and_granted_once_an_admin
     assert body["scope"] == "admin:billing"
 
     def granted() -> str:
-        response = registrar.http.post("/oauth/token", data={"grant_type": "client_credentials"},
-                                       headers={"Authorization": _basic(body["client_id"], body["client_secret"])})
+        response = registrar.http.post(
+            "/oauth/token",
+            data={"grant_type": "client_credentials"},
+            headers={"Authorization": _basic(body["client_id"], body["client_secret"])},
+        )
         return response.json.get("scope", "")
 
     assert "admin:billing" not in granted()

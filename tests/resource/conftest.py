@@ -78,9 +78,14 @@ def start_resource(tmp_path):
         # RESOURCE_URL is the server's base URL unless a test names another.
         overrides.setdefault("resource_url", server.url)
         config = Config.from_env(
-            environ={}, instance_path=tmp_path / "resource-instance", secret_key="unused",
-            resource_issuer=issuer, resource_client_id=client_id, resource_client_secret=client_secret,
-            testing=True, **overrides,
+            environ={},
+            instance_path=tmp_path / "resource-instance",
+            secret_key="unused",
+            resource_issuer=issuer,
+            resource_client_id=client_id,
+            resource_client_secret=client_secret,
+            testing=True,
+            **overrides,
         )
         server.start(create_app(config))
         started.append(server)
@@ -101,8 +106,13 @@ def resource(fake_as, start_resource):
 def stack(live_auth, start_resource):
     """The real authorization server, one resource server trusting it (cache TTL 1 s), a partner."""
     resource_client, partner = register(live_auth)
-    server = start_resource(live_auth.url, resource_client.client_id, resource_client.client_secret,
-                            resource_cache_ttl=1, usage_flush_interval=0.1)
+    server = start_resource(
+        live_auth.url,
+        resource_client.client_id,
+        resource_client.client_secret,
+        resource_cache_ttl=1,
+        usage_flush_interval=0.1,
+    )
     return Stack(live_auth, server, resource_client, partner)
 
 
@@ -115,8 +125,13 @@ def resource_process(tmp_path):
         port = free_port()
         environ = {key: value for key, value in os.environ.items() if not key.startswith(("RESOURCE_", "REDIS_"))}
         environ.update(env, AUTHSERVER_INSTANCE_PATH=str(tmp_path / f"process-{port}"))
-        process = subprocess.Popen([sys.executable, "manage.py", "serve", "resource", "--port", str(port)],
-                                   cwd=PROJECT_ROOT, env=environ, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", "serve", "resource", "--port", str(port)],
+            cwd=PROJECT_ROOT,
+            env=environ,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         started.append(process)
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 20

@@ -39,15 +39,15 @@ class Stack:
         return requests.get((server or self.resource).url + path, headers=headers, timeout=10)
 
     def post(self, path: str, token: str, body: dict) -> requests.Response:
-        return requests.post(self.resource.url + path, json=body, timeout=10,
-                             headers={"Authorization": f"Bearer {token}"})
+        return requests.post(
+            self.resource.url + path, json=body, timeout=10, headers={"Authorization": f"Bearer {token}"}
+        )
 
 
 def register(auth: LiveAuth) -> tuple[RegisteredClient, RegisteredClient]:
     """The API scopes, a resource server allowed to introspect, and a partner service."""
     for scope in API_SCOPES:
         auth.scope(scope)
-    resource_client = auth.client(redirect_uri=None, name="Resource server", resource_server=True,
-                                  scope="models:read")
+    resource_client = auth.client(redirect_uri=None, name="Resource server", resource_server=True, scope="models:read")
     partner = auth.client(redirect_uri=None, name="Partner", scope=ALL)
     return resource_client, partner

@@ -29,10 +29,18 @@ class FakeIntrospection:
         self.usage_attempts = 0
         self.usage_deliveries: list[list[dict]] = []  # every batch received, answered or refused
 
-    def grant(self, token: str, scope: str, sub: str = "client-1", client_id: str = "client-1",
-              lifetime: int = 3600, **extra) -> str:
-        self.tokens[token] = {"active": True, "scope": scope, "sub": sub, "client_id": client_id,
-                              "token_type": "Bearer", "exp": int(time.time()) + lifetime, **extra}
+    def grant(
+        self, token: str, scope: str, sub: str = "client-1", client_id: str = "client-1", lifetime: int = 3600, **extra
+    ) -> str:
+        self.tokens[token] = {
+            "active": True,
+            "scope": scope,
+            "sub": sub,
+            "client_id": client_id,
+            "token_type": "Bearer",
+            "exp": int(time.time()) + lifetime,
+            **extra,
+        }
         return token
 
     def app(self) -> Flask:
@@ -90,17 +98,23 @@ class FakeUpstream:
 
         @app.get("/v1/models")
         def models():
-            return refused() or jsonify(object="list", data=[{"id": "up-chat", "object": "model"},
-                                                               {"id": "up-embed", "object": "model"}])
+            return refused() or jsonify(
+                object="list", data=[{"id": "up-chat", "object": "model"}, {"id": "up-embed", "object": "model"}]
+            )
 
         @app.post("/v1/embeddings")
         def embeddings():
             body = request.get_json()
             self.requests.append(body)
-            return refused() or jsonify(object="list", model=body["model"],
-                                        data=[{"object": "embedding", "index": i, "embedding": [0.5, -0.5, float(i)]}
-                                              for i, _ in enumerate(body["input"])],
-                                        usage={"prompt_tokens": 7, "total_tokens": 7})
+            return refused() or jsonify(
+                object="list",
+                model=body["model"],
+                data=[
+                    {"object": "embedding", "index": i, "embedding": [0.5, -0.5, float(i)]}
+                    for i, _ in enumerate(body["input"])
+                ],
+                usage={"prompt_tokens": 7, "total_tokens": 7},
+            )
 
         @app.post("/v1/chat/completions")
         def chat():
@@ -109,18 +123,33 @@ class FakeUpstream:
             if (failed := refused()) is not None:
                 return failed
             if not body.get("stream"):
-                return jsonify(id="up-1", object="chat.completion", created=1, model=body["model"],
-                               choices=[{"index": 0, "message": {"role": "assistant", "content": "upstream says hi"},
-                                         "finish_reason": "stop"}],
-                               usage={"prompt_tokens": 3, "completion_tokens": 3, "total_tokens": 6})
+                return jsonify(
+                    id="up-1",
+                    object="chat.completion",
+                    created=1,
+                    model=body["model"],
+                    choices=[
+                        {
+                            "index": 0,
+                            "message": {"role": "assistant", "content": "upstream says hi"},
+                            "finish_reason": "stop",
+                        }
+                    ],
+                    usage={"prompt_tokens": 3, "completion_tokens": 3, "total_tokens": 6},
+                )
             return Response(self._stream(body["model"]), mimetype="text/event-stream")
 
         return app
 
     def _stream(self, model: str):
         def chunk(delta, finish=None, usage=None):
-            event = {"id": "up-1", "object": "chat.completion.chunk", "created": 1, "model": model,
-                     "choices": [] if usage else [{"index": 0, "delta": delta, "finish_reason": finish}]}
+            event = {
+                "id": "up-1",
+                "object": "chat.completion.chunk",
+                "created": 1,
+                "model": model,
+                "choices": [] if usage else [{"index": 0, "delta": delta, "finish_reason": finish}],
+            }
             if usage:
                 event["usage"] = usage
             return f"data: {json.dumps(event)}\n\n"

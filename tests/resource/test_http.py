@@ -188,8 +188,12 @@ def test_an_introspection_endpoint_on_another_origin_gets_its_own_pool(server, s
         server.introspection_endpoint = elsewhere.url + "/introspect"
         resource = start_resource(server.url, RS_ID, RS_SECRET, resource_cache_ttl=0)
         for _ in range(2):
-            assert requests.get(resource.url + "/v1/me", headers={"Authorization": "Bearer good-2"},
-                                timeout=10).status_code == 200
+            assert (
+                requests.get(
+                    resource.url + "/v1/me", headers={"Authorization": "Bearer good-2"}, timeout=10
+                ).status_code
+                == 200
+            )
         assert [path for _, path, _, _ in server.requests] == ["/.well-known/oauth-authorization-server"]
         assert [path for _, path, _, _ in elsewhere.requests] == ["/introspect"] * 2
         assert elsewhere.connections == 1

@@ -28,8 +28,9 @@ def get(server, token, path="/v1/models"):
 
 
 def chat(server, token):
-    return requests.post(server.url + "/v1/chat/completions", json=CHAT, timeout=10,
-                         headers={"Authorization": f"Bearer {token}"})
+    return requests.post(
+        server.url + "/v1/chat/completions", json=CHAT, timeout=10, headers={"Authorization": f"Bearer {token}"}
+    )
 
 
 def test_requests_per_minute_gives_429_with_retry_after_and_headers(fake_as, start_resource):
@@ -56,9 +57,11 @@ def test_limits_are_per_client(fake_as, start_resource):
 
 
 def test_a_user_is_limited_across_clients(fake_as, start_resource):
-    server = start_resource(fake_as.url, rate_limit_per_minute=2,
-                            resource_limits=json.dumps({"big-1": {"rate_limit_per_minute": 100},
-                                                        "big-2": {"rate_limit_per_minute": 100}}))
+    server = start_resource(
+        fake_as.url,
+        rate_limit_per_minute=2,
+        resource_limits=json.dumps({"big-1": {"rate_limit_per_minute": 100}, "big-2": {"rate_limit_per_minute": 100}}),
+    )
     via_one = fake_as.grant("u-1", "models:read", sub="alice", client_id="big-1")
     via_two = fake_as.grant("u-2", "models:read", sub="alice", client_id="big-2")
     assert get(server, via_one).status_code == 200
@@ -68,8 +71,9 @@ def test_a_user_is_limited_across_clients(fake_as, start_resource):
 
 
 def test_per_client_override_from_config_and_from_introspection(fake_as, start_resource):
-    server = start_resource(fake_as.url, rate_limit_per_minute=100,
-                            resource_limits=json.dumps({"tight": {"rate_limit_per_minute": 1}}))
+    server = start_resource(
+        fake_as.url, rate_limit_per_minute=100, resource_limits=json.dumps({"tight": {"rate_limit_per_minute": 1}})
+    )
     configured = fake_as.grant("cfg", "models:read", sub="tight", client_id="tight")
     assert get(server, configured).headers["X-RateLimit-Limit"] == "1"
     assert get(server, configured).status_code == 429
@@ -97,8 +101,12 @@ def test_an_input_larger_than_what_is_left_today_is_refused_before_the_model_run
     refused = requests.post(server.url + "/v1/chat/completions", json=huge, headers=headers, timeout=10)
     assert refused.status_code == 429 and refused.json()["error"]["code"] == "tokens_per_day_exceeded"
     assert int(refused.headers["Retry-After"]) <= 86_400
-    embeddings = requests.post(server.url + "/v1/embeddings", headers=headers, timeout=10,
-                               json={"model": "lexical-hash-384", "input": "word " * 101})
+    embeddings = requests.post(
+        server.url + "/v1/embeddings",
+        headers=headers,
+        timeout=10,
+        json={"model": "lexical-hash-384", "input": "word " * 101},
+    )
     assert embeddings.status_code == 429
     # Nothing was charged for them: a call that fits still goes through.
     assert chat(server, token).status_code == 200
@@ -107,10 +115,14 @@ def test_an_input_larger_than_what_is_left_today_is_refused_before_the_model_run
 def test_max_tokens_is_capped_at_what_is_left_today(fake_as, start_resource):
     server = start_resource(fake_as.url, tokens_per_day=20)
     token = fake_as.grant("capped", "chat:create")
-    ten_words = {"model": "demo-chat", "max_tokens": 1000,
-                 "messages": [{"role": "user", "content": "one two three four five six seven eight nine ten"}]}
-    answer = requests.post(server.url + "/v1/chat/completions", json=ten_words, timeout=10,
-                           headers={"Authorization": f"Bearer {token}"}).json()
+    ten_words = {
+        "model": "demo-chat",
+        "max_tokens": 1000,
+        "messages": [{"role": "user", "content": "one two three four five six seven eight nine ten"}],
+    }
+    answer = requests.post(
+        server.url + "/v1/chat/completions", json=ten_words, timeout=10, headers={"Authorization": f"Bearer {token}"}
+    ).json()
     # The demo would answer 14 words; 10 of the 20 tokens are left after the input.
     assert answer["usage"] == {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20}
     assert answer["choices"][0]["finish_reason"] == "length"
@@ -135,8 +147,11 @@ def test_redis_outage_does_not_take_the_api_down(fake_as, start_resource):
 
 
 def test_per_scope_limit_counts_only_the_calls_needing_that_scope(fake_as, start_resource):
-    server = start_resource(fake_as.url, rate_limit_per_minute=100,
-                            resource_limits=json.dumps({"scope:chat:create": {"rate_limit_per_minute": 1}}))
+    server = start_resource(
+        fake_as.url,
+        rate_limit_per_minute=100,
+        resource_limits=json.dumps({"scope:chat:create": {"rate_limit_per_minute": 1}}),
+    )
     token = fake_as.grant("scoped", "chat:create models:read")
     assert chat(server, token).status_code == 200
     refused = chat(server, token)

@@ -15,8 +15,13 @@ def post(server, token: str | None, body, **headers) -> requests.Response:
     if token:
         headers["Authorization"] = f"Bearer {token}"
     data = body if isinstance(body, bytes) else None
-    return requests.post(server.url + "/mcp", json=None if data else body, data=data, timeout=10,
-                         headers={"Accept": "application/json, text/event-stream", **headers})
+    return requests.post(
+        server.url + "/mcp",
+        json=None if data else body,
+        data=data,
+        timeout=10,
+        headers={"Accept": "application/json, text/event-stream", **headers},
+    )
 
 
 def rpc(server, token, method: str, params: dict | None = None, request_id=1) -> requests.Response:
@@ -32,8 +37,12 @@ def call(server, token, name: str, arguments: dict) -> requests.Response:
 
 def test_initialize_list_tools_and_call_each(resource, fake_as):
     token = fake_as.grant("agent", ALL)
-    hello = rpc(resource, token, "initialize", {"protocolVersion": "2025-06-18", "capabilities": {},
-                                                 "clientInfo": {"name": "test", "version": "1"}})
+    hello = rpc(
+        resource,
+        token,
+        "initialize",
+        {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "test", "version": "1"}},
+    )
     assert hello.status_code == 200 and hello.headers["Content-Type"] == "application/json"
     result = hello.json()["result"]
     assert hello.json()["id"] == 1 and result["protocolVersion"] == "2025-06-18"
@@ -70,7 +79,8 @@ def test_a_tool_outside_the_tokens_scopes_is_403_insufficient_scope(resource, fa
     assert refused.status_code == 403
     assert refused.headers["WWW-Authenticate"] == (
         f'Bearer error="insufficient_scope", scope="chat:create", '
-        f'resource_metadata="{resource.url}/.well-known/oauth-protected-resource"')
+        f'resource_metadata="{resource.url}/.well-known/oauth-protected-resource"'
+    )
 
 
 def test_a_token_for_another_resource_is_401(resource, fake_as):

@@ -31,12 +31,24 @@ def test_calls_are_metered_and_delivered_in_batches(fake_as, start_resource):
     server = start_resource(fake_as.url, usage_flush_interval=0.1)
     token = fake_as.grant("metered", "chat:create embeddings:create", sub="alice", client_id="app")
     headers = {"Authorization": f"Bearer {token}"}
-    requests.post(server.url + "/v1/chat/completions", headers=headers, timeout=10,
-                  json={"model": "demo-chat", "messages": [{"role": "user", "content": "a b c"}]})
-    requests.post(server.url + "/v1/chat/completions", headers=headers, timeout=10, json={
-        "model": "demo-chat", "stream": True, "messages": [{"role": "user", "content": "a b"}]}).content
-    requests.post(server.url + "/v1/embeddings", headers=headers, timeout=10,
-                  json={"model": "lexical-hash-384", "input": ["one two"]})
+    requests.post(
+        server.url + "/v1/chat/completions",
+        headers=headers,
+        timeout=10,
+        json={"model": "demo-chat", "messages": [{"role": "user", "content": "a b c"}]},
+    )
+    requests.post(
+        server.url + "/v1/chat/completions",
+        headers=headers,
+        timeout=10,
+        json={"model": "demo-chat", "stream": True, "messages": [{"role": "user", "content": "a b"}]},
+    ).content
+    requests.post(
+        server.url + "/v1/embeddings",
+        headers=headers,
+        timeout=10,
+        json={"model": "lexical-hash-384", "input": ["one two"]},
+    )
     wait_for(lambda: sum(row["requests"] for row in fake_as.usage) == 3)
     assert totals(fake_as.usage) == {
         ("app", "alice", "chat.completions", "demo-chat"): [2, 3 + 2, 7 + 6],
@@ -45,8 +57,7 @@ def test_calls_are_metered_and_delivered_in_batches(fake_as, start_resource):
     assert all(row["at"].endswith("+00:00") for row in fake_as.usage)
 
 
-def test_the_calls_of_one_interval_travel_as_one_record_per_client_user_endpoint_and_model(
-        fake_as, start_resource):
+def test_the_calls_of_one_interval_travel_as_one_record_per_client_user_endpoint_and_model(fake_as, start_resource):
     server = start_resource(fake_as.url, usage_flush_interval=3600)  # flushed below, by hand
     alice = {"Authorization": f"Bearer {fake_as.grant('a', 'models:read', sub='alice', client_id='app')}"}
     bob = {"Authorization": f"Bearer {fake_as.grant('b', 'models:read', sub='bob', client_id='app')}"}
@@ -59,19 +70,28 @@ def test_the_calls_of_one_interval_travel_as_one_record_per_client_user_endpoint
 def test_a_total_about_to_pass_what_a_record_may_hold_is_sent_as_a_record_of_its_own(fake_as, start_resource):
     meter = start_resource(fake_as.url, usage_flush_interval=3600).app.extensions["resource"].meter
     for _ in range(3):
-        meter.record(client_id="app", user_sub=None, endpoint="chat.completions", model="m",
-                     tokens_in=MAX_COUNT - 5, tokens_out=1)
+        meter.record(
+            client_id="app",
+            user_sub=None,
+            endpoint="chat.completions",
+            model="m",
+            tokens_in=MAX_COUNT - 5,
+            tokens_out=1,
+        )
     assert meter.flush()
-    assert [(row["requests"], row["tokens_in"], row["tokens_out"]) for row in fake_as.usage] == \
-        [(1, MAX_COUNT - 5, 1)] * 3
+    assert [(row["requests"], row["tokens_in"], row["tokens_out"]) for row in fake_as.usage] == [
+        (1, MAX_COUNT - 5, 1)
+    ] * 3
 
 
 def test_metering_outage_never_fails_a_request_and_is_retried(fake_as, start_resource):
     server = start_resource(fake_as.url, usage_flush_interval=0.05)
     token = fake_as.grant("m", "models:read")
     fake_as.usage_status = 503
-    assert requests.get(server.url + "/v1/models", headers={"Authorization": f"Bearer {token}"},
-                        timeout=10).status_code == 200
+    assert (
+        requests.get(server.url + "/v1/models", headers={"Authorization": f"Bearer {token}"}, timeout=10).status_code
+        == 200
+    )
     wait_for(lambda: fake_as.usage_attempts >= 2)  # refused, and tried again
     assert fake_as.usage == []
     fake_as.usage_status = 202

@@ -28,17 +28,19 @@ def test_models_embeddings_and_chat(stack):
     as_floats = client.embeddings.create(model=embedding_model, input="hello world", encoding_format="float")
     assert as_floats.data[0].embedding == pytest.approx(vectors[0], abs=1e-6)
 
-    completion = client.chat.completions.create(model="demo-chat",
-                                                messages=[{"role": "user", "content": "hi there"}])
+    completion = client.chat.completions.create(model="demo-chat", messages=[{"role": "user", "content": "hi there"}])
     assert completion.choices[0].message.content == "[demo model] You said: hi there"
     assert completion.usage.total_tokens == 2 + 6
 
 
 def test_streamed_chat(stack):
     client = sdk(stack, stack.token("chat:create"))
-    stream = client.chat.completions.create(model="demo-chat", stream=True,
-                                            stream_options={"include_usage": True},
-                                            messages=[{"role": "user", "content": "stream me"}])
+    stream = client.chat.completions.create(
+        model="demo-chat",
+        stream=True,
+        stream_options={"include_usage": True},
+        messages=[{"role": "user", "content": "stream me"}],
+    )
     chunks = list(stream)
     text = "".join(chunk.choices[0].delta.content or "" for chunk in chunks if chunk.choices)
     assert text == "[demo model] You said: stream me"
@@ -51,18 +53,21 @@ def test_typed_errors_for_401_403_404_and_429(stack, start_resource):
         sdk(stack, "not-a-real-token").models.list()
     with pytest.raises(openai.PermissionDeniedError) as denied:
         sdk(stack, stack.token("models:read")).chat.completions.create(
-            model="demo-chat", messages=[{"role": "user", "content": "x"}])
+            model="demo-chat", messages=[{"role": "user", "content": "x"}]
+        )
     assert denied.value.code == "insufficient_scope"
     with pytest.raises(openai.NotFoundError) as missing:
         sdk(stack, stack.token("chat:create")).chat.completions.create(
-            model="gpt-nope", messages=[{"role": "user", "content": "x"}])
+            model="gpt-nope", messages=[{"role": "user", "content": "x"}]
+        )
     assert missing.value.code == "model_not_found"
     with pytest.raises(openai.BadRequestError) as bad:
         sdk(stack, stack.token("chat:create")).chat.completions.create(model="demo-chat", messages=[])
     assert bad.value.param == "messages"
 
-    limited = start_resource(stack.auth.url, stack.resource_client.client_id, stack.resource_client.client_secret,
-                             rate_limit_per_minute=1)
+    limited = start_resource(
+        stack.auth.url, stack.resource_client.client_id, stack.resource_client.client_secret, rate_limit_per_minute=1
+    )
     client = sdk(stack, stack.token("models:read"), server=limited)
     client.models.list()
     with pytest.raises(openai.RateLimitError) as limited_error:
@@ -71,11 +76,17 @@ def test_typed_errors_for_401_403_404_and_429(stack, start_resource):
 
 
 def test_proxy_backend_streams_through_the_sdk(stack, start_resource, fake_upstream):
-    proxy = start_resource(stack.auth.url, stack.resource_client.client_id, stack.resource_client.client_secret,
-                           chat_backend="openai", openai_base_url=fake_upstream.url)
+    proxy = start_resource(
+        stack.auth.url,
+        stack.resource_client.client_id,
+        stack.resource_client.client_secret,
+        chat_backend="openai",
+        openai_base_url=fake_upstream.url,
+    )
     client = sdk(stack, stack.token("chat:create"), server=proxy)
-    chunks = list(client.chat.completions.create(model="up-chat", stream=True,
-                                                 messages=[{"role": "user", "content": "hi"}]))
+    chunks = list(
+        client.chat.completions.create(model="up-chat", stream=True, messages=[{"role": "user", "content": "hi"}])
+    )
     assert "".join(chunk.choices[0].delta.content or "" for chunk in chunks) == "upstream"
     fake_upstream.failure = (500, {"error": {"message": "boom"}})
     with pytest.raises(openai.InternalServerError) as failed:

@@ -10,14 +10,18 @@ def test_both_documents_name_resource_url_as_the_one_resource(fake_as, start_res
     root = requests.get(server.url + "/.well-known/oauth-protected-resource", timeout=10)
     for_mcp = requests.get(server.url + "/.well-known/oauth-protected-resource/mcp", timeout=10)
     assert root.status_code == for_mcp.status_code == 200
-    assert root.json() == for_mcp.json() == {
-        "resource": "https://api.example",
-        "authorization_servers": [fake_as.url],
-        "scopes_supported": ["models:read", "embeddings:create", "chat:create"],
-        "bearer_methods_supported": ["header"],
-        "resource_name": root.json()["resource_name"],
-        "resource_documentation": "https://api.example/docs",
-    }
+    assert (
+        root.json()
+        == for_mcp.json()
+        == {
+            "resource": "https://api.example",
+            "authorization_servers": [fake_as.url],
+            "scopes_supported": ["models:read", "embeddings:create", "chat:create"],
+            "bearer_methods_supported": ["header"],
+            "resource_name": root.json()["resource_name"],
+            "resource_documentation": "https://api.example/docs",
+        }
+    )
     assert root.json()["resource_name"]
     challenge = requests.get(server.url + "/v1/models", timeout=10).headers["WWW-Authenticate"]
     assert 'resource_metadata="https://api.example/.well-known/oauth-protected-resource"' in challenge

@@ -14,14 +14,20 @@ ALL = "models:read embeddings:create chat:create"
 
 @pytest.fixture
 def proxied(fake_as, fake_upstream, start_resource):
-    server = start_resource(fake_as.url, chat_backend="openai", embeddings_backend="openai",
-                            openai_base_url=fake_upstream.url, openai_api_key="upstream-key",
-                            upstream_timeout=0.5)
+    server = start_resource(
+        fake_as.url,
+        chat_backend="openai",
+        embeddings_backend="openai",
+        openai_base_url=fake_upstream.url,
+        openai_api_key="upstream-key",
+        upstream_timeout=0.5,
+    )
     token = fake_as.grant("proxy-token", ALL)
 
     def call(method, path, **kwargs):
-        return requests.request(method, server.url + path, headers={"Authorization": f"Bearer {token}"},
-                                timeout=10, **kwargs)
+        return requests.request(
+            method, server.url + path, headers={"Authorization": f"Bearer {token}"}, timeout=10, **kwargs
+        )
 
     return call
 
@@ -50,7 +56,7 @@ def test_stream_passes_through_chunk_by_chunk(proxied, fake_upstream):
     lines = response.iter_lines(decode_unicode=True)
     first = next(line for line in lines if line)
     # The upstream is still holding the rest: this chunk crossed the proxy on its own.
-    assert json.loads(first[len("data: "):])["choices"][0]["delta"]["content"] == "up"
+    assert json.loads(first[len("data: ") :])["choices"][0]["delta"]["content"] == "up"
     assert not fake_upstream.release.is_set()
     fake_upstream.release.set()
     rest = [line for line in lines if line]
@@ -63,21 +69,28 @@ def test_upstream_failing_mid_stream_ends_with_an_error_event(proxied, fake_upst
     fake_upstream.break_stream = True
     response = proxied("POST", "/v1/chat/completions", json={**CHAT, "stream": True})
     assert response.status_code == 200
-    events = [line[len("data: "):] for line in response.text.splitlines() if line]
+    events = [line[len("data: ") :] for line in response.text.splitlines() if line]
     assert json.loads(events[0])["choices"][0]["delta"]["content"] == "up"
     error = json.loads(events[-1])["error"]
     assert error["code"] == "upstream_error" and "model crashed" in error["message"]
     assert "[DONE]" not in events
 
 
-@pytest.mark.parametrize("status, body, expected, code", [
-    (500, {"error": {"message": "boom"}}, 502, "upstream_error"),
-    (401, {"error": {"message": "bad key"}}, 502, "upstream_error"),
-    (404, {"error": {"message": "no such model"}}, 404, "model_not_found"),
-    (400, {"error": {"message": "context too long", "code": "context_length_exceeded"}}, 400,
-     "context_length_exceeded"),
-    (429, {"error": {"message": "slow down"}}, 429, "upstream_rate_limited"),
-])
+@pytest.mark.parametrize(
+    "status, body, expected, code",
+    [
+        (500, {"error": {"message": "boom"}}, 502, "upstream_error"),
+        (401, {"error": {"message": "bad key"}}, 502, "upstream_error"),
+        (404, {"error": {"message": "no such model"}}, 404, "model_not_found"),
+        (
+            400,
+            {"error": {"message": "context too long", "code": "context_length_exceeded"}},
+            400,
+            "context_length_exceeded",
+        ),
+        (429, {"error": {"message": "slow down"}}, 429, "upstream_rate_limited"),
+    ],
+)
 def test_upstream_errors_are_mapped(proxied, fake_upstream, status, body, expected, code):
     assert proxied("GET", "/v1/models").status_code == 200  # the model list is cached for a minute
     fake_upstream.failure = (status, body)
@@ -87,13 +100,16 @@ def test_upstream_errors_are_mapped(proxied, fake_upstream, status, body, expect
         assert response.json()["error"]["code"] == code
 
 
-@pytest.mark.parametrize("path, body", [
-    ("/v1/chat/completions", ["not", "an", "object"]),
-    ("/v1/embeddings", ["not", "an", "object"]),
-    ("/v1/embeddings", {"data": "not rows"}),
-    ("/v1/embeddings", {"data": [{"index": 0}]}),
-    ("/v1/embeddings", {"data": []}),
-])
+@pytest.mark.parametrize(
+    "path, body",
+    [
+        ("/v1/chat/completions", ["not", "an", "object"]),
+        ("/v1/embeddings", ["not", "an", "object"]),
+        ("/v1/embeddings", {"data": "not rows"}),
+        ("/v1/embeddings", {"data": [{"index": 0}]}),
+        ("/v1/embeddings", {"data": []}),
+    ],
+)
 def test_an_upstream_answer_in_the_wrong_shape_is_502(proxied, fake_upstream, path, body):
     assert proxied("GET", "/v1/models").status_code == 200
     fake_upstream.failure = (200, body)
@@ -116,8 +132,7 @@ def test_upstream_timeout_is_504(proxied, fake_upstream):
 
 
 def test_unreachable_upstream_is_502(fake_as, start_resource):
-    server = start_resource(fake_as.url, chat_backend="openai",
-                            openai_base_url=f"http://127.0.0.1:{free_port()}/v1")
+    server = start_resource(fake_as.url, chat_backend="openai", openai_base_url=f"http://127.0.0.1:{free_port()}/v1")
     token = fake_as.grant("t", "chat:create models:read")
     response = requests.get(server.url + "/v1/models", headers={"Authorization": f"Bearer {token}"}, timeout=10)
     assert response.status_code == 502

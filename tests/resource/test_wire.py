@@ -31,8 +31,10 @@ def test_connection_close_and_http_1_0_end_the_connection():
 
 
 def test_chunked_body_with_extensions_and_trailers():
-    raw = (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-           b"4;ext=1\r\n{\"a\"\r\n3\r\n: 1\r\n1\r\n}\r\n0\r\nX-Trailer: yes\r\n\r\n")
+    raw = (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b'4;ext=1\r\n{"a"\r\n3\r\n: 1\r\n1\r\n}\r\n0\r\nX-Trailer: yes\r\n\r\n'
+    )
     (status, body), keep = read(raw)
     assert (status, body, keep) == (200, b'{"a": 1}', True)
 
@@ -52,24 +54,36 @@ def test_nothing_at_all_is_a_remote_disconnect():
         read(b"")
 
 
-@pytest.mark.parametrize("raw", [
-    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
-    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nabc",
-    b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
-    b"HTTP/1.1 200 OK\r\nContent-Length: +2\r\n\r\nab",
-    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
-    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
-    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n0\r\n\r\n",
-    b"HTTP/1.1 200 OK\r\nContent Length: 2\r\n\r\nab",
-    b"HTTP/1.1 200 OK\r\nno colon here\r\n\r\n",
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nabc",
+        b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: +2\r\n\r\nab",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent Length: 2\r\n\r\nab",
+        b"HTTP/1.1 200 OK\r\nno colon here\r\n\r\n",
+    ],
+)
 def test_ambiguous_or_malformed_framing_is_refused(raw):
     with pytest.raises(HTTPException):
         read(raw)
 
 
-@pytest.mark.parametrize("line", [b"HTTP/2 200 OK\r\n", b"HTTP/1.1 20 OK\r\n", b"HTTP/1.1 2000 OK\r\n", b"SSH-2.0\r\n",
-                                  b"HTTP/1.1 000 OK\r\n", b"HTTP/1.1 099 Odd\r\n"])
+@pytest.mark.parametrize(
+    "line",
+    [
+        b"HTTP/2 200 OK\r\n",
+        b"HTTP/1.1 20 OK\r\n",
+        b"HTTP/1.1 2000 OK\r\n",
+        b"SSH-2.0\r\n",
+        b"HTTP/1.1 000 OK\r\n",
+        b"HTTP/1.1 099 Odd\r\n",
+    ],
+)
 def test_bad_status_lines(line):
     with pytest.raises(BadStatusLine):
         read(line + b"Content-Length: 0\r\n\r\n")
@@ -86,7 +100,10 @@ def test_sizes_are_bounded():
     with pytest.raises(HTTPException, match="too large"):
         read(b"HTTP/1.1 200 OK\r\nContent-Length: 2000\r\n\r\n", max_body=1024)
     with pytest.raises(HTTPException, match="too large"):
-        read(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n" + b"a" * 2048 + b"\r\n0\r\n\r\n", max_body=1024)
+        read(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n" + b"a" * 2048 + b"\r\n0\r\n\r\n",
+            max_body=1024,
+        )
     with pytest.raises(HTTPException, match="too large"):
         read(b"HTTP/1.1 200 OK\r\n\r\n" + b"a" * 2000, max_body=1024)
     with pytest.raises(LineTooLong):

@@ -43,8 +43,9 @@ class Cli:
         return result
 
 
-def assert_refused_without_change(cli: Cli, listing: tuple[str, ...], args: tuple[str, ...],
-                                  message: str, input: str = "") -> None:
+def assert_refused_without_change(
+    cli: Cli, listing: tuple[str, ...], args: tuple[str, ...], message: str, input: str = ""
+) -> None:
     """Bad input: non-zero exit, one line on stderr naming the problem, and ``listing`` unchanged."""
     before = cli.ok(*listing).out
     result = cli(*args, input=input)

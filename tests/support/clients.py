@@ -9,8 +9,12 @@ import requests
 
 def client_credentials(live_auth, client_id: str, secret: str, **data) -> requests.Response:
     """A client-credentials token request with HTTP Basic authentication; ``data`` adds parameters."""
-    return requests.post(live_auth.token_endpoint, data={"grant_type": "client_credentials", **data},
-                         auth=(client_id, secret), timeout=10)
+    return requests.post(
+        live_auth.token_endpoint,
+        data={"grant_type": "client_credentials", **data},
+        auth=(client_id, secret),
+        timeout=10,
+    )
 
 
 def eventually(condition, seconds: float = 5.0) -> bool:

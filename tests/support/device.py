@@ -52,7 +52,9 @@ def change_request(live: LiveAuth, device_code: str, **values) -> None:
 
     def change():
         db_session().execute(
-            update(DeviceAuthorization).where(DeviceAuthorization.device_code_digest == digest(device_code)).values(**values)
+            update(DeviceAuthorization)
+            .where(DeviceAuthorization.device_code_digest == digest(device_code))
+            .values(**values)
         )
         db_session().commit()
 

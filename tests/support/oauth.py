@@ -124,13 +124,17 @@ class LiveAuth:
     def browser(self) -> Browser:
         return Browser(self)
 
-    def code(self, client: RegisteredClient, user: AppUser | None = None, scope: str = "openid", **extra) -> tuple[str, str]:
+    def code(
+        self, client: RegisteredClient, user: AppUser | None = None, scope: str = "openid", **extra
+    ) -> tuple[str, str]:
         """The (code, code_verifier) ``client`` gets once ``user`` (a new one by default) signs in and allows."""
         browser = self.browser()
         browser.sign_in(user or self.user())
         return browser.authorization_code(client, scope=scope, **extra)
 
-    def user_tokens(self, client: RegisteredClient, user: AppUser | None = None, scope: str = "openid", **extra) -> dict:
+    def user_tokens(
+        self, client: RegisteredClient, user: AppUser | None = None, scope: str = "openid", **extra
+    ) -> dict:
         """The token response ``client`` gets once ``user`` (a new one by default) signs in and allows."""
         code, verifier = self.code(client, user, scope, **extra)
         response = exchange_code(self, client, code, verifier)
@@ -198,7 +202,9 @@ class Browser:
         Stops at the first redirect leaving the server (the client's callback), at a page that is
         not the consent page, or, with ``decision=None``, at the consent page itself.
         """
-        response = self.http.get(self.live.authorize_endpoint + "?" + urlencode(params, doseq=True), allow_redirects=False, timeout=10)
+        response = self.http.get(
+            self.live.authorize_endpoint + "?" + urlencode(params, doseq=True), allow_redirects=False, timeout=10
+        )
         for _ in range(10):
             if response.is_redirect:
                 location = urljoin(response.url, response.headers["Location"])

@@ -26,8 +26,9 @@ def _pg_bin() -> Path:
     found = shutil.which("initdb")
     if found:
         return Path(found).parent
-    raise RuntimeError("PostgreSQL is not installed: no initdb under /usr/lib/postgresql/*/bin "
-                       "(`make system-deps` installs it)")
+    raise RuntimeError(
+        "PostgreSQL is not installed: no initdb under /usr/lib/postgresql/*/bin (`make system-deps` installs it)"
+    )
 
 
 def free_port() -> int:
@@ -73,7 +74,9 @@ class PostgresServer:
             f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.root} "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
         )
-        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.root / "log"), "-w", "start")
+        self._run(
+            str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.root / "log"), "-w", "start"
+        )
 
     def halt(self) -> None:
         """Stop the server, ending every connection, and keep its data for ``resume``."""

@@ -31,8 +31,11 @@ def _seed(app) -> None:
 
         def token(name, access_delta, refresh_delta=None, **extra):
             services.store_token(
-                access_token=name, refresh_token=name + "-r" if refresh_delta is not None else None,
-                client_pk=client.id, user_id=user.id, scope="openid",
+                access_token=name,
+                refresh_token=name + "-r" if refresh_delta is not None else None,
+                client_pk=client.id,
+                user_id=user.id,
+                scope="openid",
             )
             row = db_session().scalars(select(Token).where(Token.access_token_digest == digest(name))).one()
             row.access_expires_at = now + access_delta
@@ -50,33 +53,54 @@ def _seed(app) -> None:
         token("revoked-and-access-expired", -hour, hour, revoked_at=now)
         for name, delta in (("fresh", hour), ("stale", -hour)):
             codes.create_code(
-                name, client_pk=client.id, user_id=user.id, redirect_uri="https://app.example/cb", scope="openid",
-                nonce=None, code_challenge=None, code_challenge_method=None, auth_time=now,
+                name,
+                client_pk=client.id,
+                user_id=user.id,
+                redirect_uri="https://app.example/cb",
+                scope="openid",
+                nonce=None,
+                code_challenge=None,
+                code_challenge_method=None,
+                auth_time=now,
             )
             row = db_session().scalar(select(AuthorizationCode).where(AuthorizationCode.code_digest == digest(name)))
             row.expires_at = now + delta
             db_session().commit()
         for name, expires_in in (("fresh-device", 600), ("stale-device", -1)):
-            device_codes.create(device_code=name, user_code=device_codes.new_user_code(), client_pk=client.id,
-                                scope="openid", expires_in=expires_in, interval=5)
+            device_codes.create(
+                device_code=name,
+                user_code=device_codes.new_user_code(),
+                client_pk=client.id,
+                scope="openid",
+                expires_in=expires_in,
+                interval=5,
+            )
         pushed_requests.push(client.id, [])  # live: kept
         used = pushed_requests.push(client.id, [])
         pushed_requests.use(pushed_requests.open_request(used, client.id).id)
         stale = pushed_requests.push(client.id, [])
-        db_session().execute(update(PushedAuthorizationRequest)
-                             .where(PushedAuthorizationRequest.request_uri_digest == digest(stale))
-                             .values(expires_at=now - timedelta(seconds=1)))
+        db_session().execute(
+            update(PushedAuthorizationRequest)
+            .where(PushedAuthorizationRequest.request_uri_digest == digest(stale))
+            .values(expires_at=now - timedelta(seconds=1))
+        )
         db_session().commit()
 
 
 def test_purge_deletes_only_what_nothing_can_use(cli, auth_app):
     _seed(auth_app)
     result = cli.ok("tokens", "purge", "--json").json
-    assert result == {"tokens": 3, "authorization_codes": 1, "device_authorizations": 1,
-                      "pushed_authorization_requests": 2}
+    assert result == {
+        "tokens": 3,
+        "authorization_codes": 1,
+        "device_authorizations": 1,
+        "pushed_authorization_requests": 2,
+    }
     with auth_app.app_context():
         left = set(db_session().scalars(select(Token.access_token_digest)))
-        assert left == {digest(n) for n in ("live", "expired-access-live-refresh", "rotated-refresh-kept-for-replay-detection")}
+        assert left == {
+            digest(n) for n in ("live", "expired-access-live-refresh", "rotated-refresh-kept-for-replay-detection")
+        }
         assert db_session().scalar(select(func.count()).select_from(AuthorizationCode)) == 1
         left = set(db_session().scalars(select(DeviceAuthorization.device_code_digest)))
         assert left == {digest("fresh-device")}
@@ -88,8 +112,13 @@ def test_tokens_are_stored_only_as_digests(auth_app):
     _seed(auth_app)
     with auth_app.app_context():
         rows = db_session().execute(select(Token.__table__)).mappings().all()
-    refreshable = ("live", "expired-access-live-refresh", "rotated-refresh-kept-for-replay-detection", "both-expired",
-                   "revoked-and-access-expired")
+    refreshable = (
+        "live",
+        "expired-access-live-refresh",
+        "rotated-refresh-kept-for-replay-detection",
+        "both-expired",
+        "revoked-and-access-expired",
+    )
     assert {row["refresh_token_digest"] for row in rows} == {None} | {digest(n + "-r") for n in refreshable}
     plaintexts = {*refreshable, *(n + "-r" for n in refreshable), "expired-cc"}
     assert not plaintexts & {value for row in rows for value in row.values()}
