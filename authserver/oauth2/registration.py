@@ -167,6 +167,13 @@ class ClientConfigurationEndpoint(_ClientConfigurationEndpoint):
             raise InvalidTokenError(refused.description) from None
         return client
 
+    def create_update_client_response(self, client, request):
+        """RFC 7592 §2.2: Authlib reads the body as an object before checking it; anything else (no
+        body, not JSON, a list) is refused first, as registration refuses it."""
+        if not isinstance(request.payload.data, dict):
+            check_metadata(request.payload.data, public_only=True)
+        return super().create_update_client_response(client, request)
+
     def delete_client(self, client, request) -> None:
         registration.delete_registration(request.credential.row)
 

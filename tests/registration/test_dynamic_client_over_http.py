@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 import requests
 from authlib.integrations.requests_client import OAuth2Session
 
@@ -139,3 +140,23 @@ def test_two_updates_racing_with_one_registration_access_token_cannot_both_rotat
     with ThreadPoolExecutor(2) as pool:
         statuses = sorted(pool.map(update, ["First", "Second"]))
     assert statuses == [200, 401]
+
+
+@pytest.mark.parametrize("body", [None, b"[1]", b'"text"', b"not json"])
+def test_an_update_whose_body_is_no_json_object_is_invalid_client_metadata_not_a_500(live_auth, body):
+    """Found by the fuzzer (tests/operations/test_fuzz.py): RFC 7592 §2.2 without a JSON object."""
+    initial = live_auth.run(lambda: create_initial_access_token()[1])
+    registered = requests.post(
+        live_auth.url + "/oauth/register",
+        headers={"Authorization": f"Bearer {initial}"},
+        json={"redirect_uris": [CALLBACK]},
+        timeout=10,
+    ).json()
+    answer = requests.put(
+        registered["registration_client_uri"],
+        data=body,
+        headers={"Authorization": f"Bearer {registered['registration_access_token']}"},
+        timeout=10,
+    )
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error"] == "invalid_client_metadata"
