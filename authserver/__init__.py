@@ -18,6 +18,7 @@ from authserver.headers import init_security_headers
 from authserver.oauth2 import init_oauth2
 from authserver.outage import register_outage_errors
 from authserver.paths import CLIENT_ENDPOINT_PATHS
+from authserver.paths import LIMITS_PATH
 from authserver.paths import USAGE_PATH
 from authserver.portal import views as portal_views
 from shared.config import Config
@@ -61,7 +62,7 @@ def create_app(config: Config | Mapping[str, object] | None = None) -> Flask:
     app.teardown_appcontext(database.remove)
     csrf.init_app(app)
     init_security_headers(app, https=cfg.session_cookie_secure)
-    app.session_interface = PageSessionInterface(CLIENT_ENDPOINT_PATHS | HEALTH_PATHS | {USAGE_PATH, METRICS_PATH})
+    app.session_interface = PageSessionInterface(CLIENT_ENDPOINT_PATHS | HEALTH_PATHS | {USAGE_PATH, LIMITS_PATH, METRICS_PATH})
 
     def database_answers() -> bool:
         with database.engine.connect() as connection:

@@ -1,8 +1,10 @@
 """Requests per minute and tokens per day, per client and per user, shared through the cache.
 
 Where a client's limits come from, first match wins:
-1. the introspection response's extension members ``rate_limit_per_minute`` / ``tokens_per_day``
-   (the authorization server may publish a client's own limits there; RFC 7662 §2.2 allows extra members);
+1. the limits an admin set for it at the authorization server, polled once a second
+   (``resource.admin_limits``), so a change applies to tokens already cached; until the first poll
+   succeeds, the introspection response's extension members ``rate_limit_per_minute`` /
+   ``tokens_per_day`` instead (the authorization server publishes them there too; RFC 7662 §2.2);
 2. ``RESOURCE_LIMITS``, a JSON object keyed by client_id:
    ``{"<client_id>": {"rate_limit_per_minute": 60, "tokens_per_day": 100000}}``;
 3. the defaults ``RESOURCE_RATE_LIMIT_PER_MINUTE`` and ``RESOURCE_TOKENS_PER_DAY``.
@@ -30,6 +32,7 @@ from functools import wraps
 from flask import current_app
 from flask import g
 
+from resource.admin_limits import AdminLimits
 from resource.auth import TokenInfo
 from resource.errors import ApiError
 from shared.cache import MemoryCache
@@ -93,7 +96,8 @@ def parse_overrides(raw: str | None) -> dict[str, dict[str, int]]:
 
 
 class Limiter:
-    def __init__(self, cfg, cache):
+    def __init__(self, cfg, cache, admin: AdminLimits | None = None):
+        self._admin = admin
         self._default = Limits(cfg.rate_limit_per_minute, cfg.tokens_per_day)
         self._overrides = parse_overrides(cfg.resource_limits)
         self._cache = cache
@@ -101,23 +105,34 @@ class Limiter:
         self._local = MemoryCache(max_entries=50_000) if shared else None
         self._numbers = MinuteBlocks(cache) if shared else None
 
+    def close(self) -> None:
+        if self._admin is not None:
+            self._admin.close()
+
     def limits_for(self, info: TokenInfo) -> Limits:
         values = {name: getattr(self._default, name) for name in FIELDS}
         values.update(self._overrides.get(info.client_id or "", {}))
+        set_by_admin = self._admin.current if self._admin is not None else None
+        source = info.claims if set_by_admin is None else set_by_admin.get(info.client_id or "", {})
         for name in FIELDS:
-            published = info.claims.get(name)
+            published = source.get(name)
             if isinstance(published, int) and not isinstance(published, bool) and published >= 0:
                 values[name] = published
         return Limits(**values)
 
     def subjects(self, info: TokenInfo, scopes: tuple[str, ...] = ()) -> list[tuple[str, str, Limits]]:
         """(who, counter key, limits) for everything this call counts against; the client first.
-        Worked out once per token (its introspection answer) and scopes, not once per call."""
+        Worked out once per token (its introspection answer), scopes and change of the admin's limits,
+        not once per call."""
+        version = 0
+        if self._admin is not None:
+            self._admin.start()
+            version = self._admin.version
         memo = (self, scopes)
-        subjects = info.derived.get(memo)
-        if subjects is None:
-            subjects = info.derived[memo] = self._subjects(info, scopes)
-        return subjects
+        known = info.derived.get(memo)
+        if known is None or known[0] != version:
+            known = info.derived[memo] = (version, self._subjects(info, scopes))
+        return known[1]
 
     def _subjects(self, info: TokenInfo, scopes: tuple[str, ...]) -> list[tuple[str, str, Limits]]:
         client = f"client:{info.client_id}"

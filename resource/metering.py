@@ -15,7 +15,6 @@ retried; past ``MAX_PENDING`` records the oldest are dropped with a warning. Eac
 
 from __future__ import annotations
 
-import atexit
 import collections
 import http.client
 import json
@@ -26,6 +25,7 @@ import uuid
 from datetime import datetime
 from datetime import timezone
 
+from resource.background import Periodic
 from resource.http import KeepAlivePool
 from resource.http import basic_authorization
 from shared.forks import reset_in_child
@@ -44,10 +44,8 @@ MAX_COUNT = 2**31 - 1
 
 class Meter:
     def __init__(self, cfg):
-        self._interval = cfg.usage_flush_interval
-        self._timeout = cfg.introspection_timeout
         # A kept-alive client like introspection's, its own pool: a busy server sends a batch every interval.
-        self._pool = KeepAlivePool(cfg.resource_issuer, self._timeout)
+        self._pool = KeepAlivePool(cfg.resource_issuer, cfg.introspection_timeout)
         self._target = self._pool.target(cfg.resource_issuer + USAGE_PATH)
         self._headers = (f"Authorization: {basic_authorization(cfg)}\r\nContent-Type: application/json\r\n").encode(
             "ascii"
@@ -57,11 +55,9 @@ class Meter:
         self._open: dict[tuple, list] = {}
         self._pending: collections.deque[dict] = collections.deque()
         self._lock = threading.Lock()
-        self._wake = threading.Event()
-        self._stopped = threading.Event()
-        self._thread: threading.Thread | None = None
         # The thread starts on first use in each process: a pre-forking server's workers get their own.
-        reset_in_child(self, Meter._forget_thread)
+        self._flusher = Periodic("usage-meter", cfg.usage_flush_interval, self.flush, cfg.introspection_timeout)
+        reset_in_child(self, Meter._forget_lock)
 
     def record(
         self,
@@ -101,25 +97,10 @@ class Meter:
                 totals[1] += 1
                 totals[2] += tokens_in
                 totals[3] += tokens_out
-            self._ensure_thread()
+            self._flusher.start()
 
-    def _forget_thread(self) -> None:
+    def _forget_lock(self) -> None:
         self._lock = threading.Lock()
-        self._wake = threading.Event()
-        self._thread = None
-
-    def _ensure_thread(self) -> None:
-        if self._thread is not None:
-            return
-        self._thread = threading.Thread(target=self._run, name="usage-meter", daemon=True)
-        self._thread.start()
-        atexit.register(self.close)
-
-    def _run(self) -> None:
-        while not self._stopped.is_set():
-            self._wake.wait(self._interval)
-            self._wake.clear()
-            self.flush()
 
     def flush(self) -> bool:
         """Close this interval's totals and deliver what is pending; True when nothing is left."""
@@ -158,12 +139,7 @@ class Meter:
 
     def close(self) -> None:
         """Stop the thread and make one last delivery attempt (also run at interpreter exit)."""
-        atexit.unregister(self.close)
-        self._stopped.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(self._timeout + 1)
-        self.flush()
+        self._flusher.stop()
         self._pool.clear()
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import requests
 
+from resource.admin_limits import AdminLimits
 from resource.backends import ChatBackend
 from resource.backends import EmbeddingsBackend
 from resource.backends import build_backends
@@ -47,12 +48,13 @@ class ResourceState:
         # Without Redis, the limits' counters in a store of their own that never evicts a live one: in the
         # introspection cache, a flood of unknown tokens would clear them with everything else.
         counters = cache if cfg.redis_url else MemoryCounters()
+        limiter = Limiter(cfg, counters, AdminLimits(cfg))
         return cls(
             cfg,
             cache,
             http,
             Introspector(cfg, cache),
-            Limiter(cfg, counters),
+            limiter,
             Meter(cfg),
             chat,
             embeddings,
@@ -68,5 +70,6 @@ class ResourceState:
 
     def close(self) -> None:
         self.meter.close()
+        self.limiter.close()
         self.introspector.close()
         self.http.close()

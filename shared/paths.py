@@ -4,3 +4,5 @@
 OAUTH_METADATA_PATH = "/.well-known/oauth-authorization-server"
 # Where the resource server reports metered calls (authserver.usage).
 USAGE_PATH = "/internal/usage"
+# Where the resource server polls the per-client limits an admin set (authserver.clients).
+LIMITS_PATH = "/internal/limits"

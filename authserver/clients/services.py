@@ -160,6 +160,18 @@ def set_pkce(client_id: str, pkce: str) -> Client:
     return client
 
 
+def limits_set() -> dict[str, dict[str, int]]:
+    """Every client's limits an admin set, as resource servers poll them: only the limits set, only
+    the clients with one (the rest are held to each resource server's defaults)."""
+    rows = db_session().execute(
+        select(Client.client_id, Client.rate_limit_per_minute, Client.tokens_per_day)
+        .where((Client.rate_limit_per_minute.is_not(None)) | (Client.tokens_per_day.is_not(None)))
+        .order_by(Client.client_id))
+    return {client_id: {name: value for name, value in (("rate_limit_per_minute", per_minute),
+                                                         ("tokens_per_day", per_day)) if value is not None}
+            for client_id, per_minute, per_day in rows}
+
+
 def create_client(metadata: ClientMetadata, *, registered_via: str, owner_id: int | None = None) -> Registration:
     """Register an app from checked metadata (``clients.metadata``): the portal, RFC 7591, CIMD.
 

@@ -17,6 +17,7 @@ def init_oauth2(app: Flask) -> None:
     from authserver.oauth2.device import DeviceCodeGrant
     from authserver.oauth2.endpoints import IntrospectionEndpoint
     from authserver.oauth2.endpoints import RevocationEndpoint
+    from authserver.oauth2.endpoints import LimitsEndpoint
     from authserver.oauth2.endpoints import UsageEndpoint
     from authserver.oauth2.grants import AuthorizationCodeGrant
     from authserver.oauth2.grants import ClientCredentialsGrant
@@ -42,6 +43,7 @@ def init_oauth2(app: Flask) -> None:
     server.register_endpoint(RevocationEndpoint)
     server.register_endpoint(IntrospectionEndpoint)
     server.register_endpoint(UsageEndpoint)
+    server.register_endpoint(LimitsEndpoint)
     server.register_endpoint(UserInfoEndpoint)
     server.register_endpoint(ClientRegistrationEndpoint)
     server.register_endpoint(ClientConfigurationEndpoint)

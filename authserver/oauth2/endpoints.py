@@ -1,7 +1,10 @@
 """Token revocation (RFC 7009) and introspection (RFC 7662), bound to the token services; and the
-usage report, where resource servers authenticate the same way they do to introspect."""
+usage report and the limits poll, where resource servers authenticate the same way they do to introspect."""
 
 from __future__ import annotations
+
+import hashlib
+import json
 
 from authlib.consts import default_json_headers
 from authlib.oauth2.base import OAuth2Error
@@ -13,6 +16,7 @@ from authlib.oauth2.rfc7009 import RevocationEndpoint as _RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint as _IntrospectionEndpoint
 from flask import request as flask_request
 
+from authserver.clients import services as clients
 from authserver.errors import InvalidInput
 from authserver.extensions import get_config
 from authserver.oauth2.grants import ALL_AUTH_METHODS
@@ -131,3 +135,27 @@ class UsageEndpoint(TokenEndpoint):
             raise UsageNotVisible(unseen)
         stored = usage.insert(rows)
         return 202, {"stored": stored}, default_json_headers
+
+
+class LimitsEndpoint(TokenEndpoint):
+    """``GET /internal/limits``: the per-client limits an admin set (``clients set-limits``), which every
+    resource-server process polls once a second, so a change reaches tokens it has already cached.
+
+    It authenticates as at the introspection endpoint; any other client is refused (RFC 6749 §5.2
+    ``invalid_client``). The answer carries its ``version`` (also its ETag); a poll that sends it back in
+    ``If-None-Match`` gets an empty 304 while nothing changed (RFC 9110 §13.1.2).
+    """
+
+    ENDPOINT_NAME = "limits"
+    CLIENT_AUTH_METHODS = CONFIDENTIAL_AUTH_METHODS
+
+    def create_endpoint_response(self, request):
+        client = self.authenticate_endpoint_client(request)
+        if not client.is_resource_server:
+            raise InvalidClientError(description="Only a resource server may read client limits.", status_code=401)
+        limits = clients.limits_set()
+        version = hashlib.sha256(json.dumps(limits, sort_keys=True).encode()).hexdigest()[:32]
+        headers = [("ETag", f'"{version}"'), ("Cache-Control", "no-store")]
+        if flask_request.headers.get("If-None-Match") == f'"{version}"':
+            return 304, "", headers
+        return 200, {"version": version, "clients": limits}, [*default_json_headers, *headers[:1]]

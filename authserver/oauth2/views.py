@@ -107,6 +107,11 @@ def usage():
     return get_server().create_endpoint_response("usage")
 
 
+@bp.get(paths.LIMITS_PATH)
+def limits():
+    return get_server().create_endpoint_response("limits")
+
+
 @bp.get(paths.JWKS_PATH)
 def jwks():
     return jsonify(public_jwks())
