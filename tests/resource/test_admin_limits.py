@@ -4,11 +4,16 @@ each process polls ``GET /internal/limits`` once a second, well inside the intro
 from __future__ import annotations
 
 import requests
+from flask import Flask
+from flask import jsonify
 
 from authserver.clients.services import set_limits
+from resource.admin_limits import AdminLimits
+from shared.config import Config
 from tests.resource.e2e import Stack
 from tests.resource.e2e import register
 from tests.support.clients import eventually
+from tests.support.live_server import LiveServer
 
 CHAT = {"model": "demo-chat", "messages": [{"role": "user", "content": "hello"}]}
 
@@ -73,3 +78,31 @@ def test_the_limits_endpoint_answers_resource_servers_only(live_auth):
     changed = requests.get(url, auth=auth, headers={"If-None-Match": answer.headers["ETag"]}, timeout=10)
     assert changed.status_code == 200
     assert changed.json()["clients"][partner.client_id] == {"rate_limit_per_minute": 30, "tokens_per_day": 500}
+
+
+def test_a_failed_poll_keeps_the_limits_last_known(tmp_path):
+    answers = [(200, {"version": "v1", "clients": {"partner": {"tokens_per_day": 5}}}), (304, None), (500, None)]
+    upstream = Flask("fake-authserver")
+
+    @upstream.get("/internal/limits")
+    def limits():
+        status, body = answers[0]
+        return (jsonify(body) if body else ""), status
+
+    server = LiveServer()
+    server.start(upstream)
+    try:
+        config = Config.from_env(environ={}, instance_path=tmp_path, secret_key="unused", resource_issuer=server.url,
+                                 resource_client_id="rs", resource_client_secret="secret")
+        admin = AdminLimits(config)
+        assert admin.current is None  # until a poll succeeds, introspection's limits hold
+        assert admin.poll() and admin.current == {"partner": {"tokens_per_day": 5}} and admin.version == 1
+        for _ in range(2):
+            answers.pop(0)
+            assert admin.poll() is (answers[0][0] == 304)
+            assert admin.current == {"partner": {"tokens_per_day": 5}} and admin.version == 1
+        server.stop()
+        assert admin.poll() is False
+        assert admin.current == {"partner": {"tokens_per_day": 5}}
+    finally:
+        server.stop()
