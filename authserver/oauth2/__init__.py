@@ -16,8 +16,8 @@ def init_oauth2(app: Flask) -> None:
     from authserver.oauth2.device import DeviceAuthorizationEndpoint
     from authserver.oauth2.device import DeviceCodeGrant
     from authserver.oauth2.endpoints import IntrospectionEndpoint
-    from authserver.oauth2.endpoints import RevocationEndpoint
     from authserver.oauth2.endpoints import LimitsEndpoint
+    from authserver.oauth2.endpoints import RevocationEndpoint
     from authserver.oauth2.endpoints import UsageEndpoint
     from authserver.oauth2.grants import AuthorizationCodeGrant
     from authserver.oauth2.grants import ClientCredentialsGrant

@@ -109,20 +109,31 @@ class IntrospectionEndpoint(_IntrospectionEndpoint):
         return payload
 
 
-class UsageEndpoint(TokenEndpoint):
+class ResourceServerEndpoint(TokenEndpoint):
+    """An endpoint for resource servers only, authenticated as at the introspection endpoint; any other
+    client is refused as not one at all (RFC 6749 §5.2 ``invalid_client``)."""
+
+    CLIENT_AUTH_METHODS = CONFIDENTIAL_AUTH_METHODS
+    REFUSAL = "Only a resource server may call this endpoint."
+
+    def authenticate_resource_server(self, request):
+        client = self.authenticate_endpoint_client(request)
+        if not client.is_resource_server:
+            raise InvalidClientError(description=self.REFUSAL, status_code=401)
+        return client
+
+
+class UsageEndpoint(ResourceServerEndpoint):
     """``POST /internal/usage``: a resource server reports metered calls in batches (``authserver.usage``).
 
-    It authenticates as at the introspection endpoint; any other client is refused as not a
-    reporter at all (RFC 6749 §5.2 ``invalid_client``). A batch with one bad record is refused whole.
+    A batch with one bad record is refused whole.
     """
 
     ENDPOINT_NAME = "usage"
-    CLIENT_AUTH_METHODS = CONFIDENTIAL_AUTH_METHODS
+    REFUSAL = "Only a resource server may report usage."
 
     def create_endpoint_response(self, request):
-        client = self.authenticate_endpoint_client(request)
-        if not client.is_resource_server:
-            raise InvalidClientError(description="Only a resource server may report usage.", status_code=401)
+        client = self.authenticate_resource_server(request)
         try:
             body = flask_request.get_json(silent=True)
         except RecursionError:  # arrays nested thousands deep
@@ -137,22 +148,19 @@ class UsageEndpoint(TokenEndpoint):
         return 202, {"stored": stored}, default_json_headers
 
 
-class LimitsEndpoint(TokenEndpoint):
+class LimitsEndpoint(ResourceServerEndpoint):
     """``GET /internal/limits``: the per-client limits an admin set (``clients set-limits``), which every
     resource-server process polls once a second, so a change reaches tokens it has already cached.
 
-    It authenticates as at the introspection endpoint; any other client is refused (RFC 6749 §5.2
-    ``invalid_client``). The answer carries its ``version`` (also its ETag); a poll that sends it back in
+    The answer carries its ``version`` (also its ETag); a poll that sends it back in
     ``If-None-Match`` gets an empty 304 while nothing changed (RFC 9110 §13.1.2).
     """
 
     ENDPOINT_NAME = "limits"
-    CLIENT_AUTH_METHODS = CONFIDENTIAL_AUTH_METHODS
+    REFUSAL = "Only a resource server may read client limits."
 
     def create_endpoint_response(self, request):
-        client = self.authenticate_endpoint_client(request)
-        if not client.is_resource_server:
-            raise InvalidClientError(description="Only a resource server may read client limits.", status_code=401)
+        self.authenticate_resource_server(request)
         limits = clients.limits_set()
         version = hashlib.sha256(json.dumps(limits, sort_keys=True).encode()).hexdigest()[:32]
         headers = [("ETag", f'"{version}"'), ("Cache-Control", "no-store")]
