@@ -62,7 +62,9 @@ def create_app(config: Config | Mapping[str, object] | None = None) -> Flask:
     app.teardown_appcontext(database.remove)
     csrf.init_app(app)
     init_security_headers(app, https=cfg.session_cookie_secure)
-    app.session_interface = PageSessionInterface(CLIENT_ENDPOINT_PATHS | HEALTH_PATHS | {USAGE_PATH, LIMITS_PATH, METRICS_PATH})
+    app.session_interface = PageSessionInterface(
+        CLIENT_ENDPOINT_PATHS | HEALTH_PATHS | {USAGE_PATH, LIMITS_PATH, METRICS_PATH}
+    )
 
     def database_answers() -> bool:
         with database.engine.connect() as connection:

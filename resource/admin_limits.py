@@ -75,6 +75,9 @@ def _checked(clients) -> dict[str, dict[str, int]]:
     for client_id, values in clients.items():
         if not isinstance(values, dict):
             raise ValueError("not an object")
-        limits[client_id] = {name: value for name, value in values.items() if name in FIELDS
-                             and isinstance(value, int) and not isinstance(value, bool) and value >= 0}
+        limits[client_id] = {
+            name: value
+            for name, value in values.items()
+            if name in FIELDS and isinstance(value, int) and not isinstance(value, bool) and value >= 0
+        }
     return limits

@@ -16,8 +16,9 @@ from shared.forks import reset_in_child
 
 
 class Periodic:
-    def __init__(self, name: str, interval: float, task: Callable[[], object], timeout: float,
-                 run_at_stop: bool = True):
+    def __init__(
+        self, name: str, interval: float, task: Callable[[], object], timeout: float, run_at_stop: bool = True
+    ):
         self._name = name
         self._run_at_stop = run_at_stop
         self._interval = interval

@@ -166,10 +166,16 @@ def limits_set() -> dict[str, dict[str, int]]:
     rows = db_session().execute(
         select(Client.client_id, Client.rate_limit_per_minute, Client.tokens_per_day)
         .where((Client.rate_limit_per_minute.is_not(None)) | (Client.tokens_per_day.is_not(None)))
-        .order_by(Client.client_id))
-    return {client_id: {name: value for name, value in (("rate_limit_per_minute", per_minute),
-                                                         ("tokens_per_day", per_day)) if value is not None}
-            for client_id, per_minute, per_day in rows}
+        .order_by(Client.client_id)
+    )
+    return {
+        client_id: {
+            name: value
+            for name, value in (("rate_limit_per_minute", per_minute), ("tokens_per_day", per_day))
+            if value is not None
+        }
+        for client_id, per_minute, per_day in rows
+    }
 
 
 def create_client(metadata: ClientMetadata, *, registered_via: str, owner_id: int | None = None) -> Registration:

@@ -21,8 +21,9 @@ CHAT = {"model": "demo-chat", "messages": [{"role": "user", "content": "hello"}]
 def _stack(live_auth, start_resource) -> Stack:
     resource_client, partner = register(live_auth)
     # An introspection answer stays cached for a minute: only the poll can bring a change in sooner.
-    server = start_resource(live_auth.url, resource_client.client_id, resource_client.client_secret,
-                            resource_cache_ttl=60)
+    server = start_resource(
+        live_auth.url, resource_client.client_id, resource_client.client_secret, resource_cache_ttl=60
+    )
     return Stack(live_auth, server, resource_client, partner)
 
 
@@ -92,8 +93,14 @@ def test_a_failed_poll_keeps_the_limits_last_known(tmp_path):
     server = LiveServer()
     server.start(upstream)
     try:
-        config = Config.from_env(environ={}, instance_path=tmp_path, secret_key="unused", resource_issuer=server.url,
-                                 resource_client_id="rs", resource_client_secret="secret")
+        config = Config.from_env(
+            environ={},
+            instance_path=tmp_path,
+            secret_key="unused",
+            resource_issuer=server.url,
+            resource_client_id="rs",
+            resource_client_secret="secret",
+        )
         admin = AdminLimits(config)
         assert admin.current is None  # until a poll succeeds, introspection's limits hold
         assert admin.poll() and admin.current == {"partner": {"tokens_per_day": 5}} and admin.version == 1
