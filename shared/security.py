@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import os
 import secrets
+from collections.abc import Iterable
 from collections.abc import Sequence
 
 from cryptography.exceptions import InvalidTag
@@ -78,6 +79,21 @@ class SecretBox:
         """``token`` sealed under the current key when an old key opened it; None when it already was."""
         plaintext, age = self.open_with_age(token)
         return self.seal(plaintext) if age else None
+
+    def reseal_all(self, rows: Iterable, attribute: str) -> tuple[int, int]:
+        """Reseal ``row.<attribute>`` of each row under the current key; (how many changed, how many
+        do not open). The caller commits."""
+        resealed = unreadable = 0
+        for row in rows:
+            try:
+                sealed = self.reseal(getattr(row, attribute))
+            except (InvalidTag, ValueError):
+                unreadable += 1
+                continue
+            if sealed is not None:
+                setattr(row, attribute, sealed)
+                resealed += 1
+        return resealed, unreadable
 
 
 def _derive(secret_key: str, purpose: str) -> bytes:

@@ -161,17 +161,7 @@ def open_secret(provider: UpstreamProvider) -> str | None:
 def reseal_secrets() -> tuple[int, int]:
     """Seal every upstream's secret under the current secret key; (how many changed, how many do not
     open). The caller commits."""
-    box, resealed, unreadable = _box(), 0, 0
-    for provider in db_session().scalars(select(UpstreamProvider)):
-        try:
-            sealed = box.reseal(provider.client_secret_sealed)
-        except (InvalidTag, ValueError):
-            unreadable += 1
-            continue
-        if sealed is not None:
-            provider.client_secret_sealed = sealed
-            resealed += 1
-    return resealed, unreadable
+    return _box().reseal_all(db_session().scalars(select(UpstreamProvider)), "client_secret_sealed")
 
 
 def settings_for(provider: UpstreamProvider) -> ProviderSettings:

@@ -154,18 +154,9 @@ def _load_active() -> ActiveKey:
 def reseal_keys() -> tuple[int, int]:
     """Seal every private key under the current secret key; (how many changed, how many do not open).
     The caller commits."""
-    box, resealed, unreadable = _box(), 0, 0
-    for row in list_keys():
-        try:
-            sealed = box.reseal(row.private_jwk_sealed)
-        except (InvalidTag, ValueError):
-            unreadable += 1
-            continue
-        if sealed is not None:
-            row.private_jwk_sealed = sealed
-            resealed += 1
+    counts = _box().reseal_all(list_keys(), "private_jwk_sealed")
     _cache().clear()
-    return resealed, unreadable
+    return counts
 
 
 def active_key() -> ActiveKey:
