@@ -30,6 +30,8 @@ class AuthorizationCode(Base):
     code_challenge: Mapped[str | None] = mapped_column(String(128))
     code_challenge_method: Mapped[str | None] = mapped_column(String(8))
     auth_time: Mapped[datetime]
+    # How the person signed in (RFC 8176 values, space-separated; accounts.methods): the id_token's ``amr``.
+    amr: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     # Set once, atomically, when the code is exchanged; a second exchange finds it set.
@@ -52,6 +54,8 @@ class DeviceAuthorization(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     auth_time: Mapped[datetime | None]
+    # How the person who decided signed in at the verification page (as ``AuthorizationCode.amr``).
+    amr: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     # Seconds the device must wait between polls; grows by 5 each time it polls faster (§3.5).
@@ -87,6 +91,8 @@ class Token(Base):
     access_expires_at: Mapped[datetime] = mapped_column(index=True)
     refresh_expires_at: Mapped[datetime | None]
     auth_time: Mapped[datetime | None]
+    # How the person signed in for the authorization this token descends from (accounts.methods).
+    amr: Mapped[str | None] = mapped_column(Text)
     # Set when this row's refresh token was exchanged for the next one in its family.
     refresh_rotated_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
@@ -141,4 +147,7 @@ class PushedAuthorizationRequest(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     opened_at: Mapped[datetime | None]
+    # The SHA-256 digest of the browser binding cookie of the browser that opened it first: no other
+    # browser may carry it on (authserver.oauth2.par).
+    browser_digest: Mapped[str | None] = mapped_column(String(64))
     used_at: Mapped[datetime | None]
