@@ -43,6 +43,8 @@ class Client(Base):
     is_resource_server: Mapped[bool] = mapped_column(default=False)
     # RFC 9126 §5/§6: its authorization requests must come through the PAR endpoint.
     require_pushed_authorization_requests: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # RFC 9449 §5.2: every token request must carry a DPoP proof (its tokens are always key-bound).
+    dpop_bound_access_tokens: Mapped[bool] = mapped_column(default=False, server_default=false())
     # RFC 8707: the resource identifier a token's ``resource`` and ``aud`` name for this resource server.
     resource_url: Mapped[str | None] = mapped_column(String(500))
     client_uri: Mapped[str | None] = mapped_column(String(500))

@@ -31,6 +31,7 @@ def create_code(
     code_challenge: str | None,
     code_challenge_method: str | None,
     auth_time: datetime,
+    dpop_jkt: str | None = None,
 ) -> None:
     now = utcnow()
     ttl = min(get_config().authorization_code_ttl, MAX_CODE_TTL)
@@ -46,6 +47,7 @@ def create_code(
             nonce=nonce,
             code_challenge=code_challenge,
             code_challenge_method=code_challenge_method,
+            dpop_jkt=dpop_jkt,
             auth_time=auth_time,
             created_at=now,
             expires_at=now + timedelta(seconds=ttl),

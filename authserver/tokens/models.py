@@ -29,6 +29,8 @@ class AuthorizationCode(Base):
     nonce: Mapped[str | None] = mapped_column(Text)
     code_challenge: Mapped[str | None] = mapped_column(String(128))
     code_challenge_method: Mapped[str | None] = mapped_column(String(8))
+    # RFC 9449 §10: the thumbprint of the DPoP key the code may be exchanged with (``dpop_jkt``).
+    dpop_jkt: Mapped[str | None] = mapped_column(String(64))
     auth_time: Mapped[datetime]
     # How the person signed in (RFC 8176 values, space-separated; accounts.methods): the id_token's ``amr``.
     amr: Mapped[str | None] = mapped_column(Text)
@@ -87,6 +89,9 @@ class Token(Base):
     # RFC 8707: the resource servers the token is for, space-separated; None: no audience, every
     # resource server of ours accepts it.
     audience: Mapped[str | None] = mapped_column(Text)
+    # RFC 9449 §6: the JWK SHA-256 thumbprint (RFC 7638) of the DPoP key the tokens are bound to
+    # (``cnf.jkt``); None for bearer tokens.
+    dpop_jkt: Mapped[str | None] = mapped_column(String(64))
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
     access_expires_at: Mapped[datetime] = mapped_column(index=True)
     refresh_expires_at: Mapped[datetime | None]

@@ -65,6 +65,7 @@ def _token_values(
     family_id: str | None = None,
     authorization_code_id: int | None = None,
     auth_time: datetime | None = None,
+    dpop_jkt: str | None = None,
 ) -> dict:
     config = get_config()
     now = utcnow()
@@ -78,6 +79,7 @@ def _token_values(
         authorization_code_id=authorization_code_id,
         scope=scope,
         audience=audience,
+        dpop_jkt=dpop_jkt,
         issued_at=now,
         access_expires_at=now + timedelta(seconds=config.access_token_ttl),
         refresh_expires_at=now + timedelta(seconds=config.refresh_token_ttl) if refresh_token else None,
