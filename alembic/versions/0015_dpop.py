@@ -4,15 +4,15 @@
 the one an authorization request named (§10); both stay empty for existing rows (bearer tokens).
 ``clients.dpop_bound_access_tokens`` (§5.2) is off for existing clients.
 
-Revision ID: 0014_dpop
-Revises: 0013_pushed_auth_requests
+Revision ID: 0015_dpop
+Revises: 0014_sign_in_methods
 """
 
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0014_dpop"
-down_revision = "0013_pushed_auth_requests"
+revision = "0015_dpop"
+down_revision = "0014_sign_in_methods"
 branch_labels = None
 depends_on = None
 
