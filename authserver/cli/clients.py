@@ -41,6 +41,7 @@ def _created(payload: dict, scope_defaulted: bool) -> str:
         f"token_endpoint_auth_method: {payload['token_endpoint_auth_method']}",
         f"scope: {payload['scope'] or '(none)'}",
         f"pkce: {payload['pkce']}",
+        f"access_token_format: {payload['access_token_format']}",
     ]
     if scope_defaulted:
         lines.append(
@@ -113,6 +114,14 @@ def _created(payload: dict, scope_defaulted: bool) -> str:
 @click.option(
     "--require-par", is_flag=True, help="Accept its authorization requests only through the PAR endpoint (RFC 9126)."
 )
+@click.option(
+    "--access-token-format",
+    type=click.Choice(services.ACCESS_TOKEN_FORMATS),
+    default=services.OPAQUE,
+    show_default=True,
+    help="jwt: RFC 9068 JWT access tokens, signed with the server's keys, which resource servers validate "
+    "without introspection.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the client as one JSON object.")
 @in_app_context
 def add(
@@ -129,6 +138,7 @@ def add(
     jwks,
     pkce,
     require_par,
+    access_token_format,
     as_json,
 ) -> None:
     """Register a client; a confidential client's secret is printed once."""
@@ -154,6 +164,7 @@ def add(
         resource_url=resource_url,
         pkce=pkce,
         require_par=require_par,
+        access_token_format=access_token_format,
     )
     payload = _with_secret(registration)
     emit(payload, as_json, _created(payload, scope_defaulted))

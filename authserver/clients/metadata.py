@@ -26,6 +26,11 @@ DEVICE_CODE = "urn:ietf:params:oauth:grant-type:device_code"
 SUPPORTED_GRANT_TYPES = (AUTHORIZATION_CODE, REFRESH_TOKEN, CLIENT_CREDENTIALS, DEVICE_CODE)
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
 SECRET_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
+# How the client's access tokens look: "opaque" random values only introspection explains, or "jwt",
+# RFC 9068 JWTs signed with the server's keys, which a resource server can validate without a call.
+OPAQUE = "opaque"
+JWT = "jwt"
+ACCESS_TOKEN_FORMATS = (OPAQUE, JWT)
 
 MAX_APPS_PER_OWNER = 20
 MAX_REDIRECT_URIS = 10
@@ -78,6 +83,8 @@ class ClientMetadata:
     description: str | None = None
     contacts: list[str] = field(default_factory=list)
     jwks: dict | None = None
+    # None: as it is (a new client's is opaque); our own member, RFC 9068 defines none.
+    access_token_format: str | None = None
 
 
 def validate_client_metadata(values: Mapping[str, object]) -> ClientMetadata:
@@ -114,6 +121,9 @@ def validate_client_metadata(values: Mapping[str, object]) -> ClientMetadata:
     urls = {name: _url(values.get(name), name, errors) for name in URL_FIELDS}
     contacts = _contacts(values.get("contacts"), errors)
     scope = _scope(values.get("scope"), errors)
+    token_format = values.get("access_token_format")
+    if token_format is not None and token_format not in ACCESS_TOKEN_FORMATS:
+        errors["access_token_format"] = f"choose one of: {', '.join(ACCESS_TOKEN_FORMATS)}"
     if errors:
         raise MetadataError(errors)
     return ClientMetadata(
@@ -126,6 +136,7 @@ def validate_client_metadata(values: Mapping[str, object]) -> ClientMetadata:
         app_type=app_type,
         description=description,
         contacts=contacts,
+        access_token_format=token_format,
         **urls,
     )
 

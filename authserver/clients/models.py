@@ -45,6 +45,9 @@ class Client(Base):
     require_pushed_authorization_requests: Mapped[bool] = mapped_column(default=False, server_default=false())
     # RFC 9449 §5.2: every token request must carry a DPoP proof (its tokens are always key-bound).
     dpop_bound_access_tokens: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # "opaque" (a random value, introspected) or "jwt" (an RFC 9068 JWT a resource server can validate
+    # itself); see clients.metadata.ACCESS_TOKEN_FORMATS.
+    access_token_format: Mapped[str] = mapped_column(String(8), default="opaque", server_default="opaque")
     # RFC 8707: the resource identifier a token's ``resource`` and ``aud`` name for this resource server.
     resource_url: Mapped[str | None] = mapped_column(String(500))
     client_uri: Mapped[str | None] = mapped_column(String(500))

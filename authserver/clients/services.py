@@ -7,10 +7,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from authserver.audit.services import record
+from authserver.clients.metadata import ACCESS_TOKEN_FORMATS
 from authserver.clients.metadata import AUTH_METHODS
 from authserver.clients.metadata import AUTHORIZATION_CODE
 from authserver.clients.metadata import CLIENT_CREDENTIALS
 from authserver.clients.metadata import MAX_APPS_PER_OWNER
+from authserver.clients.metadata import OPAQUE
 from authserver.clients.metadata import REFRESH_TOKEN
 from authserver.clients.metadata import SECRET_AUTH_METHODS
 from authserver.clients.metadata import SUPPORTED_GRANT_TYPES
@@ -79,6 +81,7 @@ def register_client(
     resource_url: str | None = None,
     pkce: str = PKCE_REQUIRED,
     require_par: bool = False,
+    access_token_format: str = OPAQUE,
 ) -> Registration:
     name = (name or "").strip()
     if not name or len(name) > 200:
@@ -100,6 +103,10 @@ def register_client(
     if grant_types == [REFRESH_TOKEN]:
         raise InvalidInput("refresh_token needs another grant type to obtain the first token")
     check_pkce_policy(pkce, auth_method)
+    if access_token_format not in ACCESS_TOKEN_FORMATS:
+        raise InvalidInput(
+            f"unknown access token format {access_token_format!r}: choose from {', '.join(ACCESS_TOKEN_FORMATS)}"
+        )
     _check_key_set(jwks)
     resource_url = _resource_url(resource_url, resource_server)
     _check_page_uri("--client-uri", client_uri)
@@ -131,6 +138,7 @@ def register_client(
             client_uri=client_uri,
             policy_uri=policy_uri,
             jwks=jwks,
+            access_token_format=access_token_format,
         ),
     )
     registration = _insert_client(client)
@@ -251,6 +259,8 @@ def apply_metadata(client: Client, metadata: ClientMetadata) -> None:
     client.policy_uri = metadata.policy_uri
     client.tos_uri = metadata.tos_uri
     client.jwks = metadata.jwks
+    if metadata.access_token_format is not None:
+        client.access_token_format = metadata.access_token_format
 
 
 def _insert_client(client: Client) -> Registration:
@@ -436,6 +446,7 @@ def client_as_dict(client: Client) -> dict:
         "resource_url": client.resource_url,
         "pkce": client.pkce,
         "require_pushed_authorization_requests": client.require_pushed_authorization_requests,
+        "access_token_format": client.access_token_format,
         "rate_limit_per_minute": client.rate_limit_per_minute,
         "tokens_per_day": client.tokens_per_day,
         "disabled": client.disabled,

@@ -17,6 +17,7 @@ from authlib.oauth2.rfc6749 import ClientMixin
 from authlib.oidc.core import AuthorizationCodeMixin
 
 from authserver.accounts.models import User
+from authserver.clients.metadata import JWT
 from authserver.clients.models import Client
 from authserver.clients.redirects import redirect_uri_matches
 from authserver.clients.rotation import secret_matches
@@ -59,6 +60,8 @@ class OAuthClient(ClientMixin):
     pkce_required: bool = True
     # RFC 9126 §6: its authorization requests are accepted only as pushed.
     require_pushed_authorization_requests: bool = False
+    # RFC 9068: its access tokens are signed JWTs (authserver.tokens.access_jwt), not random values.
+    jwt_access_tokens: bool = False
     client_metadata = {}
 
     @classmethod
@@ -85,6 +88,7 @@ class OAuthClient(ClientMixin):
             withheld_scopes=frozenset(withheld),
             pkce_required=row.pkce != "optional" or row.token_endpoint_auth_method == "none",
             require_pushed_authorization_requests=row.require_pushed_authorization_requests,
+            jwt_access_tokens=row.access_token_format == JWT,
         )
 
     @property

@@ -199,6 +199,7 @@ def client_metadata(client: Client) -> dict:
         "response_types": client.response_types,
         "token_endpoint_auth_method": client.token_endpoint_auth_method,
         "scope": " ".join(client.scopes),
+        "access_token_format": client.access_token_format,
         "contacts": client.contacts,
         "client_uri": client.client_uri,
         "logo_uri": client.logo_uri,

@@ -102,6 +102,7 @@ def test_list_rotate_and_disable(cli):
         (("clients", "add", "--name", "x", "--policy-uri", "data:text/html,hi"), "--policy-uri"),
         (("clients", "add", "--name", "x", "--client-uri", "https://[unclosed/"), "--client-uri"),
         (("clients", "add", "--name", "x", "--client-uri", "https://a.example/" + "x" * 500), "--client-uri"),
+        (("clients", "add", "--name", "x", "--access-token-format", "paseto"), "--access-token-format"),
         (("clients", "show", "nope"), "no client"),
         (("clients", "rotate-secret", "nope"), "no client"),
         (("clients", "disable", "nope"), "no client"),
@@ -221,6 +222,13 @@ def test_a_client_can_be_required_to_push_its_authorization_requests(cli):
     assert "require_pushed_authorization_requests: True" in shown
     plain = cli.ok("clients", "add", "--name", "Other", "--redirect-uri", "https://app.example/cb", "--json").json
     assert plain["require_pushed_authorization_requests"] is False
+
+
+def test_a_client_can_have_jwt_access_tokens(cli):
+    created = cli.ok("clients", "add", "--name", "Svc", "--access-token-format", "jwt", "--json").json
+    assert created["access_token_format"] == "jwt"
+    assert cli.ok("clients", "show", created["client_id"], "--json").json["access_token_format"] == "jwt"
+    assert cli.ok("clients", "add", "--name", "Other", "--json").json["access_token_format"] == "opaque"
 
 
 @pytest.mark.parametrize(

@@ -74,6 +74,12 @@ def test_a_client_credentials_service_needs_no_redirect_uri_and_gets_no_default_
     body = registrar.register({"grant_types": ["client_credentials"]}, registrar.token()).json
     assert body["grant_types"] == ["client_credentials"]
     assert "response_types" not in body and "scope" not in body
+    assert body["access_token_format"] == "opaque"
+
+
+def test_a_client_may_ask_for_jwt_access_tokens(registrar):
+    metadata = {"grant_types": ["client_credentials"], "access_token_format": "jwt"}
+    assert registrar.register(metadata, registrar.token()).json["access_token_format"] == "jwt"
 
 
 INVALID = [
@@ -135,6 +141,11 @@ INVALID = [
     ),
     ("unknown scope", {"redirect_uris": [CALLBACK], "scope": "openid admin:everything"}, "invalid_client_metadata"),
     ("scope not a string", {"redirect_uris": [CALLBACK], "scope": ["openid"]}, "invalid_client_metadata"),
+    (
+        "unknown access token format",
+        {"redirect_uris": [CALLBACK], "access_token_format": "x"},
+        "invalid_client_metadata",
+    ),
     (
         "software statement not a JWT",
         {"redirect_uris": [CALLBACK], "software_statement": "not-a-jwt"},
