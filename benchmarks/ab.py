@@ -33,14 +33,15 @@ from benchmarks.load import Request  # noqa: E402
 from benchmarks.procs import BenchError  # noqa: E402
 from benchmarks.procs import Processes  # noqa: E402
 from benchmarks.procs import Server  # noqa: E402
-from benchmarks.procs import ServerSettings  # noqa: E402
-from benchmarks.procs import ensure_tools  # noqa: E402
 from benchmarks.procs import free_port  # noqa: E402
 from benchmarks.procs import interrupt_on_signals  # noqa: E402
 from benchmarks.relay import UPSTREAM_ENV  # noqa: E402
 from benchmarks.run import measure  # noqa: E402
 from benchmarks.run import start_postgres  # noqa: E402
 from benchmarks.run import start_redis  # noqa: E402
+from benchmarks.servers import SERVERS  # noqa: E402
+from benchmarks.servers import ServerSettings  # noqa: E402
+from benchmarks.servers import ensure_tools  # noqa: E402
 from benchmarks.stack import RESOURCE_CACHE_TTL  # noqa: E402
 from benchmarks.stack import TOKEN_FORM  # noqa: E402
 from benchmarks.stack import Scenario  # noqa: E402
@@ -55,6 +56,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=5)
     parser.add_argument("--warmup", type=float, default=1)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--server", choices=SERVERS, default="granian")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--postgres", action="store_true")
@@ -64,7 +66,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def run(args: argparse.Namespace, work: Path) -> str:
     variant = dict(item.split("=", 1) for item in args.variant)
-    settings = ServerSettings("gunicorn", args.workers, "gthread", args.threads)
+    settings = ServerSettings(args.server, args.workers, "gthread", args.threads)
     load = Load(args.connections, 2, args.duration)
     with contextlib.ExitStack() as cleanup, Processes(work / "logs") as processes:
         database_url = start_postgres(cleanup) if args.postgres else None
@@ -124,7 +126,7 @@ def run(args: argparse.Namespace, work: Path) -> str:
         scenarios = []
         for key in args.scenarios:
             for side, server in zip("AB", servers[key]):
-                scenarios.append(Scenario(f"{key}{side}", f"({key}) {side}", pairs[key](server), None, None, (server,)))
+                scenarios.append(Scenario(f"{key}{side}", f"({key}) {side}", pairs[key](server), (server,)))
         print(
             f"variant B: {variant}; {settings.describe()}; {'PostgreSQL' if args.postgres else 'SQLite'}"
             f"{' + Redis' if args.redis else ''}; {args.rounds} rounds x {args.duration:g} s",
@@ -153,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="authserver-ab-"))
     (work / "logs").mkdir()
     try:
-        ensure_tools("gunicorn")
+        ensure_tools(args.server)
         print(run(args, work))
     except BenchError as exc:
         print(f"ab: {exc}", file=sys.stderr)

@@ -6,7 +6,7 @@ test client sends N requests per path, timed, then once more under pyinstrument.
 
 Prints CPU microseconds per request for each path (the CPU a worker spends on it) and, with --tree,
 pyinstrument's call tree of the named paths. Uses a throwaway SQLite instance made through the CLI.
-me-nocache introspects every request at an authorization server run by gunicorn in its own
+me-nocache introspects every request at an authorization server run by granian in its own
 processes, so its figure is the resource server's own CPU, HTTP client included.
 """
 
@@ -29,19 +29,19 @@ from benchmarks.instance import METADATA_PATH  # noqa: E402
 from benchmarks.instance import Instance  # noqa: E402
 from benchmarks.procs import Processes  # noqa: E402
 from benchmarks.procs import Server  # noqa: E402
-from benchmarks.procs import ServerSettings  # noqa: E402
-from benchmarks.procs import ensure_tools  # noqa: E402
 from benchmarks.procs import free_port  # noqa: E402
+from benchmarks.servers import ServerSettings  # noqa: E402
+from benchmarks.servers import ensure_tools  # noqa: E402
 
 
 def build(work: Path, processes: Processes):
     """The apps on one throwaway instance. The resource servers reach the real authorization server
-    over loopback HTTP as in production: served by gunicorn in its own processes (keep-alive, as
+    over loopback HTTP as in production: served by granian in its own processes (keep-alive, as
     deployed), so the CPU measured here is the resource server's alone."""
     auth_port = free_port()
     instance = Instance(work, None, None, auth_port)
     bench, rs = instance.prepare()
-    ensure_tools("gunicorn")
+    ensure_tools("granian")
     processes.start(Server("authserver", "authserver.wsgi:app", auth_port, instance.env, ServerSettings()))
     os.environ.update(instance.resource_env(rs, 60))
     from authserver import create_app as create_auth

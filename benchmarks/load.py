@@ -52,27 +52,90 @@ class Load:
     timeout: float = 5.0
 
     def run(self, request: Request, duration: float | None = None) -> Result:
+        seconds = self._seconds(duration)
+        completed = subprocess.run(
+            self._command(request, self.connections, self.threads, seconds),
+            env=self._env(request),
+            capture_output=True,
+            text=True,
+            timeout=seconds + 60,
+        )
+        return self._result(request, completed.returncode, completed.stdout, completed.stderr)
+
+    def run_split(self, requests: tuple[Request, ...], duration: float | None = None) -> Result:
+        """One wrk per request, all at once, the connections and threads shared out between them:
+        the requests per second are summed, the latency percentiles are the worst of them."""
+        seconds = self._seconds(duration)
+        share = max(1, self.connections // len(requests))
+        threads = max(1, self.threads // len(requests))
+        running = [
+            (
+                request,
+                subprocess.Popen(
+                    self._command(request, share, threads, seconds),
+                    env=self._env(request),
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                ),
+            )
+            for request in requests
+        ]
+        results = []
+        for request, process in running:
+            try:
+                stdout, stderr = process.communicate(timeout=seconds + 60)
+            finally:
+                if process.poll() is None:
+                    process.kill()
+            results.append(self._result(request, process.returncode, stdout, stderr))
+        return combine(results)
+
+    def _seconds(self, duration: float | None) -> int:
+        return max(1, round(duration if duration is not None else self.duration))
+
+    def _command(self, request: Request, connections: int, threads: int, seconds: int) -> list[str]:
         wrk = shutil.which("wrk")
         if wrk is None:
             raise BenchError("wrk is not installed (make bench installs it: scripts/install-system-deps.sh bench)")
-        seconds = max(1, round(duration if duration is not None else self.duration))
-        env = dict(
-            os.environ, BENCH_METHOD=request.method, BENCH_BODY=request.body, BENCH_AUTHORIZATION=request.authorization
-        )
-        command = [
+        return [
             wrk,
-            f"-t{self.threads}",
-            f"-c{self.connections}",
+            f"-t{threads}",
+            f"-c{connections}",
             f"-d{seconds}s",
             f"--timeout={self.timeout:g}s",
             "-s",
             str(SCRIPT),
             request.url,
         ]
-        completed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=seconds + 60)
-        if completed.returncode != 0:
-            raise BenchError(f"wrk failed on {request.url}: {completed.stderr.strip() or completed.stdout.strip()}")
-        return parse(completed.stdout, request.url)
+
+    @staticmethod
+    def _env(request: Request) -> dict[str, str]:
+        return dict(
+            os.environ, BENCH_METHOD=request.method, BENCH_BODY=request.body, BENCH_AUTHORIZATION=request.authorization
+        )
+
+    @staticmethod
+    def _result(request: Request, returncode: int, stdout: str, stderr: str) -> Result:
+        if returncode != 0:
+            raise BenchError(f"wrk failed on {request.url}: {stderr.strip() or stdout.strip()}")
+        return parse(stdout, request.url)
+
+
+def combine(results: list[Result]) -> Result:
+    """Results of loads that ran at the same time, as one: counts summed over the longest duration,
+    each latency percentile the worst of them (a percentile of the union is at most that)."""
+    return Result(
+        requests=sum(r.requests for r in results),
+        duration_s=max(r.duration_s for r in results),
+        p50_ms=max(r.p50_ms for r in results),
+        p99_ms=max(r.p99_ms for r in results),
+        max_ms=max(r.max_ms for r in results),
+        non2xx=sum(r.non2xx for r in results),
+        socket_errors=sum(r.socket_errors for r in results),
+        failures=[f for r in results for f in r.failures],
+        bodies=[b for r in results for b in r.bodies],
+    )
 
 
 def parse(output: str, url: str) -> Result:

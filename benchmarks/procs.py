@@ -15,81 +15,19 @@ import urllib.request
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tests.support.postgres import free_port  # noqa: F401  (re-exported for the benchmark's modules)
+
+if TYPE_CHECKING:
+    from benchmarks.servers import ServerSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(os.environ.get("BENCH_VENV_BIN", PROJECT_ROOT / ".venv" / "bin"))
 
 
-# What the benchmark installs into the venv on first use (also listed in setup.cfg's bench extra).
-TOOLS = {
-    "gunicorn": "gunicorn>=22",
-    "granian": "granian>=2",
-    "py-spy": "py-spy>=0.4",
-    "pyinstrument": "pyinstrument>=5",
-}
-
-
 class BenchError(RuntimeError):
     """The benchmark cannot go on; the message says why."""
-
-
-def ensure_tools(*names: str) -> None:
-    for name in names:
-        if not (VENV_BIN / name).exists():
-            print(f"installing {TOOLS[name]} into {VENV_BIN.parent}", flush=True)
-            subprocess.run([str(VENV_BIN / "python"), "-m", "pip", "install", "-q", TOOLS[name]], check=True)
-
-
-@dataclass(frozen=True)
-class ServerSettings:
-    """How every app is served, so the ceiling (e) runs under exactly the same settings."""
-
-    server: str = "gunicorn"
-    workers: int = 2
-    worker_class: str = "gthread"
-    threads: int = 4
-
-    def describe(self) -> str:
-        if self.server == "granian":
-            return f"granian --interface wsgi --workers {self.workers} --blocking-threads {self.threads}"
-        threads = f" --threads {self.threads}" if self.worker_class == "gthread" else ""
-        return f"gunicorn -w {self.workers} -k {self.worker_class}{threads}"
-
-    def command(self, target: str, port: int) -> list[str]:
-        if self.server == "granian":
-            return [
-                str(VENV_BIN / "granian"),
-                "--interface",
-                "wsgi",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--workers",
-                str(self.workers),
-                "--blocking-threads",
-                str(self.threads),
-                "--no-access-log",
-                "--log-level",
-                "warning",
-                target,
-            ]
-        command = [
-            str(VENV_BIN / "gunicorn"),
-            "-b",
-            f"127.0.0.1:{port}",
-            "-w",
-            str(self.workers),
-            "-k",
-            self.worker_class,
-            "--log-level",
-            "warning",
-        ]
-        if self.worker_class == "gthread":
-            command += ["--threads", str(self.threads)]
-        return command + [target]
 
 
 @dataclass
@@ -106,6 +44,9 @@ class Server:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    def command(self) -> list[str]:
+        return self.settings.command(self.target, self.port)
 
 
 class Processes:
@@ -142,7 +83,7 @@ class Processes:
 
     def start(self, server: Server, timeout: float = 60) -> Server:
         server.log = self.log_dir / f"{server.name}.log"
-        server.process = self.spawn(server.settings.command(server.target, server.port), server.env, server.name)
+        server.process = self.spawn(server.command(), server.env, server.name)
         wait_http(server, timeout)
         return server
 

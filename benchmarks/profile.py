@@ -102,5 +102,5 @@ def _label(frame: str) -> str:
 
 def _is_server_plumbing(name: str) -> bool:
     return name.startswith("process ") or any(
-        part in name for part in ("gunicorn/", "threading.py", "concurrent/futures", "<module>", "granian/")
+        part in name for part in ("gunicorn/", "uwsgi", "threading.py", "concurrent/futures", "<module>", "granian/")
     )

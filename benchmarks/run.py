@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import shutil
 import sys
 import tempfile
@@ -20,15 +21,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import checks  # noqa: E402
+from benchmarks import peer  # noqa: E402
 from benchmarks import profile  # noqa: E402
 from benchmarks.instance import Instance  # noqa: E402
 from benchmarks.load import Load  # noqa: E402
 from benchmarks.load import Result  # noqa: E402
 from benchmarks.procs import BenchError  # noqa: E402
 from benchmarks.procs import Processes  # noqa: E402
-from benchmarks.procs import ServerSettings  # noqa: E402
 from benchmarks.procs import cpu_seconds  # noqa: E402
-from benchmarks.procs import ensure_tools  # noqa: E402
 from benchmarks.procs import free_port  # noqa: E402
 from benchmarks.procs import interrupt_on_signals  # noqa: E402
 from benchmarks.report import LEGEND  # noqa: E402
@@ -36,6 +36,10 @@ from benchmarks.report import problems  # noqa: E402
 from benchmarks.report import rounds_detail  # noqa: E402
 from benchmarks.report import summarize  # noqa: E402
 from benchmarks.report import table  # noqa: E402
+from benchmarks.report import targets  # noqa: E402
+from benchmarks.servers import SERVERS  # noqa: E402
+from benchmarks.servers import ServerSettings  # noqa: E402
+from benchmarks.servers import ensure_tools  # noqa: E402
 from benchmarks.stack import Scenario  # noqa: E402
 from benchmarks.stack import Stack  # noqa: E402
 
@@ -47,18 +51,26 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=1, help="seconds of discarded load per scenario first")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--wrk-threads", type=int, default=2)
-    parser.add_argument("--server", choices=("gunicorn", "granian"), default="gunicorn")
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--server", choices=SERVERS, default="granian")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes per app (default: 2, the cores)")
     parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class (gthread, sync)")
-    parser.add_argument("--threads", type=int, default=4, help="threads per worker (gthread; granian blocking threads)")
+    parser.add_argument(
+        "--threads", type=int, default=4, help="threads per worker (granian blocking threads; gunicorn gthread; uwsgi)"
+    )
+    parser.add_argument(
+        "--backpressure", type=int, help="granian: open connections per worker (default: granian's, 1024 / workers)"
+    )
+    parser.add_argument(
+        "--no-peer", action="store_true", help="without node oidc-provider (pa, pb): no ratios to it are printed"
+    )
     parser.add_argument("--postgres", action="store_true", help="a throwaway PostgreSQL 15 instead of SQLite")
     parser.add_argument("--redis", action="store_true", help="a throwaway redis-server as REDIS_URL")
-    parser.add_argument("--scenarios", default="abcdef", help="which of a-f to run (e, the ceiling, always runs)")
+    parser.add_argument("--scenarios", default="abcdefg", help="which of a-g to run (e, the ceiling, always runs)")
     parser.add_argument(
         "--scale-out",
         action="store_true",
-        help="(a) and (b) with 1 worker process against --workers, same database (use with "
-        "--postgres --redis), then the checks",
+        help="(a) and (b) on 1, 2 and 4 worker processes and on two 1-worker servers with the load split "
+        "between them, one database (use with --postgres --redis), then the checks",
     )
     parser.add_argument("--no-checks", action="store_true", help="skip the durability and invalidation checks")
     parser.add_argument("--profile", action="store_true", help="then sample each scenario's servers with py-spy")
@@ -73,6 +85,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 # virtual machine, the host takes the CPU away for seconds at a time: every request then costs two to
 # three times its CPU). It is discarded and run again, at most `rounds` times over.
 DISTURBED_BELOW = 0.6
+# Worker processes per authorization server in --scale-out.
+SCALE_OUT_WORKERS = (1, 2, 4)
 
 
 def measure(
@@ -86,7 +100,7 @@ def measure(
     bodies: list[str] = []
     if warmup > 0:
         for scenario in scenarios:
-            load.run(scenario.request, duration=warmup)
+            run_once(load, scenario, warmup)
     for attempt in range(2 * rounds if discard_disturbed else rounds):
         if len(kept) == rounds:
             break
@@ -94,7 +108,7 @@ def measure(
         this_round: dict[str, Result] = {}
         for scenario in order:
             cpu_before = cpu_seconds(scenario.servers)
-            result = load.run(scenario.request)
+            result = run_once(load, scenario)
             result.server_cpu_s = cpu_seconds(scenario.servers) - cpu_before
             this_round[scenario.key] = result
             if scenario.key.startswith("a"):
@@ -111,6 +125,12 @@ def measure(
     if len(kept) < rounds:
         print(f"  kept {len(kept)} of {rounds} rounds: the machine stayed disturbed", flush=True)
     return {s.key: [r[s.key] for r in kept] for s in scenarios}, bodies
+
+
+def run_once(load: Load, scenario: Scenario, duration: float | None = None) -> Result:
+    if scenario.also:
+        return load.run_split((scenario.request, *scenario.also), duration)
+    return load.run(scenario.request, duration)
 
 
 def _disturbed(rounds: list[dict[str, Result]]) -> list[tuple[dict[str, Result], str]]:
@@ -131,7 +151,7 @@ def _disturbed(rounds: list[dict[str, Result]]) -> list[tuple[dict[str, Result],
 
 
 def run(args: argparse.Namespace, work: Path) -> int:
-    settings = ServerSettings(args.server, args.workers, args.worker_class, args.threads)
+    settings = ServerSettings(args.server, args.workers, args.worker_class, args.threads, args.backpressure)
     load = Load(args.connections, args.wrk_threads, args.duration)
     # Servers end before the database they use: ExitStack's callbacks run after Processes exits.
     with contextlib.ExitStack() as cleanup, Processes(work / "logs") as processes:
@@ -141,23 +161,27 @@ def run(args: argparse.Namespace, work: Path) -> int:
         redis_url = start_redis(cleanup) if args.redis else None
         auth_port = free_port()
         instance = Instance(work, database_url, redis_url, auth_port)
-        stack = Stack(processes, instance, settings, auth_port)
+        with_peer = not args.no_peer and not args.scale_out and bool({"a", "b"} & set(args.scenarios))
+        stack = Stack(processes, instance, settings, auth_port, with_peer)
         if set(args.scenarios) <= {"e"}:
             scenarios = [stack.start_ceiling()]
         else:
             bench, rs = instance.prepare()
             stack.start(bench, rs)
             if args.scale_out:
-                scenarios = stack.scale_out_scenarios(bench, rs)
+                scenarios = stack.scale_out_scenarios(bench, rs, SCALE_OUT_WORKERS)
             else:
-                scenarios = [s for s in stack.scenarios(bench, rs) if s.key in args.scenarios or s.key == "e"]
-        print(describe(args, settings), flush=True)
+                scenarios = [s for s in stack.scenarios(bench, rs) if s.key[-1] in args.scenarios or s.key == "e"]
+        print(describe(args, settings, stack), flush=True)
         results, bodies = measure(load, scenarios, args.rounds, args.warmup)
         rows = [summarize(s, results[s.key]) for s in scenarios]
+        print(f"after the rounds: {load_average()}")
         print()
         print(table(rows))
         print(LEGEND)
         print(rounds_detail(rows))
+        if not args.scale_out:
+            print(targets(rows, args.postgres and args.redis))
         failures = problems(rows)
         if args.profile:
             for scenario in scenarios:
@@ -165,6 +189,8 @@ def run(args: argparse.Namespace, work: Path) -> int:
         if not args.no_checks and (args.scale_out or {"a", "b", "c", "d"} <= set(args.scenarios)):
             failures += checks.durability(stack, rs, checks.tokens_from(bodies))
             failures += checks.revocation_reaches_every_worker(stack, bench, rs)
+            if args.scale_out:
+                failures += checks.revocation_reaches_every_cached_worker(stack, bench, rs, max(SCALE_OUT_WORKERS))
             failures += checks.disabled_client_refused_within_a_second(stack, bench)
             if not failures:
                 print(
@@ -194,13 +220,25 @@ def start_redis(cleanup: contextlib.ExitStack) -> str:
     return server.url
 
 
-def describe(args: argparse.Namespace, settings: ServerSettings) -> str:
+def describe(args: argparse.Namespace, settings: ServerSettings, stack: Stack) -> str:
     storage = "PostgreSQL 15" if args.postgres else "SQLite (WAL)"
+    peer_line = (
+        f"; peer: oidc-provider {peer.oidc_provider_version()} on node {peer.node_version()}, one process"
+        if stack.peer is not None
+        else ""
+    )
     return (
         f"{time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}: {settings.describe()}; {storage}"
         f"{' + Redis' if args.redis else ''}; wrk -t{args.wrk_threads} -c{args.connections} "
-        f"-d{args.duration:g}s x {args.rounds} rounds (interleaved, warm-up {args.warmup:g} s)"
+        f"-d{args.duration:g}s x {args.rounds} rounds (interleaved, warm-up {args.warmup:g} s){peer_line}; "
+        f"{load_average()}"
     )
+
+
+def load_average() -> str:
+    """Other work on the machine makes figures incomparable: every run prints what it ran beside."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
 
 
 def main(argv: list[str] | None = None) -> int:

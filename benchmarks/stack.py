@@ -9,17 +9,21 @@ import os
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from benchmarks import peer
 from benchmarks.instance import BENCH_SCOPE
 from benchmarks.instance import Credentials
 from benchmarks.instance import Instance
 from benchmarks.instance import discover
 from benchmarks.instance import issue_token
+from benchmarks.instance import post_form
 from benchmarks.load import Request
+from benchmarks.peer import peer_server
+from benchmarks.procs import BenchError
 from benchmarks.procs import Processes
 from benchmarks.procs import Server
-from benchmarks.procs import ServerSettings
 from benchmarks.procs import free_port
 from benchmarks.relay import UPSTREAM_ENV
+from benchmarks.servers import ServerSettings
 
 RESOURCE_CACHE_TTL = 60
 TOKEN_FORM = urlencode({"grant_type": "client_credentials", "scope": BENCH_SCOPE})
@@ -30,14 +34,17 @@ class Scenario:
     key: str
     label: str
     request: Request
-    target_ratio: float | None
-    p99_limit_ms: float | None
     # The servers that do the work (a cache-off /v1/me costs an introspection too): their CPU is counted.
     servers: tuple[Server, ...] = ()
+    # More requests loaded at the same time as ``request`` (one wrk each, the connections split
+    # between them, figures summed): two servers on different ports behind the load generator.
+    also: tuple[Request, ...] = ()
 
 
 class Stack:
-    def __init__(self, processes: Processes, instance: Instance, settings: ServerSettings, auth_port: int):
+    def __init__(
+        self, processes: Processes, instance: Instance, settings: ServerSettings, auth_port: int, peer: bool = False
+    ):
         self.processes = processes
         self.instance = instance
         self.settings = settings
@@ -48,6 +55,9 @@ class Stack:
         self.relay = Server(
             "relay", "benchmarks.relay:app", free_port(), {**os.environ, UPSTREAM_ENV: self.hello.url}, settings
         )
+        self.peer, self.peer_client = peer_server(free_port(), dict(os.environ)) if peer else (None, None)
+        # Authorization servers besides ``auth`` on the same database (scale-out), for the checks.
+        self.more_auth: list[Server] = []
         self.metadata: dict = {}
 
     def start_ceiling(self) -> Scenario:
@@ -55,26 +65,24 @@ class Stack:
         return self.ceiling()
 
     def ceiling(self) -> Scenario:
-        return Scenario("e", "bare Flask hello (ceiling)", Request(self.hello.url + "/"), None, None, (self.hello,))
+        return Scenario("e", "bare Flask hello (ceiling)", Request(self.hello.url + "/"), (self.hello,))
 
     def start(self, bench: Credentials, rs: Credentials) -> Stack:
         self.processes.start(self.hello)
         self.processes.start(self.auth)
         self.metadata = discover(self.instance.issuer)
-        self.resource = Server(
-            "resource",
-            "resource.wsgi:app",
-            free_port(),
-            self.instance.resource_env(rs, RESOURCE_CACHE_TTL),
-            self.settings,
-        )
-        self.resource_uncached = Server(
-            "resource-nocache", "resource.wsgi:app", free_port(), self.instance.resource_env(rs, 0), self.settings
-        )
+        self.resource = self.resource_server("resource", rs, RESOURCE_CACHE_TTL)
+        self.resource_uncached = self.resource_server("resource-nocache", rs, 0)
         self.processes.start(self.resource)
         self.processes.start(self.resource_uncached)
         self.processes.start(self.relay)
+        if self.peer is not None:
+            self.processes.start(self.peer)
         return self
+
+    def resource_server(self, name: str, rs: Credentials, cache_ttl: int, workers: int | None = None) -> Server:
+        settings = self.settings if workers is None else dataclasses.replace(self.settings, workers=workers)
+        return Server(name, "resource.wsgi:app", free_port(), self.instance.resource_env(rs, cache_ttl), settings)
 
     @property
     def token_endpoint(self) -> str:
@@ -91,82 +99,78 @@ class Stack:
     def scenarios(self, bench: Credentials, rs: Credentials) -> list[Scenario]:
         token = issue_token(self.token_endpoint, bench)
         bearer = f"Bearer {token}"
-        return [
+        scenarios = [
             Scenario(
                 "a",
                 "token (client_credentials)",
                 Request(self.token_endpoint, "POST", TOKEN_FORM, bench.basic),
-                0.4,
-                50,
                 (self.auth,),
             ),
             Scenario(
                 "b",
                 "introspection",
                 Request(self.introspection_endpoint, "POST", f"token={token}", rs.basic),
-                0.6,
-                50,
                 (self.auth,),
             ),
             Scenario(
                 "c",
                 "GET /v1/me, cache warm",
                 Request(self.resource.url + "/v1/me", authorization=bearer),
-                0.9,
-                50,
                 (self.resource,),
             ),
             Scenario(
                 "d",
                 "GET /v1/me, cache off",
                 Request(self.resource_uncached.url + "/v1/me", authorization=bearer),
-                0.3,
-                None,
                 (self.resource_uncached, self.auth),
             ),
-            Scenario(
-                "f", "hello asking hello (floor)", Request(self.relay.url + "/"), None, None, (self.relay, self.hello)
-            ),
+            Scenario("f", "hello asking hello (floor)", Request(self.relay.url + "/"), (self.relay, self.hello)),
             self.ceiling(),
         ]
+        return scenarios + self.peer_scenarios()
 
-    def scale_out_scenarios(self, bench: Credentials, rs: Credentials) -> list[Scenario]:
-        """(a) and (b) on this authorization server and on a second one with a single worker process,
-        both on the same database and Redis: how throughput grows from 1 to N workers."""
-        single = Server(
-            "authserver-1-worker",
-            "authserver.wsgi:app",
-            free_port(),
-            self.instance.env,
-            dataclasses.replace(self.settings, workers=1),
-        )
-        self.processes.start(single)
+    def peer_scenarios(self) -> list[Scenario]:
+        return [] if self.peer is None else peer_scenarios(self.peer, self.peer_client)
+
+    def scale_out_scenarios(self, bench: Credentials, rs: Credentials, counts: tuple[int, ...]) -> list[Scenario]:
+        """(a) and (b) on authorization servers of 1, 2, 4 … worker processes, and on two servers of
+        one worker each on different ports with the load split between them (as two hosts behind
+        a balancer), all on the same database and Redis."""
         token = issue_token(self.token_endpoint, bench)
+        token_path = self.token_endpoint.removeprefix(self.instance.issuer)
+        introspection_path = self.introspection_endpoint.removeprefix(self.instance.issuer)
+
+        def token_on(server: Server) -> Request:
+            return Request(server.url + token_path, "POST", TOKEN_FORM, bench.basic)
+
+        def introspection_on(server: Server) -> Request:
+            return Request(server.url + introspection_path, "POST", f"token={token}", rs.basic)
+
         scenarios = []
-        for server, workers in ((single, 1), (self.auth, self.settings.workers)):
-            origin = server.url
+        for workers in counts:
+            server = self.start_more_auth(f"authserver-{workers}w", workers)
             scenarios += [
-                Scenario(
-                    f"a{workers}",
-                    f"token, {workers} worker(s)",
-                    Request(self._on(origin, self.token_endpoint), "POST", TOKEN_FORM, bench.basic),
-                    None,
-                    50,
-                    (server,),
-                ),
-                Scenario(
-                    f"b{workers}",
-                    f"introspection, {workers} worker(s)",
-                    Request(self._on(origin, self.introspection_endpoint), "POST", f"token={token}", rs.basic),
-                    None,
-                    50,
-                    (server,),
-                ),
+                Scenario(f"a{workers}", f"token, {workers} worker(s)", token_on(server), (server,)),
+                Scenario(f"b{workers}", f"introspection, {workers} worker(s)", introspection_on(server), (server,)),
             ]
+        first, second = (self.start_more_auth(f"authserver-pair-{n}", 1) for n in (1, 2))
+        scenarios += [
+            Scenario("a1+1", "token, 2 servers x 1 worker", token_on(first), (first, second), (token_on(second),)),
+            Scenario(
+                "b1+1",
+                "introspection, 2 servers x 1 worker",
+                introspection_on(first),
+                (first, second),
+                (introspection_on(second),),
+            ),
+        ]
         return scenarios + [self.ceiling()]
 
-    def _on(self, origin: str, endpoint: str) -> str:
-        return origin + endpoint.removeprefix(self.instance.issuer)
+    def start_more_auth(self, name: str, workers: int) -> Server:
+        settings = dataclasses.replace(self.settings, workers=workers)
+        server = self.processes.start(Server(name, "authserver.wsgi:app", free_port(), self.instance.env, settings))
+        self.more_auth.append(server)
+        return server
 
     def crash_and_restart(self) -> None:
         """SIGKILL both apps (no graceful shutdown, as in a crash) and start them again on the same ports."""
@@ -175,3 +179,17 @@ class Stack:
             self.processes.stop(server.process, kill=True)
         for server in reversed(servers):
             self.processes.start(server)
+
+
+def peer_scenarios(server: Server, client: Credentials) -> list[Scenario]:
+    """The peer's token issuance and introspection: the same form, the same Basic authentication."""
+    token_request = peer.token_request(server, client, TOKEN_FORM)
+    fields = {"grant_type": "client_credentials", "scope": BENCH_SCOPE}
+    status, payload = post_form(token_request.url, fields, client.basic)
+    if status != 200 or "access_token" not in payload:
+        raise BenchError(f"the peer's token endpoint answered {status}: {payload}")
+    introspection = peer.introspection_request(server, client, payload["access_token"])
+    return [
+        Scenario("pa", "oidc-provider token (peer)", token_request, (server,)),
+        Scenario("pb", "oidc-provider introspection (peer)", introspection, (server,)),
+    ]
