@@ -25,10 +25,17 @@ TOKEN_PATH = "/token"
 INTROSPECTION_PATH = "/token/introspection"
 
 
+# oidc-provider 9 runs on node 20.19 and later (it recommends 22).
+NODE_AT_LEAST = (20, 19)
+
+
 def node() -> str:
     found = shutil.which("node")
     if found is None:
         raise BenchError("node is not installed (scripts/install-system-deps.sh bench installs it), or pass --no-peer")
+    version = subprocess.run([found, "--version"], capture_output=True, text=True, check=True).stdout.strip()
+    if tuple(int(part) for part in version.lstrip("v").split(".")[:2]) < NODE_AT_LEAST:
+        raise BenchError(f"node {version} is too old for oidc-provider 9 (20.19 or later), or pass --no-peer")
     if not (PEER_DIR / "node_modules" / "oidc-provider").is_dir():
         raise BenchError(
             f"oidc-provider is not installed in {PEER_DIR} (scripts/install-system-deps.sh bench runs npm ci), "

@@ -7,7 +7,9 @@ workers included) on exit, on an error and on Ctrl-C or SIGTERM.
 from __future__ import annotations
 
 import os
+import random
 import signal
+import socket
 import subprocess
 import time
 import urllib.error
@@ -16,8 +18,6 @@ from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-from tests.support.postgres import free_port  # noqa: F401  (re-exported for the benchmark's modules)
 
 if TYPE_CHECKING:
     from benchmarks.servers import ServerSettings
@@ -28,6 +28,30 @@ VENV_BIN = Path(os.environ.get("BENCH_VENV_BIN", PROJECT_ROOT / ".venv" / "bin")
 
 class BenchError(RuntimeError):
     """The benchmark cannot go on; the message says why."""
+
+
+def free_port() -> int:
+    """A port below the kernel's ephemeral range: a port the kernel handed out free would, by the time
+    a server binds it seconds later, often be the local end of some client connection (the apps'
+    own database and Redis connections, or other work on the machine), and the server fails to start
+    with "Address already in use"."""
+    low = _ephemeral_low()
+    for _ in range(200):
+        port = random.randrange(max(1024, low - 12000), low)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise BenchError(f"no free port below {low}")
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
 
 
 @dataclass

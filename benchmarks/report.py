@@ -40,15 +40,17 @@ def summarize(scenario: Scenario, results: list[Result]) -> Row:
 def table(rows: list[Row], ceiling_key: str = "e") -> str:
     ceiling = next((row.rps for row in rows if row.scenario.key == ceiling_key), 0.0)
     ceiling_cpu = next((row.cpu_us for row in rows if row.scenario.key == ceiling_key), 0.0)
+    names = [f"({row.scenario.key}) {row.scenario.label}" for row in rows]
+    width = max([34, *(len(name) for name in names)])
     header = (
-        f"{'scenario':<34} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'non-2xx':>7} {'sock err':>8} "
+        f"{'scenario':<{width}} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'non-2xx':>7} {'sock err':>8} "
         f"{'cpu us/req':>10} {'cpu ratio':>9}  {'ratio':>5}"
     )
     lines = [header, "-" * len(header)]
-    for row in rows:
+    for name, row in zip(names, rows):
         ratio = row.rps / ceiling if ceiling else 0.0
         lines.append(
-            f"({row.scenario.key}) {row.scenario.label:<30} {row.rps:>8.0f} {row.p50_ms:>7.1f} {row.p99_ms:>7.1f} "
+            f"{name:<{width}} {row.rps:>8.0f} {row.p50_ms:>7.1f} {row.p99_ms:>7.1f} "
             f"{row.non2xx:>7} {row.socket_errors:>8} {row.cpu_us:>10.0f} "
             f"{ceiling_cpu / row.cpu_us if row.cpu_us else 0.0:>9.2f}  {ratio:>5.2f}"
         )
