@@ -29,6 +29,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.servers import ServerSettings  # noqa: E402
 from tests.support.accounts import csrf_token  # noqa: E402
 from tests.support.oauth import pkce_pair  # noqa: E402
 from tests.support.postgres import PostgresServer  # noqa: E402
@@ -72,22 +73,7 @@ def manage(env: dict, *args: str) -> dict | list:
 
 
 def serve(env: dict, target: str, port: int, workers: int, log: Path) -> subprocess.Popen:
-    granian = [
-        str(Path(sys.executable).parent / "granian"),
-        "--interface",
-        "wsgi",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--blocking-threads",
-        "4",
-        "--log-level",
-        "warning",
-        target,
-    ]
+    granian = ServerSettings("granian", workers, threads=4).command(target, port)
     process = subprocess.Popen(granian, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
     while True:
