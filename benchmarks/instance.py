@@ -81,6 +81,25 @@ class Instance:
         resource = self._client("clients", "add", "--name", "rs", "--resource-server", "--json")
         return bench, resource
 
+    def jwt_client(self) -> Credentials | None:
+        """A client whose access tokens are JWTs (RFC 9068), or None when this build has no such
+        option (scenario (g) then does not run, and says so)."""
+        if "--access-token-format" not in self.manage("clients", "add", "--help"):
+            return None
+        return self._client(
+            "clients",
+            "add",
+            "--name",
+            "bench-jwt",
+            "--grant-type",
+            "client_credentials",
+            "--scope",
+            BENCH_SCOPE,
+            "--access-token-format",
+            "jwt",
+            "--json",
+        )
+
     def _client(self, *args: str) -> Credentials:
         payload = json.loads(self.manage(*args))
         if not payload.get("client_id") or not payload.get("client_secret"):

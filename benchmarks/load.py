@@ -20,6 +20,8 @@ class Request:
     method: str = "GET"
     body: str = ""
     authorization: str = ""
+    # A file of access tokens sent in turn as Bearer tokens (instead of ``authorization``).
+    tokens_file: str = ""
 
 
 @dataclass
@@ -112,7 +114,11 @@ class Load:
     @staticmethod
     def _env(request: Request) -> dict[str, str]:
         return dict(
-            os.environ, BENCH_METHOD=request.method, BENCH_BODY=request.body, BENCH_AUTHORIZATION=request.authorization
+            os.environ,
+            BENCH_METHOD=request.method,
+            BENCH_BODY=request.body,
+            BENCH_AUTHORIZATION=request.authorization,
+            BENCH_TOKENS_FILE=request.tokens_file,
         )
 
     @staticmethod

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import urllib.request
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -14,6 +15,7 @@ from benchmarks.instance import BENCH_SCOPE
 from benchmarks.instance import Credentials
 from benchmarks.instance import Instance
 from benchmarks.instance import discover
+from benchmarks.instance import get_json
 from benchmarks.instance import issue_token
 from benchmarks.instance import post_form
 from benchmarks.load import Request
@@ -26,6 +28,8 @@ from benchmarks.relay import UPSTREAM_ENV
 from benchmarks.servers import ServerSettings
 
 RESOURCE_CACHE_TTL = 60
+# Scenario (g)'s access tokens, sent in turn.
+JWT_TOKENS = 256
 TOKEN_FORM = urlencode({"grant_type": "client_credentials", "scope": BENCH_SCOPE})
 
 
@@ -96,7 +100,8 @@ class Stack:
     def revocation_endpoint(self) -> str:
         return self.metadata["revocation_endpoint"]
 
-    def scenarios(self, bench: Credentials, rs: Credentials) -> list[Scenario]:
+    def scenarios(self, bench: Credentials, rs: Credentials, jwt: Credentials | None = None) -> list[Scenario]:
+        """(a) to (f), the peer's, and (g) when ``jwt`` (a client with JWT access tokens) is given."""
         token = issue_token(self.token_endpoint, bench)
         bearer = f"Bearer {token}"
         scenarios = [
@@ -127,7 +132,43 @@ class Stack:
             Scenario("f", "hello asking hello (floor)", Request(self.relay.url + "/"), (self.relay, self.hello)),
             self.ceiling(),
         ]
-        return scenarios + self.peer_scenarios()
+        local = self.jwt_scenario(jwt, rs) if jwt is not None else None
+        return scenarios[:4] + ([local] if local else []) + scenarios[4:] + self.peer_scenarios()
+
+    def jwt_scenario(self, client: Credentials, rs: Credentials) -> Scenario | None:
+        """(g): ``GET /v1/me`` with JWT access tokens (RFC 9068) on a resource server that validates
+        them itself, with its cache off, so that nothing is kept per token: each request checks a
+        signature and the claims. The requests take JWT_TOKENS tokens in turn (issuing one per
+        request would load the authorization server more than the scenario). None, with the reason
+        printed, when this build's resource server introspects them instead."""
+        tokens = [issue_token(self.token_endpoint, client) for _ in range(JWT_TOKENS)]
+        reason = self._not_validated_locally(rs, tokens[:3])
+        if reason:
+            print(f"(g) not run: {reason}", flush=True)
+            return None
+        server = self.processes.start(self.resource_server("resource-jwt", rs, 0))
+        tokens_file = self.instance.root / "jwt-tokens.txt"
+        tokens_file.touch(mode=0o600)
+        tokens_file.write_text("\n".join(tokens) + "\n")
+        request = Request(server.url + "/v1/me", tokens_file=str(tokens_file))
+        return Scenario("g", "GET /v1/me, JWT validated locally", request, (server,))
+
+    def _not_validated_locally(self, rs: Credentials, tokens: list[str]) -> str | None:
+        """Asks a one-process resource server: whether it introspected is in its /metrics."""
+        if not all(token.count(".") == 2 for token in tokens):
+            return "the client's access tokens are not JWTs"
+        probe = self.processes.start(self.resource_server("resource-jwt-probe", rs, 0, workers=1))
+        try:
+            for token in tokens:
+                status, payload = get_json(probe.url + "/v1/me", f"Bearer {token}")
+                if status != 200:
+                    return f"GET /v1/me with a JWT access token answered {status}: {payload}"
+            introspected = introspection_calls(probe.url)
+        finally:
+            self.processes.stop(probe.process)
+        if introspected:
+            return f"the resource server introspected {introspected:.0f} of {len(tokens)} JWT access tokens"
+        return None
 
     def peer_scenarios(self) -> list[Scenario]:
         return [] if self.peer is None else peer_scenarios(self.peer, self.peer_client)
@@ -193,3 +234,13 @@ def peer_scenarios(server: Server, client: Credentials) -> list[Scenario]:
         Scenario("pa", "oidc-provider token (peer)", token_request, (server,)),
         Scenario("pb", "oidc-provider introspection (peer)", introspection, (server,)),
     ]
+
+
+def introspection_calls(origin: str) -> float:
+    """How many token validations a resource-server process answered by introspection so far."""
+    with urllib.request.urlopen(origin + "/metrics", timeout=10) as response:
+        text = response.read().decode()
+    for line in text.splitlines():
+        if line.startswith('resource_introspection_cache_total{result="miss"}'):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0

@@ -2,6 +2,8 @@
 --   BENCH_METHOD         GET or POST (default GET)
 --   BENCH_BODY           a form-encoded body for POST
 --   BENCH_AUTHORIZATION  the full Authorization header value (Basic … or Bearer …)
+--   BENCH_TOKENS_FILE    a file of access tokens, one a line: each request sends the next as its
+--                        Bearer token, round and round (scenario (g): no token is sent twice in a row)
 -- Counts non-2xx responses exactly (wrk's own count starts at 400) and keeps the last 2xx body
 -- of each thread, so the caller can check that a token issued under load stays valid.
 
@@ -14,6 +16,23 @@ end
 local authorization = os.getenv("BENCH_AUTHORIZATION")
 if authorization and authorization ~= "" then
   wrk.headers["Authorization"] = authorization
+end
+
+local tokens_file = os.getenv("BENCH_TOKENS_FILE")
+if tokens_file and tokens_file ~= "" then
+  local bearers = {}
+  for line in io.lines(tokens_file) do
+    if line ~= "" then
+      table.insert(bearers, "Bearer " .. line)
+    end
+  end
+  local sent = 0
+  -- Only defined here: without it wrk sends one request prepared once, which costs it less.
+  function request()
+    sent = sent % #bearers + 1
+    wrk.headers["Authorization"] = bearers[sent]
+    return wrk.format()
+  end
 end
 
 local threads = {}
