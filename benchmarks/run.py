@@ -171,7 +171,8 @@ def run(args: argparse.Namespace, work: Path) -> int:
             if args.scale_out:
                 scenarios = stack.scale_out_scenarios(bench, rs, SCALE_OUT_WORKERS)
             else:
-                scenarios = [s for s in stack.scenarios(bench, rs) if s.key[-1] in args.scenarios or s.key == "e"]
+                jwt = instance.jwt_client() if "g" in args.scenarios else None
+                scenarios = [s for s in stack.scenarios(bench, rs, jwt) if s.key[-1] in args.scenarios or s.key == "e"]
         print(describe(args, settings, stack), flush=True)
         results, bodies = measure(load, scenarios, args.rounds, args.warmup)
         rows = [summarize(s, results[s.key]) for s in scenarios]
