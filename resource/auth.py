@@ -37,6 +37,8 @@ class TokenInfo:
     claims: dict
     # RFC 8707: the resource servers the token is for (canonical), None when it names none.
     audience: tuple[str, ...] | None = None
+    # RFC 8693 §4.1: who acts for ``sub`` (a token issued by token exchange), nested for a chain.
+    act: dict | None = None
     # What other parts work out from the token once per introspection answer, not once per request
     # (the limiter's subjects): an answer is cached as one TokenInfo, reused by every call.
     derived: dict = field(default_factory=dict, compare=False, repr=False)
@@ -54,6 +56,7 @@ class TokenInfo:
             exp=exp if isinstance(exp, int) and not isinstance(exp, bool) else None,
             claims=claims,
             audience=_audience(claims.get("aud")),
+            act=_act(claims.get("act")),
         )
 
     def is_for(self, resource_url: str) -> bool:
@@ -64,6 +67,16 @@ class TokenInfo:
 
 def _string(value) -> str | None:
     return value if isinstance(value, str) else None
+
+
+def _act(act) -> dict | None:
+    """RFC 8693 §4.1 ``act``: a JSON object whose ``sub`` names the actor, perhaps with an ``act`` of
+    its own (an earlier actor). Anything else counts as absent."""
+    if not isinstance(act, dict) or not isinstance(act.get("sub"), str):
+        return None
+    if "act" in act and _act(act["act"]) is None:
+        return {"sub": act["sub"]}
+    return act
 
 
 def _audience(aud) -> tuple[str, ...] | None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -51,10 +53,11 @@ def postgres_template(postgres_url) -> str:
     return name
 
 
-@pytest.fixture(params=BACKENDS)
-def database_url(request, tmp_path):
-    if request.param == "sqlite":
-        path = tmp_path / "authserver.sqlite3"
+@contextmanager
+def fresh_database(request, backend: str, directory: Path) -> Iterator[str]:
+    """A fully migrated database of its own on ``backend``, copied from the session's template."""
+    if backend == "sqlite":
+        path = directory / "authserver.sqlite3"
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
         yield f"sqlite:///{path}"
         return
@@ -64,6 +67,20 @@ def database_url(request, tmp_path):
     admin(server, f"CREATE DATABASE {name} TEMPLATE {template}")
     yield f"{server}/{name}"
     admin(server, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request, tmp_path):
+    with fresh_database(request, request.param, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_database_url(request, tmp_path_factory):
+    """``database_url`` shared by a whole module: for tests that share one live server, each leaving
+    its own rows (its own clients and users) that no other test of the module looks at."""
+    with fresh_database(request, request.param, tmp_path_factory.mktemp("module-db")) as url:
+        yield url
 
 
 @pytest.fixture

@@ -66,7 +66,7 @@ def _created(payload: dict, scope_defaulted: bool) -> str:
     "--grant-type",
     "grant_types",
     multiple=True,
-    type=click.Choice(services.SUPPORTED_GRANT_TYPES),
+    type=click.Choice(services.ADMIN_GRANT_TYPES),
     help="Repeat for several. [default: authorization_code + refresh_token with a --redirect-uri, "
     "client_credentials without]",
 )

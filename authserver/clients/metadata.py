@@ -23,7 +23,11 @@ AUTHORIZATION_CODE = "authorization_code"
 REFRESH_TOKEN = "refresh_token"
 CLIENT_CREDENTIALS = "client_credentials"
 DEVICE_CODE = "urn:ietf:params:oauth:grant-type:device_code"
+TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
+# What an app may register for itself (the portal, RFC 7591).
 SUPPORTED_GRANT_TYPES = (AUTHORIZATION_CODE, REFRESH_TOKEN, CLIENT_CREDENTIALS, DEVICE_CODE)
+# Token exchange (RFC 8693) lets a client act for people whose tokens it is shown: an admin grants it.
+ADMIN_GRANT_TYPES = (*SUPPORTED_GRANT_TYPES, TOKEN_EXCHANGE)
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
 SECRET_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 # How the client's access tokens look: "opaque" random values only introspection explains, or "jwt",
@@ -181,6 +185,9 @@ def _grant_types(value, errors: dict) -> list[str]:
         return [AUTHORIZATION_CODE, REFRESH_TOKEN]  # RFC 7591 §2: the default is authorization_code
     if not isinstance(value, list) or not all(isinstance(grant, str) for grant in value):
         errors["grant_types"] = "must be a list of grant types"
+        return []
+    if TOKEN_EXCHANGE in value:
+        errors["grant_types"] = f"{TOKEN_EXCHANGE} is granted by an administrator"
         return []
     known = [grant for grant in dict.fromkeys(value) if grant in SUPPORTED_GRANT_TYPES]
     if not known or known == [REFRESH_TOKEN]:

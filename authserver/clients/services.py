@@ -2,12 +2,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import Text
+from sqlalchemy import cast
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from authserver.audit.services import record
 from authserver.clients.metadata import ACCESS_TOKEN_FORMATS
+from authserver.clients.metadata import ADMIN_GRANT_TYPES
 from authserver.clients.metadata import AUTH_METHODS
 from authserver.clients.metadata import AUTHORIZATION_CODE
 from authserver.clients.metadata import CLIENT_CREDENTIALS
@@ -15,7 +18,7 @@ from authserver.clients.metadata import MAX_APPS_PER_OWNER
 from authserver.clients.metadata import OPAQUE
 from authserver.clients.metadata import REFRESH_TOKEN
 from authserver.clients.metadata import SECRET_AUTH_METHODS
-from authserver.clients.metadata import SUPPORTED_GRANT_TYPES
+from authserver.clients.metadata import TOKEN_EXCHANGE
 from authserver.clients.metadata import ClientMetadata
 from authserver.clients.metadata import MetadataError
 from authserver.clients.metadata import page_url_problem
@@ -90,14 +93,16 @@ def register_client(
     post_logout_redirect_uris = [validate_redirect_uri(uri) for uri in post_logout_redirect_uris or []]
     grant_types = list(dict.fromkeys(grant_types or [])) or default_grant_types(redirect_uris)
     for grant_type in grant_types:
-        if grant_type not in SUPPORTED_GRANT_TYPES:
-            raise InvalidInput(f"unknown grant type {grant_type!r}: choose from {', '.join(SUPPORTED_GRANT_TYPES)}")
+        if grant_type not in ADMIN_GRANT_TYPES:
+            raise InvalidInput(f"unknown grant type {grant_type!r}: choose from {', '.join(ADMIN_GRANT_TYPES)}")
     if auth_method not in AUTH_METHODS:
         raise InvalidInput(f"unknown auth method {auth_method!r}: choose from {', '.join(AUTH_METHODS)}")
     if AUTHORIZATION_CODE in grant_types and not redirect_uris:
         raise InvalidInput("the authorization_code grant needs at least one --redirect-uri")
     if auth_method == "none" and CLIENT_CREDENTIALS in grant_types:
         raise InvalidInput("a public client (--auth-method none) cannot use client_credentials")
+    if auth_method == "none" and TOKEN_EXCHANGE in grant_types:
+        raise InvalidInput("a public client (--auth-method none) cannot exchange tokens")
     if auth_method == "none" and resource_server:
         raise InvalidInput("a resource server must be a confidential client")
     if grant_types == [REFRESH_TOKEN]:
@@ -314,6 +319,14 @@ def set_resource_url(client_id: str, resource_url: str | None) -> Client:
     return client
 
 
+def any_client_holds(grant_type: str) -> bool:
+    """Whether any enabled client is registered with ``grant_type`` (one query; metadata asks)."""
+    holds = select(Client.id).where(
+        Client.disabled.is_(False), cast(Client.grant_types, Text).contains(f'"{grant_type}"', autoescape=True)
+    )
+    return db_session().scalar(holds.limit(1)) is not None
+
+
 def resource_urls() -> frozenset[str]:
     """The resource identifiers of the enabled resource servers: what a ``resource`` parameter may name."""
     return frozenset(
@@ -417,7 +430,10 @@ def set_limits(client_id: str, rate_limit_per_minute: int | None, tokens_per_day
 def disable_client(client_id: str) -> Client:
     client = get_client(client_id)
     client.disabled = True
-    record("client.disabled", client_id=client.client_id)
+    # Its own tokens are inactive while it is disabled; revoking them reaches the tokens other
+    # clients exchanged from them too (RFC 8693), whose own clients are still enabled.
+    revoked = revoke_client_tokens(client.id)
+    record("client.disabled", client_id=client.client_id, tokens_revoked=revoked)
     db_session().commit()
     return client
 

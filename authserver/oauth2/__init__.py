@@ -19,6 +19,7 @@ def init_oauth2(app: Flask) -> None:
     from authserver.oauth2.endpoints import LimitsEndpoint
     from authserver.oauth2.endpoints import RevocationEndpoint
     from authserver.oauth2.endpoints import UsageEndpoint
+    from authserver.oauth2.exchange import TokenExchangeGrant
     from authserver.oauth2.grants import AuthorizationCodeGrant
     from authserver.oauth2.grants import ClientCredentialsGrant
     from authserver.oauth2.grants import RefreshTokenGrant
@@ -38,6 +39,7 @@ def init_oauth2(app: Flask) -> None:
     server.register_grant(RefreshTokenGrant)
     server.register_grant(ClientCredentialsGrant)
     server.register_grant(DeviceCodeGrant)
+    server.register_grant(TokenExchangeGrant)
     server.register_endpoint(DeviceAuthorizationEndpoint)
     server.register_endpoint(PushedAuthorizationEndpoint)
     server.register_endpoint(RevocationEndpoint)

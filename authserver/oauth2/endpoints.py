@@ -103,6 +103,9 @@ class IntrospectionEndpoint(_IntrospectionEndpoint):
             # RFC 8707 / RFC 7662 §2.2: the resource servers the token is for. Without one it names
             # none, and every resource server of ours accepts it.
             payload["aud"] = token.audience.split()
+        if token.act is not None:
+            # RFC 8693 §4.1: who acts for the subject, for a token issued by token exchange.
+            payload["act"] = token.act
         if user is not None and "email" in scope.split():  # still_granted's names, space-separated
             payload["username"] = user.email
             payload["email"] = user.email

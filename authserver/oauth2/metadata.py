@@ -46,6 +46,8 @@ def server_metadata(server: AuthorizationServer) -> dict:
     token_auth_methods: list[str] = []
     grant_types: list[str] = []
     for grant_cls in server.token_grants:
+        if getattr(grant_cls, "ADVERTISED_WHEN_HELD", False) and not server.grant_held(grant_cls.GRANT_TYPE):
+            continue
         grant_types.append(grant_cls.GRANT_TYPE)
         token_auth_methods.extend(m for m in grant_cls.TOKEN_ENDPOINT_AUTH_METHODS if m not in token_auth_methods)
     return {

@@ -62,6 +62,8 @@ class OAuthClient(ClientMixin):
     require_pushed_authorization_requests: bool = False
     # RFC 9068: its access tokens are signed JWTs (authserver.tokens.access_jwt), not random values.
     jwt_access_tokens: bool = False
+    # A resource server's resource identifier (RFC 8707): the audience of tokens meant for it.
+    resource_url: str | None = None
     client_metadata = {}
 
     @classmethod
@@ -89,6 +91,7 @@ class OAuthClient(ClientMixin):
             pkce_required=row.pkce != "optional" or row.token_endpoint_auth_method == "none",
             require_pushed_authorization_requests=row.require_pushed_authorization_requests,
             jwt_access_tokens=row.access_token_format == JWT,
+            resource_url=row.resource_url if row.is_resource_server else None,
         )
 
     @property

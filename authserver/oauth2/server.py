@@ -16,6 +16,7 @@ from flask import current_app
 from flask import request as flask_request
 
 from authserver.clients.models import Client
+from authserver.clients.services import any_client_holds
 from authserver.clients.services import resource_urls
 from authserver.compat import IssuerRequest
 from authserver.oauth2.errors import printable
@@ -62,6 +63,8 @@ class AuthorizationServer(_AuthorizationServer):
         self.token_grants: list[type] = []
         self.endpoint_classes: dict[str, type] = {}
         self.register_token_generator("default", self.generate_bearer_token)
+        # Grant types advertised only while some enabled client holds them (``grant_held``).
+        self._held: dict[str, TimedValue[bool]] = {}
 
     def register_grant(self, grant_cls, extensions=None):
         super().register_grant(grant_cls, extensions)
@@ -72,6 +75,15 @@ class AuthorizationServer(_AuthorizationServer):
         super().register_endpoint(endpoint)
         endpoint_cls = endpoint if isinstance(endpoint, type) else type(endpoint)
         self.endpoint_classes[endpoint_cls.ENDPOINT_NAME] = endpoint_cls
+
+    def grant_held(self, grant_type: str) -> bool:
+        """Whether any enabled client holds ``grant_type`` (a change shows within the lookup TTL)."""
+        held = self._held.get(grant_type)
+        if held is None:
+            held = self._held[grant_type] = TimedValue(
+                self.config.lookup_cache_ttl, lambda: any_client_holds(grant_type)
+            )
+        return held.get()
 
     def query_client(self, client_id: str) -> OAuthClient | None:
         """Disabled and unknown clients look the same: absent. A client_id that is a URL names a
@@ -134,7 +146,8 @@ class AuthorizationServer(_AuthorizationServer):
         token = {
             "token_type": "Bearer",
             "access_token": new_credential(),
-            "expires_in": self.config.access_token_ttl,
+            # Shorter only where a grant says so (an exchanged token never outlives its subject token).
+            "expires_in": expires_in or self.config.access_token_ttl,
             "scope": scope or "",
         }
         if include_refresh_token:

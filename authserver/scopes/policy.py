@@ -39,6 +39,21 @@ def client_credentials_scope(allowed: Collection[str], requested: str | None) ->
     return authorization_scope([name for name in allowed if name not in USER_SCOPES], requested)
 
 
+def exchange_scope(subject: str, consented: str, allowed: Collection[str], requested: str | None) -> str | None:
+    """The scope of a token issued by token exchange (RFC 8693 §2.1): at most what the subject token
+    carries, that the person consented to for the client it was issued to, and that the exchanging
+    client may hold (``allowed``). What was asked for, or all of that when nothing was; None when the
+    request asks beyond it."""
+    consented_names = set(parse_scope(consented))
+    bound = [name for name in parse_scope(subject) if name in consented_names and name in allowed]
+    names = parse_scope(requested)
+    if not names:
+        return " ".join(bound)
+    if not set(names) <= set(bound):
+        return None
+    return " ".join(names)
+
+
 def still_granted(scope: str, existing: Collection[str], withheld: Collection[str] = ()) -> str:
     """What a token's scope string is worth now: the names an admin has not removed since, without
     the restricted ones whose approval for its client was revoked since (``withheld``)."""

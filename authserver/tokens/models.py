@@ -98,6 +98,9 @@ class Token(Base):
     auth_time: Mapped[datetime | None]
     # How the person signed in for the authorization this token descends from (accounts.methods).
     amr: Mapped[str | None] = mapped_column(Text)
+    # RFC 8693 §4.1: who acts for the token's subject, for a token issued by token exchange: its
+    # ``act`` claim, nested for a chain of exchanges. None for every other token.
+    act: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     # Set when this row's refresh token was exchanged for the next one in its family.
     refresh_rotated_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]

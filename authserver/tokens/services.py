@@ -66,7 +66,11 @@ def _token_values(
     authorization_code_id: int | None = None,
     auth_time: datetime | None = None,
     dpop_jkt: str | None = None,
+    act: dict | None = None,
+    access_ttl: int | None = None,
 ) -> dict:
+    """``access_ttl``: the access token's lifetime in seconds when shorter than the configured one
+    (an exchanged token never outlives its subject token)."""
     config = get_config()
     now = utcnow()
     return dict(
@@ -81,9 +85,10 @@ def _token_values(
         audience=audience,
         dpop_jkt=dpop_jkt,
         issued_at=now,
-        access_expires_at=now + timedelta(seconds=config.access_token_ttl),
+        access_expires_at=now + timedelta(seconds=access_ttl or config.access_token_ttl),
         refresh_expires_at=now + timedelta(seconds=config.refresh_token_ttl) if refresh_token else None,
         auth_time=auth_time,
+        act=act,
         refresh_rotated_at=None,
         revoked_at=None,
     )
@@ -137,15 +142,11 @@ def revoke_token(token_id: int, client_id: str | None = None) -> None:
 
 
 def revoke_user_grants(user_id: int, client_pk: int) -> int:
-    """Revoke every token a client holds for a user and drop its codes not yet exchanged (device
-    approvals included), so one issued a moment before cannot mint tokens after. The caller commits;
-    returns the tokens revoked."""
+    """Revoke every token a client holds for a user (and what was exchanged from them) and drop its
+    codes not yet exchanged (device approvals included), so one issued a moment before cannot mint
+    tokens after. The caller commits; returns the tokens revoked."""
     session = db_session()
-    revoked = session.execute(
-        update(Token)
-        .where(Token.user_id == user_id, Token.client_id == client_pk, Token.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
-    ).rowcount
+    revoked = _revoke_with_exchanged((Token.user_id == user_id) & (Token.client_id == client_pk))
     session.execute(
         delete(AuthorizationCode).where(
             AuthorizationCode.user_id == user_id,
@@ -164,11 +165,25 @@ def revoke_user_grants(user_id: int, client_pk: int) -> int:
 
 
 def revoke_client_tokens(client_pk: int) -> int:
-    """Revoke every live token of one client (its app was deleted); the caller commits."""
-    result = db_session().execute(
-        update(Token).where(Token.client_id == client_pk, Token.revoked_at.is_(None)).values(revoked_at=utcnow())
+    """Revoke every live token of one client (its app was deleted or disabled), and what other
+    clients exchanged from them; the caller commits."""
+    return _revoke_with_exchanged(Token.client_id == client_pk)
+
+
+def _revoke_with_exchanged(held) -> int:
+    """Revoke the tokens ``held`` selects and every token of their families: tokens other clients
+    got by exchanging one of them share its family (RFC 8693, ``oauth2.exchange``)."""
+    families = select(Token.family_id).where(held, Token.family_id.is_not(None)).scalar_subquery()
+    return (
+        db_session()
+        .execute(
+            update(Token)
+            .where(held | Token.family_id.in_(families), Token.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        .rowcount
     )
-    return result.rowcount
 
 
 def revoke_issued_from_code(code_id: int) -> int:
@@ -200,6 +215,8 @@ class TokenRow:
     refresh_expires_at: datetime | None
     refresh_rotated_at: datetime | None
     revoked_at: datetime | None
+    # RFC 8693 §4.1: the actor chain of an exchanged token, None for any other.
+    act: dict | None
 
 
 @dataclass(frozen=True)

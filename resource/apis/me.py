@@ -20,6 +20,7 @@ def me():
     info = g.token
     account("me", None, 0, 0, info=info)
     # The scope string exactly as the authorization server granted it (order included).
-    return json_response(
-        {"sub": info.sub, "client_id": info.client_id, "scope": info.claims.get("scope", ""), "exp": info.exp}
-    )
+    body = {"sub": info.sub, "client_id": info.client_id, "scope": info.claims.get("scope", ""), "exp": info.exp}
+    if info.act is not None:
+        body["act"] = info.act  # RFC 8693 §4.1: the client acting for ``sub`` (and who it acts for, nested)
+    return json_response(body)
