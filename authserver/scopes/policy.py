@@ -46,12 +46,7 @@ def exchange_scope(subject: str, consented: str, allowed: Collection[str], reque
     request asks beyond it."""
     consented_names = set(parse_scope(consented))
     bound = [name for name in parse_scope(subject) if name in consented_names and name in allowed]
-    names = parse_scope(requested)
-    if not names:
-        return " ".join(bound)
-    if not set(names) <= set(bound):
-        return None
-    return " ".join(names)
+    return authorization_scope(bound, requested)
 
 
 def still_granted(scope: str, existing: Collection[str], withheld: Collection[str] = ()) -> str:
