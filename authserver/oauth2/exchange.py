@@ -81,6 +81,11 @@ class TokenExchangeGrant(grants.BaseGrant, grants.TokenEndpointMixin):
             act["act"] = subject.token.act
         self.request.act = act
         self.request.subject = subject
+        # Whole seconds, so the token cannot outlive the subject token by a fraction of one.
+        remaining = int((subject.token.access_expires_at - utcnow()).total_seconds())
+        if remaining < 1:
+            raise InvalidGrantError(SUBJECT_TOKEN_EXPIRED)
+        self.request.expires_in = min(self.server.config.access_token_ttl, remaining)
 
     def _subject(self, value: str) -> TokenRecord:
         """RFC 8693 §2.2.2: a subject token that is not valid is ``invalid_grant``; say why."""
@@ -159,9 +164,7 @@ class TokenExchangeGrant(grants.BaseGrant, grants.TokenEndpointMixin):
 
     def create_token_response(self):
         subject = self.request.subject
-        # Whole seconds left, so the token cannot outlive the subject token by a fraction.
-        remaining = int((subject.token.access_expires_at - utcnow()).total_seconds())
-        ttl = min(self.server.config.access_token_ttl, max(remaining, 1))
+        ttl = self.request.expires_in
         token = self.generate_token(
             user=self.request.user, scope=self.request.scope, expires_in=ttl, include_refresh_token=False
         )

@@ -21,6 +21,10 @@ from authserver.paths import ACCOUNT_APPS_PATH
 from resource import create_app as create_resource_app
 from shared.config import Config
 from tests.support.accounts import csrf_token
+from tests.support.device import approve
+from tests.support.device import device_client
+from tests.support.device import poll
+from tests.support.device import start
 from tests.support.live_server import LiveServer
 from tests.support.oauth import AppUser
 from tests.support.oauth import LiveAuth
@@ -291,6 +295,22 @@ def test_a_replayed_refresh_token_ends_tokens_exchanged_after_the_rotation(world
         with pytest.raises(OAuthError):
             session.refresh_token(world.auth.token_endpoint, refresh_token=person["refresh_token"])
     assert world.introspect(exchanged) == {"active": False}
+
+
+def test_a_device_token_without_a_family_starts_one_that_its_revocation_reaches(world):
+    app = device_client(world.auth, refresh=False, public=False, scope="openid models:read")
+    user = world.auth.user()
+    pending = start(world.auth, app, scope="openid models:read")
+    browser = world.auth.browser()
+    browser.sign_in(user)
+    approve(browser, pending["user_code"])
+    person = poll(world.auth, app, pending["device_code"]).json()
+    assert "refresh_token" not in person  # no refresh token: the token was issued without a family
+    exchanged = world.exchange(world.agent(), person["access_token"])["access_token"]
+    again = world.exchange(world.agent(), person["access_token"])["access_token"]
+    assert world.introspect(again)["act"]
+    _revoke_connected_app(world, user, app)
+    assert world.introspect(exchanged) == world.introspect(again) == {"active": False}
 
 
 def test_disabling_the_person_or_the_original_app_ends_exchanged_tokens(world):
