@@ -66,6 +66,7 @@ def _token_values(
     authorization_code_id: int | None = None,
     auth_time: datetime | None = None,
     dpop_jkt: str | None = None,
+    amr: str | None = None,
     act: dict | None = None,
     access_ttl: int | None = None,
 ) -> dict:
@@ -88,6 +89,7 @@ def _token_values(
         access_expires_at=now + timedelta(seconds=access_ttl or config.access_token_ttl),
         refresh_expires_at=now + timedelta(seconds=config.refresh_token_ttl) if refresh_token else None,
         auth_time=auth_time,
+        amr=amr,
         act=act,
         refresh_rotated_at=None,
         revoked_at=None,
