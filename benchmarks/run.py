@@ -181,8 +181,7 @@ def run(args: argparse.Namespace, work: Path) -> int:
         print(table(rows))
         print(LEGEND)
         print(rounds_detail(rows))
-        if not args.scale_out:
-            print(targets(rows, args.postgres and args.redis))
+        print(targets(rows, args.postgres and args.redis))
         failures = problems(rows)
         if args.profile:
             for scenario in scenarios:
