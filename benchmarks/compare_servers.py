@@ -118,16 +118,26 @@ def compare_stacks(all_settings: list[ServerSettings], args: argparse.Namespace,
             peer, client = peer_server(free_port(), dict(os.environ))
             processes.start(peer)
             peer_rows = peer_scenarios(peer, client)
-        # Each scenario on every server back to back, so that a disturbance hits them alike.
-        scenarios = [
-            s for key in SCENARIO_ORDER for group in by_server.values() for s in group if s.key.split("@")[0] == key
-        ] + peer_rows
+        groups = list(by_server.values())
+
+        def order_of_round(index: int) -> list[Scenario]:
+            """Each scenario on every server back to back, so that a disturbance hits them alike,
+            the servers in an order rotated each round, so that none always follows another's load."""
+            turn = index % len(groups)
+            servers = groups[turn:] + groups[:turn]
+            return [s for key in SCENARIO_ORDER for group in servers for s in group if s.key.split("@")[0] == key] + (
+                peer_rows[index % 2 :] + peer_rows[: index % 2]
+            )
+
+        scenarios = order_of_round(0)
         header = (
             f"{load_average()}; {'PostgreSQL' if args.postgres else 'SQLite'}{' + Redis' if args.redis else ''}; "
             f"wrk -t2 -c{args.connections} -d{args.duration:g}s x {args.rounds} rounds, interleaved"
         )
         print(header, flush=True)
-        results, _bodies = measure(load, scenarios, args.rounds, warmup=1, discard_disturbed=False)
+        results, _bodies = measure(
+            load, scenarios, args.rounds, warmup=1, discard_disturbed=False, order_of_round=order_of_round
+        )
         rows = {s.key: summarize(s, results[s.key]) for s in scenarios}
     return f"after the rounds: {load_average()}\n\n" + render_stacks(list(by_server), rows)
 

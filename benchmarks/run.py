@@ -16,6 +16,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -90,9 +91,15 @@ SCALE_OUT_WORKERS = (1, 2, 4)
 
 
 def measure(
-    load: Load, scenarios: list[Scenario], rounds: int, warmup: float, discard_disturbed: bool = True
+    load: Load,
+    scenarios: list[Scenario],
+    rounds: int,
+    warmup: float,
+    discard_disturbed: bool = True,
+    order_of_round: Callable[[int], list[Scenario]] | None = None,
 ) -> tuple[dict[str, list[Result]], list[str]]:
-    """Interleaved: each round runs every scenario once, the order rotated so none always goes first.
+    """Interleaved: each round runs every scenario once, the order rotated so none always goes first
+    (or as ``order_of_round(round)`` lists them).
 
     ``discard_disturbed=False`` keeps every round: when comparing servers, one that stalls now and then
     is what is being measured."""
@@ -104,7 +111,10 @@ def measure(
     for attempt in range(2 * rounds if discard_disturbed else rounds):
         if len(kept) == rounds:
             break
-        order = scenarios[attempt % len(scenarios) :] + scenarios[: attempt % len(scenarios)]
+        if order_of_round is not None:
+            order = order_of_round(attempt)
+        else:
+            order = scenarios[attempt % len(scenarios) :] + scenarios[: attempt % len(scenarios)]
         this_round: dict[str, Result] = {}
         for scenario in order:
             cpu_before = cpu_seconds(scenario.servers)

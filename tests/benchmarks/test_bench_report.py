@@ -180,3 +180,17 @@ def test_comparing_servers_keeps_every_round_a_stalling_server_ran():
         ScriptedLoad({"e": [7000, 2000, 7000]}), scenarios, rounds=3, warmup=0, discard_disturbed=False
     )
     assert [r.rps for r in results["e"]] == [7000, 2000, 7000]
+
+
+def test_a_caller_may_order_each_round_itself():
+    scenarios = [Scenario(key, key, Request(f"http://127.0.0.1:1/{key}")) for key in "ae"]
+    ran = []
+
+    class Recording(ScriptedLoad):
+        def run(self, request, duration=None):
+            ran.append(request.url[-1])
+            return super().run(request, duration)
+
+    load = Recording({"a": [1000, 1000], "e": [7000, 7000]})
+    measure(load, scenarios, rounds=2, warmup=0, order_of_round=lambda index: scenarios[::-1] if index else scenarios)
+    assert ran == ["a", "e", "e", "a"]
