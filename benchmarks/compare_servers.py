@@ -157,6 +157,7 @@ def render_stacks(servers: list[str], rows: dict[str, Row]) -> str:
             cells.append(
                 f"{row.rps:>8.0f} {row.rps / ceiling.rps if ceiling.rps else 0:>6.2f} {row.p99_ms:>7.1f}"
                 + (f" E{errors}" if errors else "")
+                + (" Z" if 0 in row.rounds else "")
             )
         best = max(range(len(servers)), key=lambda i: rows[f"{key}@{i}"].rps)
         lines.append(f"({key}) {label:<30}" + "".join(f"{cell:>{width}}" for cell in cells) + f"   best: [{best}]")
@@ -169,7 +170,10 @@ def render_stacks(servers: list[str], rows: dict[str, Row]) -> str:
             lines.append(f"({key}) {row.scenario.label:<30} {row.rps:>8.0f} req/s, p99 {row.p99_ms:.1f} ms{ours}")
     lines.append("")
     lines += [f"[{i}] {server}" for i, server in enumerate(servers)]
-    lines.append("ratio: req/s over the same server's bare hello (e); E: non-2xx responses and socket errors")
+    lines.append(
+        "ratio: req/s over the same server's bare hello (e); E: non-2xx responses and socket errors; "
+        "Z: a round served no request"
+    )
     return "\n".join(lines)
 
 

@@ -80,6 +80,8 @@ def problems(rows: list[Row]) -> list[str]:
             found.append(
                 f"({row.scenario.key}) {row.non2xx} non-2xx responses, {row.socket_errors} socket errors{detail}"
             )
+        elif 0 in row.rounds:
+            found.append(f"({row.scenario.key}) served no request in a round (its server took no new connection)")
     return found
 
 
@@ -134,4 +136,7 @@ def targets(rows: list[Row], postgres_redis: bool) -> str:
     lines.append(
         f"  {'non-2xx responses and socket errors':<52} =  0    {'met' if not errors else f'NOT MET ({errors})'}"
     )
+    idle = [f"({row.scenario.key})" for row in rows if 0 in row.rounds]
+    if idle:
+        lines.append(f"  {'every scenario served':<52}          NOT MET: {', '.join(idle)} served nothing in a round")
     return "\n".join(lines)

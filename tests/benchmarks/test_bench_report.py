@@ -194,3 +194,10 @@ def test_a_caller_may_order_each_round_itself():
     load = Recording({"a": [1000, 1000], "e": [7000, 7000]})
     measure(load, scenarios, rounds=2, warmup=0, order_of_round=lambda index: scenarios[::-1] if index else scenarios)
     assert ran == ["a", "e", "e", "a"]
+
+
+def test_a_round_that_served_nothing_fails_the_run_and_its_target_line_says_so():
+    idle = summarize(scenario("e"), [parse(OUTPUT.replace("requests=5000", "requests=0"), "url")])
+    idle.non2xx = idle.socket_errors = 0
+    assert problems([idle]) == ["(e) served no request in a round (its server took no new connection)"]
+    assert "NOT MET: (e) served nothing in a round" in targets([idle, row("a", 100)], postgres_redis=False)
