@@ -150,7 +150,7 @@ class Introspector:
     def _introspect(self, token: str) -> dict:
         status = None
         try:
-            # The token is b64token characters only (bearer_token checked): quote has little to do.
+            # The token is b64token characters only (presented_token checked): quote has little to do.
             status, body = self._post(b"token=%s&token_type_hint=access_token" % quote(token, safe="").encode())
             claims = json.loads(body) if status == 200 else None
         except (OSError, http.client.HTTPException, ValueError, RecursionError) as exc:

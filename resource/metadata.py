@@ -19,6 +19,7 @@ from resource.paths import MCP_METADATA_PATH
 from resource.paths import MCP_PATH
 from resource.paths import METADATA_PATH
 from resource.responses import json_response
+from shared.jose import JWS_ALGORITHMS
 
 bp = Blueprint("metadata", __name__)
 
@@ -35,6 +36,10 @@ def protected_resource_metadata():
         "authorization_servers": [state.config.resource_issuer],
         "scopes_supported": list(SCOPES),
         "bearer_methods_supported": ["header"],
+        # RFC 9728 §2 / RFC 9449 §7: DPoP-bound tokens are checked with proofs signed with these;
+        # bearer tokens stay accepted.
+        "dpop_signing_alg_values_supported": list(JWS_ALGORITHMS),
+        "dpop_bound_access_tokens_required": False,
         "resource_name": RESOURCE_NAME,
         "resource_documentation": state.resource_url + DOCS_PATH,
     }

@@ -10,6 +10,7 @@ from resource.admin_limits import AdminLimits
 from resource.backends import ChatBackend
 from resource.backends import EmbeddingsBackend
 from resource.backends import build_backends
+from resource.dpop import ProofChecker
 from resource.http import pooled_session
 from resource.introspection import Introspector
 from resource.limits import Limiter
@@ -38,6 +39,7 @@ class ResourceState:
     # RFC 8707 / RFC 9728: this server's resource identifier, and where its metadata document is.
     resource_url: str
     metadata_url: str
+    dpop: ProofChecker
 
     @classmethod
     def build(cls, cfg: Config) -> ResourceState:
@@ -60,6 +62,7 @@ class ResourceState:
             embeddings,
             resource_url,
             resource_url + METADATA_PATH,
+            ProofChecker(cache, cfg.redis_url, resource_url),
         )
 
     def readiness_checks(self) -> dict:

@@ -122,6 +122,11 @@ def _created(payload: dict, scope_defaulted: bool) -> str:
     help="jwt: RFC 9068 JWT access tokens, signed with the server's keys, which resource servers validate "
     "without introspection.",
 )
+@click.option(
+    "--require-dpop",
+    is_flag=True,
+    help="Refuse its token requests without a DPoP proof: its tokens are always key-bound (RFC 9449 §5.2).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the client as one JSON object.")
 @in_app_context
 def add(
@@ -139,6 +144,7 @@ def add(
     pkce,
     require_par,
     access_token_format,
+    require_dpop,
     as_json,
 ) -> None:
     """Register a client; a confidential client's secret is printed once."""
@@ -165,6 +171,7 @@ def add(
         pkce=pkce,
         require_par=require_par,
         access_token_format=access_token_format,
+        require_dpop=require_dpop,
     )
     payload = _with_secret(registration)
     emit(payload, as_json, _created(payload, scope_defaulted))

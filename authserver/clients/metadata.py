@@ -89,6 +89,8 @@ class ClientMetadata:
     jwks: dict | None = None
     # None: as it is (a new client's is opaque); our own member, RFC 9068 defines none.
     access_token_format: str | None = None
+    # RFC 9449 §5.2: every token request must carry a DPoP proof. None: as it is (a new client's is off).
+    dpop_bound_access_tokens: bool | None = None
 
 
 def validate_client_metadata(values: Mapping[str, object]) -> ClientMetadata:
@@ -128,6 +130,9 @@ def validate_client_metadata(values: Mapping[str, object]) -> ClientMetadata:
     token_format = values.get("access_token_format")
     if token_format is not None and token_format not in ACCESS_TOKEN_FORMATS:
         errors["access_token_format"] = f"choose one of: {', '.join(ACCESS_TOKEN_FORMATS)}"
+    dpop_bound = values.get("dpop_bound_access_tokens")
+    if dpop_bound is not None and not isinstance(dpop_bound, bool):
+        errors["dpop_bound_access_tokens"] = "must be true or false"
     if errors:
         raise MetadataError(errors)
     return ClientMetadata(
@@ -141,6 +146,7 @@ def validate_client_metadata(values: Mapping[str, object]) -> ClientMetadata:
         description=description,
         contacts=contacts,
         access_token_format=token_format,
+        dpop_bound_access_tokens=dpop_bound,
         **urls,
     )
 

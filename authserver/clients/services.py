@@ -85,6 +85,7 @@ def register_client(
     pkce: str = PKCE_REQUIRED,
     require_par: bool = False,
     access_token_format: str = OPAQUE,
+    require_dpop: bool = False,
 ) -> Registration:
     name = (name or "").strip()
     if not name or len(name) > 200:
@@ -144,6 +145,7 @@ def register_client(
             policy_uri=policy_uri,
             jwks=jwks,
             access_token_format=access_token_format,
+            dpop_bound_access_tokens=require_dpop,
         ),
     )
     registration = _insert_client(client)
@@ -266,6 +268,8 @@ def apply_metadata(client: Client, metadata: ClientMetadata) -> None:
     client.jwks = metadata.jwks
     if metadata.access_token_format is not None:
         client.access_token_format = metadata.access_token_format
+    if metadata.dpop_bound_access_tokens is not None:
+        client.dpop_bound_access_tokens = metadata.dpop_bound_access_tokens
 
 
 def _insert_client(client: Client) -> Registration:
@@ -463,6 +467,7 @@ def client_as_dict(client: Client) -> dict:
         "pkce": client.pkce,
         "require_pushed_authorization_requests": client.require_pushed_authorization_requests,
         "access_token_format": client.access_token_format,
+        "dpop_bound_access_tokens": client.dpop_bound_access_tokens,
         "rate_limit_per_minute": client.rate_limit_per_minute,
         "tokens_per_day": client.tokens_per_day,
         "disabled": client.disabled,

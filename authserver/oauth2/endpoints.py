@@ -95,7 +95,7 @@ class IntrospectionEndpoint(_IntrospectionEndpoint):
             "sub": user.sub if user is not None else record.client_id,
             "exp": int(record.expires_at.timestamp()),
             "iat": int(token.issued_at.timestamp()),
-            "token_type": "refresh_token" if record.is_refresh else "Bearer",
+            "token_type": "refresh_token" if record.is_refresh else "DPoP" if token.dpop_jkt else "Bearer",
             "iss": get_config().issuer,
             **record.client_limits,
         }
@@ -106,6 +106,9 @@ class IntrospectionEndpoint(_IntrospectionEndpoint):
         if token.act is not None:
             # RFC 8693 §4.1: who acts for the subject, for a token issued by token exchange.
             payload["act"] = token.act
+        if token.dpop_jkt and not record.is_refresh:
+            # RFC 9449 §6.2: the key a resource server must see a proof of with every use.
+            payload["cnf"] = {"jkt": token.dpop_jkt}
         if user is not None and "email" in scope.split():  # still_granted's names, space-separated
             payload["username"] = user.email
             payload["email"] = user.email

@@ -12,6 +12,7 @@ from authlib.oauth2.rfc7636 import CodeChallenge
 from authserver.audit.services import record
 from authserver.db import utcnow
 from authserver.extensions import get_config
+from authserver.oauth2 import dpop
 from authserver.oauth2.models import OAuthAuthorizationCode
 from authserver.oauth2.models import OAuthRefreshToken
 from authserver.oauth2.resources import InvalidTargetError
@@ -54,10 +55,16 @@ def save_issued_token(request, token: dict, with_session_changes: bool = True, *
     """Store the token Authlib generated, with its audience (``request.audience``, set while the grant
     validated the request) and where it came from (its code, its family).
 
+    A request with a DPoP proof gets its tokens bound to the proof's key (RFC 9449 §5: ``cnf.jkt`` at
+    introspection, ``token_type: DPoP`` in the answer).
+
     A token issued to a person is audited in the same transaction. Client-credentials tokens (nothing
     else to commit, ``with_session_changes=False``) are not audited one by one: at machine rates an
     audit row each would double the token endpoint's writes, and the token table holds them anyway.
     """
+    jkt = request.dpop.jkt if request.dpop is not None else None
+    if jkt is not None:
+        token["token_type"] = "DPoP"
     if with_session_changes:
         grant_type = request.payload.grant_type
         record(
@@ -76,6 +83,7 @@ def save_issued_token(request, token: dict, with_session_changes: bool = True, *
         user_id=request.user.id if request.user is not None else None,
         scope=token["scope"],
         audience=audience_column(request.audience),
+        dpop_jkt=jkt,
         **lineage,
     )
 
@@ -103,7 +111,8 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         redirect_uri = super().validate_authorization_request()
         try:
             self.request.audience = new_audience(requested_resources(self.request))
-        except InvalidTargetError as error:
+            dpop.requested_jkt(self.request)
+        except (InvalidTargetError, InvalidRequestError) as error:
             error.redirect_uri = redirect_uri
             raise
         return redirect_uri
@@ -134,6 +143,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             code_challenge=data.get("code_challenge"),
             code_challenge_method=data.get("code_challenge_method"),
             auth_time=request.auth_time,
+            dpop_jkt=dpop.requested_jkt(request),
         )
 
     def query_authorization_code(self, code: str, client):
@@ -153,6 +163,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         if row.redirect_uri and self.request.payload.redirect_uri != row.redirect_uri:
             # RFC 6749 §4.1.3: identical to the authorization request's redirect_uri.
             raise InvalidGrantError(REDIRECT_URI_MISMATCH)
+        dpop.check_binding(self.request, row.dpop_jkt, "authorization code")
         return OAuthAuthorizationCode(row, user)
 
     def authenticate_user(self, authorization_code: OAuthAuthorizationCode):
@@ -198,6 +209,10 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
             raise InvalidGrantError(REFRESH_TOKEN_EXPIRED)
         if user is None or user.disabled:
             raise InvalidGrantError(USER_DISABLED)
+        if self.request.client.is_public:
+            # RFC 9449 §5: a public client's refresh token is bound to its DPoP key; a confidential
+            # client's is bound to its credentials, and each refresh may bind to a new key.
+            dpop.check_binding(self.request, row.dpop_jkt, "refresh token")
         return OAuthRefreshToken(row, user)
 
     def authenticate_user(self, refresh_token: OAuthRefreshToken):

@@ -76,6 +76,8 @@ def server_metadata(server: AuthorizationServer) -> dict:
         "introspection_endpoint_auth_methods_supported": _auth_methods(server, "introspection"),
         "introspection_endpoint_auth_signing_alg_values_supported": list(JWS_ALGORITHMS),
         "code_challenge_methods_supported": ["S256"],
+        # RFC 9449 §5.1: proofs are checked at the token endpoint with any of these.
+        "dpop_signing_alg_values_supported": list(JWS_ALGORITHMS),
         "authorization_response_iss_parameter_supported": True,
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": list(ALGORITHMS),

@@ -64,6 +64,8 @@ class OAuthClient(ClientMixin):
     jwt_access_tokens: bool = False
     # A resource server's resource identifier (RFC 8707): the audience of tokens meant for it.
     resource_url: str | None = None
+    # RFC 9449 §5.2: every token request must carry a DPoP proof.
+    dpop_bound_access_tokens: bool = False
     client_metadata = {}
 
     @classmethod
@@ -92,6 +94,7 @@ class OAuthClient(ClientMixin):
             require_pushed_authorization_requests=row.require_pushed_authorization_requests,
             jwt_access_tokens=row.access_token_format == JWT,
             resource_url=row.resource_url if row.is_resource_server else None,
+            dpop_bound_access_tokens=row.dpop_bound_access_tokens,
         )
 
     @property

@@ -7,6 +7,7 @@ import json
 from authlib.common.security import is_secure_transport
 from authlib.common.urls import add_params_to_uri
 from authlib.integrations.flask_oauth2 import AuthorizationServer as _AuthorizationServer
+from authlib.oauth2.base import OAuth2Error
 from authlib.oauth2.rfc6749.errors import InsecureTransportError
 from authlib.oauth2.rfc6749.errors import InvalidClientError
 from authlib.oauth2.rfc6749.errors import InvalidRequestError
@@ -19,6 +20,7 @@ from authserver.clients.models import Client
 from authserver.clients.services import any_client_holds
 from authserver.clients.services import resource_urls
 from authserver.compat import IssuerRequest
+from authserver.oauth2 import dpop
 from authserver.oauth2.errors import printable
 from authserver.oauth2.models import ClientCache
 from authserver.oauth2.models import OAuthClient
@@ -112,12 +114,26 @@ class AuthorizationServer(_AuthorizationServer):
             raise MissingGrantType()
         return super().get_token_grant(request)
 
+    def create_token_response(self, request=None):
+        """Authlib's steps, with the DPoP proof checked first (RFC 9449 §5) and a fresh nonce on every
+        answer (§8.2), so a DPoP client needs no extra round trip for its next request."""
+        request = self.create_oauth2_request(request)
+        try:
+            request.dpop = dpop.token_request_proof(request)
+            grant = self.get_token_grant(request)
+            grant.validate_token_request()
+            response = self.handle_response(*grant.create_token_response())
+        except OAuth2Error as error:
+            response = self.handle_error_response(request, error)
+        response.headers.set(*dpop.nonce_header())
+        return response
+
     def save_token(self, token, request):
         raise RuntimeError("each grant stores its own tokens (see authserver.oauth2.grants)")
 
     def authenticate_client(self, request, methods, endpoint="token"):
         try:
-            return super().authenticate_client(request, methods, endpoint)
+            client = super().authenticate_client(request, methods, endpoint)
         except (UnicodeDecodeError, ValueError):
             # A Basic header that decodes to garbage is a failed authentication, not a crash.
             raise InvalidClientError(status_code=401, description="Malformed client credentials.") from None
@@ -125,6 +141,10 @@ class AuthorizationServer(_AuthorizationServer):
             if (error.description or "").startswith(_GENERIC_CLIENT_FAILURES):
                 error.description = CLIENT_AUTHENTICATION_FAILED
             raise
+        if endpoint == "token":
+            # Before the grant uses anything up (a code, a refresh token's rotation).
+            dpop.require_proof(request, client)
+        return client
 
     def get_consent_grant(self, request=None, end_user=None):
         try:

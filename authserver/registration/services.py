@@ -205,5 +205,7 @@ def client_metadata(client: Client) -> dict:
         "logo_uri": client.logo_uri,
         "policy_uri": client.policy_uri,
         "tos_uri": client.tos_uri,
+        # RFC 9449 §5.2, echoed when set (its default is false).
+        "dpop_bound_access_tokens": client.dpop_bound_access_tokens or None,
     }
     return {key: value for key, value in body.items() if value not in (None, [], "")}

@@ -28,12 +28,9 @@ from authserver.extensions import db_session
 from authserver.extensions import get_config
 from authserver.extensions import secret_box
 from authserver.tokens.models import SigningKey
+from shared.jose import JWS_ALGORITHMS  # noqa: F401  the one list, kept importable from here
 from shared.security import SecretBox
 
-# The one list of JWS algorithms (RFC 7518 §3.1) accepted on any signature: client assertions, upstream
-# id_tokens, our own id_tokens handed back. Asymmetric only: "none" proves nothing, and HS* would
-# make a client secret a signing key.
-JWS_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
 # Those this server generates keys for and signs with.
 log = logging.getLogger(__name__)
 ALGORITHMS = ("RS256", "ES256")

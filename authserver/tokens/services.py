@@ -211,6 +211,7 @@ class TokenRow:
     family_id: str | None
     scope: str
     audience: str | None
+    dpop_jkt: str | None
     user_id: int | None
     issued_at: datetime
     access_expires_at: datetime

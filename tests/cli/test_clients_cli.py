@@ -231,6 +231,14 @@ def test_a_client_can_have_jwt_access_tokens(cli):
     assert cli.ok("clients", "add", "--name", "Other", "--json").json["access_token_format"] == "opaque"
 
 
+def test_a_client_can_be_required_to_use_dpop(cli):
+    created = cli.ok("clients", "add", "--name", "Agent", "--require-dpop", "--json").json
+    assert created["dpop_bound_access_tokens"] is True
+    assert cli.ok("clients", "show", created["client_id"], "--json").json["dpop_bound_access_tokens"] is True
+    plain = cli.ok("clients", "add", "--name", "Other", "--json").json
+    assert plain["dpop_bound_access_tokens"] is False
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -1,0 +1,8 @@
+"""What both apps accept of JOSE: one list of signature algorithms."""
+
+from __future__ import annotations
+
+# The one list of JWS algorithms (RFC 7518 §3.1) accepted on any signature: client assertions, upstream
+# id_tokens, our own id_tokens handed back, DPoP proofs at either app. Asymmetric only: "none" proves
+# nothing, and HS* would make a client secret (or, for DPoP, nothing at all) a signing key.
+JWS_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
