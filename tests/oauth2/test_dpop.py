@@ -114,23 +114,20 @@ def test_metadata_names_the_proof_algorithms(stack):
 def test_a_proof_without_the_nonce_gets_use_dpop_nonce_then_a_bound_token_with_it(stack):
     key = DPoPKey()
     client = stack.partner
-    data = {"grant_type": "client_credentials", "scope": "models:read"}
-    first = requests.post(
-        stack.auth.token_endpoint,
-        data=data,
-        auth=(client.client_id, client.client_secret),
-        headers={"DPoP": key.proof("POST", stack.auth.token_endpoint)},
-        timeout=10,
-    )
+
+    def post() -> requests.Response:
+        return requests.post(
+            stack.auth.token_endpoint,
+            data={"grant_type": "client_credentials", "scope": "models:read"},
+            auth=(client.client_id, client.client_secret),
+            headers={"DPoP": key.proof("POST", stack.auth.token_endpoint)},
+            timeout=10,
+        )
+
+    first = post()
     assert first.status_code == 400 and error_of(first) == "use_dpop_nonce"
     key.nonce = first.headers["DPoP-Nonce"]
-    second = requests.post(
-        stack.auth.token_endpoint,
-        data=data,
-        auth=(client.client_id, client.client_secret),
-        headers={"DPoP": key.proof("POST", stack.auth.token_endpoint)},
-        timeout=10,
-    )
+    second = post()
     assert second.status_code == 200, second.text
     assert second.json()["token_type"] == "DPoP"
     assert second.headers["DPoP-Nonce"]
