@@ -20,6 +20,7 @@ from authserver import create_app as create_auth_app
 from authserver.migrations import upgrade
 from shared.config import Config
 from tests.support.cli import Cli
+from tests.support.oauth import auth_config
 from tests.support.oauth import serve_auth
 from tests.support.postgres import PostgresServer
 from tests.support.postgres import admin
@@ -85,13 +86,7 @@ def module_database_url(request, tmp_path_factory):
 
 @pytest.fixture
 def config(tmp_path, database_url) -> Config:
-    return Config.from_env(
-        environ={},
-        instance_path=tmp_path / "instance",
-        database_url=database_url,
-        secret_key="test-secret-key-" + uuid.uuid4().hex,
-        testing=True,
-    )
+    return auth_config(database_url, tmp_path / "instance")
 
 
 @pytest.fixture

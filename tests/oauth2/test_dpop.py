@@ -8,7 +8,6 @@ One authorization server and one resource server per backend serve the whole mod
 from __future__ import annotations
 
 import time
-import uuid
 from dataclasses import dataclass
 
 import jwt
@@ -26,6 +25,7 @@ from tests.support.dpop import DPoPKey
 from tests.support.live_server import LiveServer
 from tests.support.oauth import LiveAuth
 from tests.support.oauth import RegisteredClient
+from tests.support.oauth import auth_config
 from tests.support.oauth import authorization_params
 from tests.support.oauth import introspect
 from tests.support.oauth import query_of
@@ -67,9 +67,8 @@ def start_resource_server(auth: LiveAuth, resource_client: RegisteredClient, dir
         resource_issuer=auth.url,
         resource_client_id=resource_client.client_id,
         resource_client_secret=resource_client.client_secret,
-        resource_url=server.url,
         testing=True,
-        **overrides,
+        **{"resource_url": server.url, **overrides},
     )
     return server.start(create_resource_app(config))
 
@@ -81,13 +80,7 @@ def stop_resource_server(server: LiveServer) -> None:
 
 @pytest.fixture(scope="module")
 def stack(module_database_url, tmp_path_factory):
-    config = Config.from_env(
-        environ={},
-        instance_path=tmp_path_factory.mktemp("dpop-auth"),
-        database_url=module_database_url,
-        secret_key="test-secret-key-" + uuid.uuid4().hex,
-        testing=True,
-    )
+    config = auth_config(module_database_url, tmp_path_factory.mktemp("dpop-auth"))
     with serve_auth(config) as auth:
         resource_client, partner = register(auth)
         resource = start_resource_server(auth, resource_client, tmp_path_factory.mktemp("dpop-resource"))
@@ -418,19 +411,9 @@ def test_a_bound_token_sent_as_bearer_is_refused_and_a_bearer_token_sent_as_dpop
 def test_a_proof_replayed_to_another_resource_server_process_sharing_redis_is_refused(stack, redis_server, tmp_path):
     """Two resource servers with one Redis stand for two processes; they share one RESOURCE_URL."""
     first = start_resource_server(stack.auth, stack.resource_client, tmp_path / "one", redis_url=redis_server.url)
-    second_server = LiveServer()
-    config = Config.from_env(
-        environ={},
-        instance_path=tmp_path / "two",
-        secret_key="unused",
-        resource_issuer=stack.auth.url,
-        resource_client_id=stack.resource_client.client_id,
-        resource_client_secret=stack.resource_client.client_secret,
-        resource_url=first.url,
-        redis_url=redis_server.url,
-        testing=True,
+    second_server = start_resource_server(
+        stack.auth, stack.resource_client, tmp_path / "two", redis_url=redis_server.url, resource_url=first.url
     )
-    second_server.start(create_resource_app(config))
     try:
         key = DPoPKey()
         token = stack.bound_token(key)
@@ -441,3 +424,31 @@ def test_a_proof_replayed_to_another_resource_server_process_sharing_redis_is_re
     finally:
         stop_resource_server(first)
         stop_resource_server(second_server)
+
+
+def test_a_token_exchange_with_a_proof_is_bound_to_the_agents_key(stack):
+    app = stack.auth.client(scope="openid models:read", name="Web app")
+    person = stack.auth.user_tokens(app, scope="openid models:read")
+    agent = stack.auth.client(
+        redirect_uri=None,
+        scope="models:read",
+        name="Agent",
+        grant_types=["urn:ietf:params:oauth:grant-type:token-exchange"],
+    )
+    key = DPoPKey()
+    exchanged = key.post_token(
+        stack.auth.token_endpoint,
+        {
+            "grant_type": "urn:ietf:params:oauth:grant-type:token-exchange",
+            "subject_token": person["access_token"],
+            "subject_token_type": "urn:ietf:params:oauth:token-type:access_token",
+            "scope": "models:read",
+        },
+        auth=(agent.client_id, agent.client_secret),
+    )
+    assert exchanged.status_code == 200, exchanged.text
+    assert exchanged.json()["token_type"] == "DPoP"
+    token = exchanged.json()["access_token"]
+    assert introspect(stack.auth, stack.resource_client, token).json()["cnf"] == {"jkt": key.jkt}
+    me = key.call("GET", stack.url("/v1/me"), token)
+    assert me.status_code == 200 and me.json()["act"] == {"sub": agent.client_id}

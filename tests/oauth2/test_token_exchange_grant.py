@@ -8,7 +8,6 @@ each test registers the clients and people it needs.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -29,6 +28,7 @@ from tests.support.live_server import LiveServer
 from tests.support.oauth import AppUser
 from tests.support.oauth import LiveAuth
 from tests.support.oauth import RegisteredClient
+from tests.support.oauth import auth_config
 from tests.support.oauth import introspect
 from tests.support.oauth import serve_auth
 
@@ -80,13 +80,7 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(module_database_url, tmp_path_factory):
-    config = Config.from_env(
-        environ={},
-        instance_path=tmp_path_factory.mktemp("instance"),
-        database_url=module_database_url,
-        secret_key="test-secret-key-" + uuid.uuid4().hex,
-        testing=True,
-    )
+    config = auth_config(module_database_url, tmp_path_factory.mktemp("instance"))
     with serve_auth(config) as auth:
         for name in API_SCOPES.split():
             auth.scope(name)

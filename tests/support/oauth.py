@@ -13,6 +13,7 @@ import functools
 import hashlib
 import re
 import secrets
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from authserver.accounts.services import add_user
 from authserver.clients.services import register_client
 from authserver.extensions import db_session
 from authserver.scopes.services import add_scope
+from shared.config import Config
 from tests.support.accounts import csrf_token
 
 DEFAULT_PASSWORD = "correct horse battery staple"
@@ -51,6 +53,17 @@ class AppUser:
     email: str
     sub: str
     password: str
+
+
+def auth_config(database_url: str, instance_path) -> Config:
+    """An authorization server's test configuration on ``database_url``, with a secret key of its own."""
+    return Config.from_env(
+        environ={},
+        instance_path=instance_path,
+        database_url=database_url,
+        secret_key="test-secret-key-" + uuid.uuid4().hex,
+        testing=True,
+    )
 
 
 @contextmanager
