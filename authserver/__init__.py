@@ -19,8 +19,10 @@ from authserver.oauth2 import init_oauth2
 from authserver.outage import register_outage_errors
 from authserver.paths import CLIENT_ENDPOINT_PATHS
 from authserver.paths import LIMITS_PATH
+from authserver.paths import REVOCATIONS_PATH
 from authserver.paths import USAGE_PATH
 from authserver.portal import views as portal_views
+from authserver.tokens import revocations
 from shared.config import Config
 from shared.config import resolve
 from shared.errors import register_json_errors
@@ -60,10 +62,11 @@ def create_app(config: Config | Mapping[str, object] | None = None) -> Flask:
     app.extensions["authserver.config"] = cfg
     app.extensions["authserver.db"] = database
     app.teardown_appcontext(database.remove)
+    revocations.init_app(app, database.session_factory)
     csrf.init_app(app)
     init_security_headers(app, https=cfg.session_cookie_secure)
     app.session_interface = PageSessionInterface(
-        CLIENT_ENDPOINT_PATHS | HEALTH_PATHS | {USAGE_PATH, LIMITS_PATH, METRICS_PATH}
+        CLIENT_ENDPOINT_PATHS | HEALTH_PATHS | {USAGE_PATH, LIMITS_PATH, REVOCATIONS_PATH, METRICS_PATH}
     )
 
     def database_answers() -> bool:

@@ -6,6 +6,7 @@ with them. Paths the resource server also relies on live in ``shared.paths``.
 
 from shared.paths import LIMITS_PATH as LIMITS_PATH
 from shared.paths import OAUTH_METADATA_PATH as OAUTH_METADATA_PATH
+from shared.paths import REVOCATIONS_PATH as REVOCATIONS_PATH
 from shared.paths import USAGE_PATH as USAGE_PATH
 
 # Protocol endpoints (oauth2/).

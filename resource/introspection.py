@@ -5,7 +5,9 @@ discovered from ``RESOURCE_ISSUER``'s RFC 8414 metadata and called with the reso
 client credentials, over kept-alive connections (``resource.http.KeepAlivePool``); the metadata is
 read once per process. Answers are cached under the SHA-256 of the token (never the token itself),
 never past ``min(RESOURCE_CACHE_TTL, exp - now)``; inactive answers only briefly, so a token
-that was just issued is not refused for long by a cache that saw it unknown.
+that was just issued is not refused for long by a cache that saw it unknown. Every answer used,
+cached or fresh, goes through ``Revocations.check`` first: a token revoked since it was cached is
+refused as soon as the revocation reaches this process (``resource.revocation_feed``).
 """
 
 from __future__ import annotations
@@ -23,13 +25,15 @@ from resource.errors import unavailable
 from resource.http import KeepAlivePool
 from resource.http import basic_authorization
 from resource.http import origin_of
+from resource.revocations import Revocations
 from resource.token_cache import TokenCache
-from resource.token_cache import cache_key
+from resource.token_cache import key_of
 from shared.config import ConfigError
 from shared.logging import current_request_id
 from shared.metrics import AUTHORIZATION_SERVER_ERRORS
 from shared.metrics import INTROSPECTION_CACHE
 from shared.paths import OAUTH_METADATA_PATH
+from shared.security import digest
 
 log = logging.getLogger(__name__)
 
@@ -41,12 +45,14 @@ _CACHE_MISS = INTROSPECTION_CACHE.labels("miss")
 
 
 class Introspector:
-    def __init__(self, cfg, cache):
+    def __init__(self, cfg, cache, revocations: Revocations):
         self._issuer = cfg.resource_issuer
         self._ttl = cfg.resource_cache_ttl
         self._negative_ttl = min(cfg.resource_negative_cache_ttl, cfg.resource_cache_ttl)
         self._timeout = cfg.introspection_timeout
         self._cache = TokenCache(cache, _prepared)
+        self._revocations = revocations
+        revocations.on_tokens.append(lambda digests: self._cache.refuse([key_of(d) for d in digests], _REFUSED))
         # Every header but Content-Length, built once: credentials never change in a process.
         self._headers = (
             f"Authorization: {basic_authorization(cfg)}\r\nAccept: application/json\r\n"
@@ -103,21 +109,25 @@ class Introspector:
 
     def validate(self, token: str) -> TokenInfo | None:
         """The token's claims if it is an active access token, None if it is not."""
-        key = cache_key(token)
+        token_digest = digest(token)
+        key = key_of(token_digest)
         if self._ttl > 0 and (cached := self._cache.get(key)) is not None:
             _CACHE_HIT.inc()
-            return _unexpired(cached)
+            info = _unexpired(cached)
+            return None if info is None else self._revocations.check(token_digest, info)
         _CACHE_MISS.inc()
         claims = self._introspect_once(key, token)
         prepared = _prepared(claims)
         info = _unexpired(prepared)
+        # Checked too: an answer given just before a revocation that has reached us since.
+        checked = None if info is None else self._revocations.check(token_digest, info)
         if self._ttl > 0:
-            if info is None:
+            if checked is None:
                 self._cache.put(key, {"active": False}, self._negative_ttl)
             else:
                 lifetime = self._ttl if info.exp is None else min(self._ttl, info.exp - time.time())
                 self._cache.put(key, claims, lifetime, prepared)
-        return info
+        return checked
 
     def _introspect_once(self, key: str, token: str) -> dict:
         """Concurrent requests with the same uncached token share one introspection call, so a

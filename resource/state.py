@@ -16,6 +16,8 @@ from resource.introspection import Introspector
 from resource.limits import Limiter
 from resource.metering import Meter
 from resource.paths import METADATA_PATH
+from resource.revocation_feed import RevocationFeed
+from resource.revocations import Revocations
 from shared.cache import MemoryCounters
 from shared.cache import make_cache
 from shared.config import Config
@@ -32,6 +34,9 @@ class ResourceState:
     cache: object
     http: requests.Session
     introspector: Introspector
+    # What the authorization server revoked: ``revocations.check`` after every token validation.
+    revocations: Revocations
+    feed: RevocationFeed
     limiter: Limiter
     meter: Meter
     chat: ChatBackend
@@ -51,11 +56,14 @@ class ResourceState:
         # introspection cache, a flood of unknown tokens would clear them with everything else.
         counters = cache if cfg.redis_url else MemoryCounters()
         limiter = Limiter(cfg, counters, AdminLimits(cfg))
+        revocations = Revocations()
         return cls(
             cfg,
             cache,
             http,
-            Introspector(cfg, cache),
+            Introspector(cfg, cache, revocations),
+            revocations,
+            RevocationFeed(cfg, revocations),
             limiter,
             Meter(cfg),
             chat,
@@ -74,5 +82,6 @@ class ResourceState:
     def close(self) -> None:
         self.meter.close()
         self.limiter.close()
+        self.feed.close()
         self.introspector.close()
         self.http.close()

@@ -21,8 +21,16 @@ from shared.security import digest
 log = logging.getLogger(__name__)
 
 
+KEY_PREFIX = "introspection:"
+
+
 def cache_key(token: str) -> str:
-    return "introspection:" + digest(token)
+    return key_of(digest(token))
+
+
+def key_of(token_digest: str) -> str:
+    """The key of a token known by its SHA-256 (as revocations name tokens)."""
+    return KEY_PREFIX + token_digest
 
 
 class TokenCache:
@@ -57,6 +65,21 @@ class TokenCache:
             return
         try:
             self._shared.set(key, json.dumps({"until": time.time() + ttl, "claims": claims}), ttl)
+        except Exception as exc:
+            log.warning("token cache unavailable: %s", type(exc).__name__)
+
+    def refuse(self, keys: list[str], refused: object) -> None:
+        """Revoked tokens: what this process holds becomes ``refused`` for the rest of its life (no
+        introspection call to learn it again); the shared entries go, for processes yet to learn of it."""
+        for key in keys:
+            remaining = self._local.ttl(key)
+            if remaining > 0:
+                self._local.set(key, refused, remaining)
+        if self._shared is None:
+            return
+        try:
+            for key in keys:
+                self._shared.delete(key)
         except Exception as exc:
             log.warning("token cache unavailable: %s", type(exc).__name__)
 

@@ -6,3 +6,7 @@ OAUTH_METADATA_PATH = "/.well-known/oauth-authorization-server"
 USAGE_PATH = "/internal/usage"
 # Where the resource server polls the per-client limits an admin set (authserver.clients).
 LIMITS_PATH = "/internal/limits"
+# Where the resource server reads revocations (authserver.tokens.revocations), and, with Redis, the
+# pub/sub channel they are pushed on as they commit.
+REVOCATIONS_PATH = "/internal/revocations"
+REVOCATIONS_CHANNEL = "authserver:revocations"

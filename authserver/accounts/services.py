@@ -14,6 +14,7 @@ from authserver.db import utcnow
 from authserver.errors import InvalidInput
 from authserver.errors import NotFound
 from authserver.extensions import db_session
+from authserver.tokens.revocations import announce_match
 from shared.security import new_identifier
 
 # No control characters either: a NUL byte cannot even be looked up on PostgreSQL.
@@ -101,6 +102,8 @@ def disable_user(email: str) -> User:
     if user is None:
         raise NotFound(f"no user with email {email!r}")
     user.disabled = True
+    # Its tokens introspect inactive from now on; resource servers that cached one are told.
+    announce_match("user disabled", sub=user.sub)
     record("user.disabled", user_id=user.id)
     db_session().commit()
     return user

@@ -16,7 +16,7 @@ def tokens() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as one JSON object.")
 @in_app_context
 def purge(as_json: bool) -> None:
-    """Delete expired tokens, authorization codes and device authorization requests."""
+    """Delete expired tokens, authorization codes, device authorization requests and revocation events."""
     counts = services.purge_expired()
     emit(
         counts,

@@ -35,6 +35,7 @@ from authserver.scopes.catalog import unapproved_restricted_scopes
 from authserver.scopes.policy import OPENID_SCOPES
 from authserver.scopes.policy import parse_scope
 from authserver.scopes.policy import withheld_among
+from authserver.tokens.revocations import announce_match
 from authserver.tokens.services import revoke_client_tokens
 from shared.resources import canonical_resource
 from shared.security import digest
@@ -244,7 +245,7 @@ def delete_client(client: Client) -> int:
     """
     client.disabled = True
     client.deleted_at = utcnow()
-    revoked = revoke_client_tokens(client.id)
+    revoked = revoke_client_tokens(client)
     record("client.deleted", client_id=client.client_id, user_id=client.owner_id, tokens_revoked=revoked)
     db_session().commit()
     return revoked
@@ -436,7 +437,7 @@ def disable_client(client_id: str) -> Client:
     client.disabled = True
     # Its own tokens are inactive while it is disabled; revoking them reaches the tokens other
     # clients exchanged from them too (RFC 8693), whose own clients are still enabled.
-    revoked = revoke_client_tokens(client.id)
+    revoked = revoke_client_tokens(client)
     record("client.disabled", client_id=client.client_id, tokens_revoked=revoked)
     db_session().commit()
     return client

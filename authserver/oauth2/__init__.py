@@ -18,6 +18,7 @@ def init_oauth2(app: Flask) -> None:
     from authserver.oauth2.endpoints import IntrospectionEndpoint
     from authserver.oauth2.endpoints import LimitsEndpoint
     from authserver.oauth2.endpoints import RevocationEndpoint
+    from authserver.oauth2.endpoints import RevocationFeedEndpoint
     from authserver.oauth2.endpoints import UsageEndpoint
     from authserver.oauth2.exchange import TokenExchangeGrant
     from authserver.oauth2.grants import AuthorizationCodeGrant
@@ -46,6 +47,7 @@ def init_oauth2(app: Flask) -> None:
     server.register_endpoint(IntrospectionEndpoint)
     server.register_endpoint(UsageEndpoint)
     server.register_endpoint(LimitsEndpoint)
+    server.register_endpoint(RevocationFeedEndpoint)
     server.register_endpoint(UserInfoEndpoint)
     server.register_endpoint(ClientRegistrationEndpoint)
     server.register_endpoint(ClientConfigurationEndpoint)

@@ -1,5 +1,6 @@
 """Token revocation (RFC 7009) and introspection (RFC 7662), bound to the token services; and the
-usage report and the limits poll, where resource servers authenticate the same way they do to introspect."""
+usage report, the limits poll and the revocation feed, where resource servers authenticate the same
+way they do to introspect."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from authserver.errors import InvalidInput
 from authserver.extensions import get_config
 from authserver.oauth2.grants import ALL_AUTH_METHODS
 from authserver.oauth2.grants import CONFIDENTIAL_AUTH_METHODS
+from authserver.tokens import revocations
 from authserver.tokens import services as tokens
 from authserver.tokens.services import TokenRecord
 from authserver.usage import services as usage
@@ -173,3 +175,21 @@ class LimitsEndpoint(ResourceServerEndpoint):
         if flask_request.headers.get("If-None-Match") == f'"{version}"':
             return 304, "", headers
         return 200, {"version": version, "clients": limits}, [*default_json_headers, *headers[:1]]
+
+
+class RevocationFeedEndpoint(ResourceServerEndpoint):
+    """``GET /internal/revocations?after=<id>``: the revocations committed after event ``after``
+    (``authserver.tokens.revocations``), which every resource-server process reads once a second (or
+    to fill a gap in what Redis pushed). Without ``after``, every event whose tokens may be alive."""
+
+    ENDPOINT_NAME = "revocation_feed"
+    REFUSAL = "Only a resource server may read revocations."
+
+    def create_endpoint_response(self, request):
+        self.authenticate_resource_server(request)
+        after = flask_request.args.get("after", "0")
+        if not (after.isascii() and after.isdigit() and len(after) <= 18):
+            raise InvalidRequestError("'after' must be the cursor of an earlier answer: a whole number.")
+        events, cursor, more = revocations.events_after(int(after))
+        headers = [*default_json_headers, ("Cache-Control", "no-store")]
+        return 200, {"events": events, "cursor": cursor, "more": more}, headers

@@ -35,6 +35,7 @@ STRICT_ENDPOINTS: dict[str, str] = {
     "oauth2.pushed_authorization": CLIENT,
     "oauth2.revoke": CLIENT,
     "oauth2.introspect": CLIENT,
+    "oauth2.revocation_feed": CLIENT,
     "oauth2.userinfo": BEARER,
     # RFC 7591: a JSON body, and an initial access token as a bearer token.
     "oauth2.register": BEARER,

@@ -114,6 +114,11 @@ def limits():
     return get_server().create_endpoint_response("limits")
 
 
+@bp.get(paths.REVOCATIONS_PATH)
+def revocation_feed():
+    return get_server().create_endpoint_response("revocation_feed")
+
+
 @bp.get(paths.JWKS_PATH)
 def jwks():
     return jsonify(public_jwks())

@@ -19,6 +19,7 @@ from authserver.scopes import policy
 from authserver.scopes.catalog import unapproved_restricted_scopes
 from authserver.scopes.models import Scope
 from authserver.scopes.models import ScopeApproval
+from authserver.tokens.revocations import announce_match
 
 
 def approve_scope(client: Client, name: str) -> None:
@@ -38,6 +39,7 @@ def revoke_scope_approval(client: Client, name: str) -> None:
     db_session().execute(
         delete(ScopeApproval).where(ScopeApproval.client_id == client.id, ScopeApproval.scope_id == scope.id)
     )
+    announce_match("scope approval revoked", client_id=client.client_id, scope=name)
     record("scope.approval_revoked", client_id=client.client_id, scope=name)
     db_session().commit()
 

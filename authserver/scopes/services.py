@@ -12,6 +12,7 @@ from authserver.errors import NotFound
 from authserver.extensions import db_session
 from authserver.scopes.models import Scope
 from authserver.scopes.policy import SCOPE_TOKEN
+from authserver.tokens.revocations import announce_match
 
 
 def add_scope(name: str, description: str, restricted: bool = False) -> Scope:
@@ -43,6 +44,8 @@ def remove_scope(name: str) -> None:
     # A scope added again later under the same name must be asked for again: what people agreed to
     # was the old one.
     forget_scope_in_consents(name)
+    # Tokens already issued lose it (introspection's ``still_granted``); resource servers are told.
+    announce_match("scope removed", scope=name)
     session.delete(scope)
     record("scope.removed", scope=name)
     session.commit()

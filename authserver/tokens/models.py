@@ -159,3 +159,22 @@ class PushedAuthorizationRequest(Base):
     # browser may carry it on (authserver.oauth2.par).
     browser_digest: Mapped[str | None] = mapped_column(String(64))
     used_at: Mapped[datetime | None]
+
+
+class RevocationEvent(Base):
+    """One revocation, as resource servers learn of it (``authserver.tokens.revocations``).
+
+    Ids only grow (SQLite AUTOINCREMENT never reuses one; a PostgreSQL sequence never does) and are
+    committed in order, so a resource server that read up to an id has seen every event before it.
+    ``expires_at``: when no token the event covers can be alive any more; the purge drops it then.
+    """
+
+    __tablename__ = "revocation_events"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    # What the resource servers receive, less the id: {"tokens": [{"digest", "exp"}]} or
+    # {"match": {...}, "issued_before", "until"}, and the reason.
+    payload: Mapped[dict] = mapped_column(JSON)

@@ -29,6 +29,9 @@ from authserver.tokens.models import AuthorizationCode
 from authserver.tokens.models import DeviceAuthorization
 from authserver.tokens.models import PushedAuthorizationRequest
 from authserver.tokens.models import Token
+from authserver.tokens.revocations import announce_match
+from authserver.tokens.revocations import announce_tokens
+from authserver.tokens.revocations import purge_expired as purge_revocation_events
 from shared.security import digest
 from shared.security import new_identifier
 
@@ -127,20 +130,16 @@ def revoke_family(family_id: str | None, reason: str) -> int:
     """Revoke every token of a family; ``reason`` goes to the audit log (replay is an incident)."""
     if family_id is None:  # a client-credentials token has none: ``family_id IS NULL`` is every such token
         return 0
-    session = db_session()
-    result = session.execute(
-        update(Token).where(Token.family_id == family_id, Token.revoked_at.is_(None)).values(revoked_at=utcnow())
-    )
-    record("tokens.family_revoked", reason=reason, family_id=family_id, tokens=result.rowcount)
-    session.commit()
-    return result.rowcount
+    revoked = _revoke_where(Token.family_id == family_id, reason="family")
+    record("tokens.family_revoked", reason=reason, family_id=family_id, tokens=revoked)
+    db_session().commit()
+    return revoked
 
 
 def revoke_token(token_id: int, client_id: str | None = None) -> None:
-    session = db_session()
-    session.execute(update(Token).where(Token.id == token_id, Token.revoked_at.is_(None)).values(revoked_at=utcnow()))
+    _revoke_where(Token.id == token_id, reason="token")
     record("token.revoked", client_id=client_id, token_id=token_id)
-    session.commit()
+    db_session().commit()
 
 
 def revoke_user_grants(user_id: int, client_pk: int) -> int:
@@ -148,7 +147,7 @@ def revoke_user_grants(user_id: int, client_pk: int) -> int:
     codes not yet exchanged (device approvals included), so one issued a moment before cannot mint
     tokens after. The caller commits; returns the tokens revoked."""
     session = db_session()
-    revoked = _revoke_with_exchanged((Token.user_id == user_id) & (Token.client_id == client_pk))
+    revoked = _revoke_with_exchanged((Token.user_id == user_id) & (Token.client_id == client_pk), "consent")
     session.execute(
         delete(AuthorizationCode).where(
             AuthorizationCode.user_id == user_id,
@@ -166,41 +165,58 @@ def revoke_user_grants(user_id: int, client_pk: int) -> int:
     return revoked
 
 
-def revoke_client_tokens(client_pk: int) -> int:
+def revoke_client_tokens(client: Client) -> int:
     """Revoke every live token of one client (its app was deleted or disabled), and what other
-    clients exchanged from them; the caller commits."""
-    return _revoke_with_exchanged(Token.client_id == client_pk)
+    clients exchanged from them; the caller commits.
+
+    Resource servers are told of the client's own tokens by a rule, not token by token (a service's
+    client-credentials tokens may be many thousands); of the exchanged ones by their digests."""
+    announce_match("client", client_id=client.client_id)
+    held = Token.client_id == client.id
+    exchanged = _revoke_where(Token.family_id.in_(_families(held)), Token.client_id != client.id, reason="client")
+    own = db_session().execute(update(Token).where(held, Token.revoked_at.is_(None)).values(revoked_at=utcnow()))
+    return own.rowcount + exchanged
 
 
-def _revoke_with_exchanged(held) -> int:
+def _revoke_with_exchanged(held, reason: str) -> int:
     """Revoke the tokens ``held`` selects and every token of their families: tokens other clients
     got by exchanging one of them share its family (RFC 8693, ``oauth2.exchange``)."""
-    families = select(Token.family_id).where(held, Token.family_id.is_not(None)).scalar_subquery()
-    return (
-        db_session()
-        .execute(
-            update(Token)
-            .where(held | Token.family_id.in_(families), Token.revoked_at.is_(None))
-            .values(revoked_at=utcnow())
-            .execution_options(synchronize_session=False)
-        )
-        .rowcount
-    )
+    return _revoke_where(held | Token.family_id.in_(_families(held)), reason=reason)
+
+
+def _families(held):
+    return select(Token.family_id).where(held, Token.family_id.is_not(None)).scalar_subquery()
 
 
 def revoke_issued_from_code(code_id: int) -> int:
     """Revoke every family that began with this authorization code (RFC 6749 §4.1.2, RFC 9700 §4.2.1)."""
-    families = select(Token.family_id).where(Token.authorization_code_id == code_id).scalar_subquery()
-    session = db_session()
-    result = session.execute(
-        update(Token)
-        .where(Token.family_id.in_(families), Token.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
-        .execution_options(synchronize_session=False)
+    revoked = _revoke_where(
+        Token.family_id.in_(_families(Token.authorization_code_id == code_id)), reason="code replayed"
     )
-    record("tokens.code_replayed", code_id=code_id, tokens=result.rowcount)
-    session.commit()
-    return result.rowcount
+    record("tokens.code_replayed", code_id=code_id, tokens=revoked)
+    db_session().commit()
+    return revoked
+
+
+def _revoke_where(*conditions, reason: str) -> int:
+    """Revoke the live tokens matching ``conditions`` and announce their access tokens to resource
+    servers (``revocations``), in the caller's transaction; returns how many were revoked.
+
+    One UPDATE … RETURNING: exactly the rows revoked are announced, even if a token joins a family meanwhile.
+    """
+    rows = (
+        db_session()
+        .execute(
+            update(Token)
+            .where(*conditions, Token.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+            .returning(Token.access_token_digest, Token.access_expires_at)
+            .execution_options(synchronize_session=False)
+        )
+        .all()
+    )
+    announce_tokens(((row.access_token_digest, row.access_expires_at) for row in rows), reason)
+    return len(rows)
 
 
 @dataclass(frozen=True)
@@ -336,10 +352,12 @@ def purge_expired() -> dict[str, int]:
             or_(PushedAuthorizationRequest.expires_at < now, PushedAuthorizationRequest.used_at.is_not(None)),
         )
     ).rowcount
+    revocation_events = purge_revocation_events(now)
     session.commit()
     return {
         "tokens": tokens,
         "authorization_codes": codes,
         "device_authorizations": devices,
         "pushed_authorization_requests": pushed,
+        "revocation_events": revocation_events,
     }

@@ -122,28 +122,38 @@ def resource_process(tmp_path):
     started = []
 
     def start(env: dict[str, str]) -> str:
-        port = free_port()
-        environ = {key: value for key, value in os.environ.items() if not key.startswith(("RESOURCE_", "REDIS_"))}
-        environ.update(env, AUTHSERVER_INSTANCE_PATH=str(tmp_path / f"process-{port}"))
-        process = subprocess.Popen(
-            [sys.executable, "manage.py", "serve", "resource", "--port", str(port)],
-            cwd=PROJECT_ROOT,
-            env=environ,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        process, url = spawn_resource(env, tmp_path)
         started.append(process)
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                requests.get(url + "/healthz", timeout=1)
-                return url
-            except requests.ConnectionError:
-                assert process.poll() is None and time.monotonic() < deadline, "resource server did not start"
-                time.sleep(0.1)
+        return url
 
     yield start
     for process in started:
         process.terminate()
         process.wait(10)
+
+
+def spawn_resource(env: dict[str, str], directory) -> tuple[subprocess.Popen, str]:
+    """A resource server in its own OS process, answering on its URL (returned with it)."""
+    port = free_port()
+    environ = {key: value for key, value in os.environ.items() if not key.startswith(("RESOURCE_", "REDIS_"))}
+    environ.update(env, AUTHSERVER_INSTANCE_PATH=str(directory / f"process-{port}"))
+    log = directory / f"process-{port}.log"
+    with open(log, "wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", "serve", "resource", "--port", str(port)],
+            cwd=PROJECT_ROOT,
+            env=environ,
+            stdout=subprocess.DEVNULL,
+            stderr=output,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            requests.get(url + "/healthz", timeout=1)
+            return process, url
+        except requests.ConnectionError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise AssertionError(f"resource server did not start: {log.read_text()[-2000:]}") from None
+            time.sleep(0.1)
