@@ -21,6 +21,8 @@ class KeepAliveServer:
     def __init__(self, port: int = 0) -> None:
         self.requests: list[tuple[str, str, dict[str, str], bytes]] = []
         self.connections = 0
+        # The paths asked on each connection, by its number (1 for the first).
+        self.paths_by_connection: dict[int, list[str]] = {}
         self.delay = 0.0
         # "answer", "close" (drop the connection without a byte), "close-after" (answer, then drop it)
         self.mode = "answer"
@@ -38,6 +40,10 @@ class KeepAliveServer:
         """Connections the server holds open right now."""
         with self._lock:
             return len(self._open)
+
+    def connections_carrying(self, path: str) -> int:
+        """How many connections carried a request for ``path`` (other paths have pools of their own)."""
+        return sum(path in paths for paths in list(self.paths_by_connection.values()))
 
     def drop_connections(self) -> None:
         """What an idle timeout or a crash does to every kept-alive connection."""
@@ -86,6 +92,7 @@ class KeepAliveServer:
                 super().setup()
                 with fake._lock:
                     fake.connections += 1
+                    self.number = fake.connections
                     fake._open.add(self.connection)
 
             def finish(self) -> None:
@@ -100,6 +107,7 @@ class KeepAliveServer:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 headers = {name.lower(): value for name, value in self.headers.items()}
                 fake.requests.append((self.command, self.path, headers, body))
+                fake.paths_by_connection.setdefault(self.number, []).append(self.path)
                 time.sleep(fake.delay)
                 if fake.mode == "close":
                     self.close_connection = True

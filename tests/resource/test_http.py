@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from resource.http import KeepAlivePool
+from shared.paths import REVOCATIONS_PATH
 from tests.resource.fakes import RS_ID
 from tests.resource.fakes import RS_SECRET
 from tests.resource.keepalive import KeepAliveServer
@@ -165,21 +166,22 @@ def test_resource_server_introspects_over_one_connection_and_survives_a_dropped_
     me = resource.url + "/v1/me"
     for _ in range(3):
         assert requests.get(me, headers={"Authorization": "Bearer good-1"}, timeout=10).status_code == 200
-    assert server.connections == 1
+    assert server.connections_carrying("/introspect") == 1
     introspections = [body for _, path, _, body in server.requests if path == "/introspect"]
     assert introspections == [b"token=good-1&token_type_hint=access_token"] * 3
     server.drop_connections()
     time.sleep(0.05)
     assert requests.get(me, headers={"Authorization": "Bearer good-1"}, timeout=10).status_code == 200
     assert requests.get(me, headers={"Authorization": "Bearer bad"}, timeout=10).status_code == 401
-    assert server.connections == 2
+    assert server.connections_carrying("/introspect") == 2
 
 
 def test_tokens_are_form_encoded_in_the_introspection_body(server, start_resource):
     resource = start_resource(server.url, RS_ID, RS_SECRET, resource_cache_ttl=0)
     response = requests.get(resource.url + "/v1/me", headers={"Authorization": "Bearer good+a/b=="}, timeout=10)
     assert response.status_code == 200
-    assert server.requests[-1][3] == b"token=good%2Ba%2Fb%3D%3D&token_type_hint=access_token"
+    introspections = [body for _, path, _, body in server.requests if path == "/introspect"]
+    assert introspections == [b"token=good%2Ba%2Fb%3D%3D&token_type_hint=access_token"]
 
 
 def test_an_introspection_endpoint_on_another_origin_gets_its_own_pool(server, start_resource):
@@ -194,7 +196,10 @@ def test_an_introspection_endpoint_on_another_origin_gets_its_own_pool(server, s
                 ).status_code
                 == 200
             )
-        assert [path for _, path, _, _ in server.requests] == ["/.well-known/oauth-authorization-server"]
+        # The issuer answers the metadata (and the revocation feed, on a pool of its own).
+        assert [path for _, path, _, _ in server.requests if path != REVOCATIONS_PATH] == [
+            "/.well-known/oauth-authorization-server"
+        ]
         assert [path for _, path, _, _ in elsewhere.requests] == ["/introspect"] * 2
         assert elsewhere.connections == 1
     finally:
