@@ -35,7 +35,6 @@ from authserver.scopes.catalog import unapproved_restricted_scopes
 from authserver.scopes.policy import OPENID_SCOPES
 from authserver.scopes.policy import parse_scope
 from authserver.scopes.policy import withheld_among
-from authserver.tokens.revocations import announce_match
 from authserver.tokens.services import revoke_client_tokens
 from shared.resources import canonical_resource
 from shared.security import digest

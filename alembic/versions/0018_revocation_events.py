@@ -3,16 +3,16 @@
 Read by resource servers through ``GET /internal/revocations`` (or pushed over Redis); purged with
 expired tokens once nothing they cover can be alive.
 
-Revision ID: 0017_revocation_events
-Revises: 0016_access_token_format
+Revision ID: 0018_revocation_events
+Revises: 0017_token_exchange
 """
 
 from alembic import op
 import sqlalchemy as sa
 import authserver.db
 
-revision = '0017_revocation_events'
-down_revision = '0016_access_token_format'
+revision = '0018_revocation_events'
+down_revision = '0017_token_exchange'
 branch_labels = None
 depends_on = None
 
