@@ -19,7 +19,7 @@ from authserver.clients.redirects import validate_redirect_uri
 from authserver.compat import Request
 from authserver.errors import InvalidInput
 from authserver.scopes.policy import parse_scope
-from resource.auth import bearer_token
+from resource.auth import presented_token
 from resource.errors import ApiError
 
 EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "300"))
@@ -107,17 +107,20 @@ def resource_app(tmp_path_factory):
 @properties
 @given(
     header=st.one_of(
-        HEADER_TEXT, st.builds("Bearer {}".format, HEADER_TEXT), st.builds("bEaReR  {} ".format, HEADER_TEXT)
+        HEADER_TEXT,
+        st.builds("Bearer {}".format, HEADER_TEXT),
+        st.builds("bEaReR  {} ".format, HEADER_TEXT),
+        st.builds("DPoP {}".format, HEADER_TEXT),
     )
 )
-def test_a_bearer_header_yields_a_b64token_or_a_401(resource_app, header):
+def test_an_authorization_header_yields_a_b64token_or_a_401(resource_app, header):
     with resource_app.test_request_context(headers={"Authorization": header}):
         try:
-            token = bearer_token()
+            scheme, token = presented_token()
         except ApiError as refused:
             assert refused.status == 401 and refused.response().get_json()["error"]["code"] == "invalid_token"
             return
-    assert token and header.lower().startswith("bearer") and token in header
+    assert token and header.lower().startswith(scheme.lower()) and token in header
 
 
 FORM_BYTES = st.one_of(
