@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import secrets
 import time
+from collections.abc import Sequence
 from urllib.parse import urlencode
 
 from flask import current_app
@@ -20,6 +21,8 @@ from flask import request
 from flask import session
 from flask.sessions import SecureCookieSessionInterface
 
+from authserver.accounts.methods import PASSWORD
+from authserver.accounts.methods import amr_column
 from authserver.accounts.models import User
 from authserver.extensions import db_session
 from authserver.paths import LOGIN_PATH
@@ -62,13 +65,20 @@ def auth_time() -> int | None:
     return session.get("auth_time")
 
 
-def login_user(user: User, method: str = "pwd") -> None:
+def sign_in_methods() -> str | None:
+    """How the signed-in person authenticated (``accounts.methods``' stored form)."""
+    amr = session.get("amr")
+    return amr_column(amr) if isinstance(amr, list) else None
+
+
+def login_user(user: User, amr: Sequence[str] = (PASSWORD,)) -> None:
+    """``amr``: the RFC 8176 methods the person just used (``accounts.methods``)."""
     _end_session()
     session.clear()
     session["sid"] = secrets.token_urlsafe(16)
     session["uid"] = user.id
     session["auth_time"] = int(time.time())
-    session["amr"] = [method]
+    session["amr"] = list(amr)
     g.current_user = user
 
 

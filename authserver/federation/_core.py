@@ -41,6 +41,8 @@ class UpstreamUser:
     email: str | None
     email_verified: bool
     name: str | None = None
+    # The registered RFC 8176 values an OIDC upstream's id_token reported in ``amr``.
+    amr: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from authlib.integrations.flask_client import FlaskOAuth2App
 from joserfc.errors import JoseError
 
+from authserver.accounts.methods import registered_methods
 from authserver.errors import InvalidInput
 from authserver.federation._core import ProviderSettings
 from authserver.federation._core import ProviderType
@@ -107,4 +108,5 @@ class OidcType(ProviderType):
             email=email if isinstance(email, str) else None,
             email_verified=verified,
             name=claims.get("name") if isinstance(claims.get("name"), str) else None,
+            amr=registered_methods(claims.get("amr")),
         )

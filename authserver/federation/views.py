@@ -22,6 +22,7 @@ from flask import session
 from flask import url_for
 
 from authserver.accounts import throttle
+from authserver.accounts.methods import federated
 from authserver.accounts.redirects import safe_next
 from authserver.accounts.sessions import current_user
 from authserver.accounts.sessions import login_required
@@ -156,7 +157,7 @@ def callback(name: str):
 def _finish_login(provider, upstream: UpstreamUser, next_url: str | None):
     outcome = identities.sign_in(provider, upstream)
     if outcome.kind in (identities.SIGNED_IN, identities.CREATED):
-        login_user(outcome.user, method="fed")
+        login_user(outcome.user, amr=federated(upstream.amr))
         return redirect(next_url or safe_next(None), code=303)
     if outcome.kind == identities.CONFIRM_LINK:
         session[PENDING] = {
@@ -221,7 +222,7 @@ def confirm_link():
             if outcome.kind == identities.LINKED_ELSEWHERE:
                 session.pop(PENDING, None)
                 return _fail(provider, outcome.kind, LOGIN_PATH, status=409)
-            login_user(user, method="pwd")
+            login_user(user)
             flash(f"{label} is now linked to your account.", "notice")
             return redirect(pending["next"] or safe_next(None), code=303)
     body = render_template(

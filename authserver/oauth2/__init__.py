@@ -26,6 +26,7 @@ def init_oauth2(app: Flask) -> None:
     from authserver.oauth2.grants import RefreshTokenGrant
     from authserver.oauth2.grants import S256CodeChallenge
     from authserver.oauth2.oidc import OpenIDCode
+    from authserver.oauth2.oidc import OpenIDContinued
     from authserver.oauth2.oidc import UserInfoEndpoint
     from authserver.oauth2.par import PushedAuthorizationEndpoint
     from authserver.oauth2.registration import ClientConfigurationEndpoint
@@ -37,9 +38,9 @@ def init_oauth2(app: Flask) -> None:
     server = AuthorizationServer(config)
     server.register_client_auth_method(PrivateKeyJWT.CLIENT_AUTH_METHOD, PrivateKeyJWT(config))
     server.register_grant(AuthorizationCodeGrant, [S256CodeChallenge(required=True), OpenIDCode(require_nonce=False)])
-    server.register_grant(RefreshTokenGrant)
+    server.register_grant(RefreshTokenGrant, [OpenIDContinued()])
     server.register_grant(ClientCredentialsGrant)
-    server.register_grant(DeviceCodeGrant)
+    server.register_grant(DeviceCodeGrant, [OpenIDContinued()])
     server.register_grant(TokenExchangeGrant)
     server.register_endpoint(DeviceAuthorizationEndpoint)
     server.register_endpoint(PushedAuthorizationEndpoint)

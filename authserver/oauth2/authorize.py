@@ -28,6 +28,7 @@ from authserver.accounts.sessions import auth_time
 from authserver.accounts.sessions import current_user
 from authserver.accounts.sessions import login_url
 from authserver.accounts.sessions import logout_user
+from authserver.accounts.sessions import sign_in_methods
 from authserver.consent import services as consent
 from authserver.errorpages import html_error
 from authserver.errorpages import page_headers
@@ -153,6 +154,7 @@ def _issue_code(server, grant, user):
     _use_pushed_request()
     signed_in_at = auth_time() or int(time.time())
     grant.request.auth_time = datetime.fromtimestamp(signed_in_at, timezone.utc)
+    grant.request.amr = sign_in_methods()
     return server.create_authorization_response(grant=grant, grant_user=user)
 
 

@@ -164,4 +164,4 @@ class DeviceCodeGrant(_DeviceCodeGrant):
         row = self.request.credential.row
         if not device_codes.consume(row.id):
             raise InvalidGrantError(DEVICE_CODE_RACED)
-        save_issued_token(self.request, token, auth_time=row.auth_time)
+        save_issued_token(self.request, token, auth_time=row.auth_time, amr=row.amr)

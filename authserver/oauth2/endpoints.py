@@ -17,6 +17,7 @@ from authlib.oauth2.rfc7009 import RevocationEndpoint as _RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint as _IntrospectionEndpoint
 from flask import request as flask_request
 
+from authserver.accounts.methods import sign_in_claims
 from authserver.clients import services as clients
 from authserver.errors import InvalidInput
 from authserver.extensions import get_config
@@ -111,6 +112,9 @@ class IntrospectionEndpoint(_IntrospectionEndpoint):
         if token.dpop_jkt and not record.is_refresh:
             # RFC 9449 §6.2: the key a resource server must see a proof of with every use.
             payload["cnf"] = {"jkt": token.dpop_jkt}
+        if user is not None:
+            # RFC 9068 §2.2.1's claims of the sign-in behind a person's token, as its id_token has them.
+            payload.update(sign_in_claims(token.auth_time, token.amr))
         if user is not None and "email" in scope.split():  # still_granted's names, space-separated
             payload["username"] = user.email
             payload["email"] = user.email

@@ -144,6 +144,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             code_challenge_method=data.get("code_challenge_method"),
             auth_time=request.auth_time,
             dpop_jkt=dpop.requested_jkt(request),
+            amr=request.amr,
         )
 
     def query_authorization_code(self, code: str, client):
@@ -177,7 +178,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
 
     def save_token(self, token: dict) -> None:
         code = self.request.authorization_code.row
-        save_issued_token(self.request, token, authorization_code_id=code.id, auth_time=code.auth_time)
+        save_issued_token(self.request, token, authorization_code_id=code.id, auth_time=code.auth_time, amr=code.amr)
 
     def delete_authorization_code(self, authorization_code) -> None:
         """Nothing to do: the code was marked used atomically (``consume_code``)."""
@@ -237,6 +238,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
             family_id=old.family_id,
             authorization_code_id=old.authorization_code_id,
             auth_time=old.auth_time,
+            amr=old.amr,
         )
 
     def revoke_old_credential(self, refresh_token) -> None:

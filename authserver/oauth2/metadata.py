@@ -29,6 +29,8 @@ CLAIMS_SUPPORTED = [
     "exp",
     "iat",
     "auth_time",
+    "acr",
+    "amr",
     "nonce",
     "at_hash",
     "name",

@@ -197,6 +197,7 @@ class OAuthAuthorizationCode(AuthorizationCodeMixin):
     def get_auth_time(self) -> int | None:
         return int(self.row.auth_time.timestamp()) if self.row.auth_time else None
 
+    # The id_token's ``amr`` and ``acr`` come from ``oidc.IdTokens``, in one way for every grant.
     def get_acr(self) -> None:
         return None
 

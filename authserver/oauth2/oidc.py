@@ -1,4 +1,4 @@
-"""OpenID Connect: the id_token extension of the code grant, and the userinfo endpoint."""
+"""OpenID Connect: id_tokens (code exchange, refresh, device grant) and the userinfo endpoint."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from authlib.oauth2.rfc6750 import InvalidTokenError
 from authlib.oidc.core import UserInfo
 from authlib.oidc.core import UserInfoEndpoint as _UserInfoEndpoint
 from authlib.oidc.core.grants import OpenIDCode as _OpenIDCode
+from authlib.oidc.core.grants import OpenIDToken
 
+from authserver.accounts.methods import sign_in_claims
 from authserver.accounts.models import User
 from authserver.extensions import get_config
 from authserver.oauth2.server import get_server
@@ -37,13 +39,10 @@ def user_claims(user: User | TokenSubject, scope: str) -> UserInfo:
     return claims
 
 
-class OpenIDCode(_OpenIDCode):
-    """Adds a signed id_token (with nonce, auth_time, at_hash) to code exchanges asking for ``openid``."""
-
-    def exists_nonce(self, nonce: str, request) -> bool:
-        if len(nonce) > 255 or not nonce.isprintable():
-            raise InvalidRequestError("'nonce' must be at most 255 printable characters.")
-        return codes.nonce_was_used(request.client.pk, nonce)
+class IdTokens:
+    """What every id_token of ours shares: the current signing key, ``iss``/``aud``/``exp``, the claims
+    the scope releases, and the sign-in it asserts (``auth_time``, ``amr``, ``acr``), read from the
+    authorization code, refresh token or device authorization the grant is exchanging."""
 
     def resolve_client_private_key(self, client):
         return keys.active_key().key
@@ -59,8 +58,42 @@ class OpenIDCode(_OpenIDCode):
         config = get_config()
         return {"iss": config.issuer, "aud": client.client_id, "exp": int(time.time()) + config.id_token_ttl}
 
+    def get_compatible_claims(self, request) -> dict:
+        """OIDC Core §2, §12.2: ``auth_time`` is when the person signed in, never the token's time
+        (Authlib's default); a sign-in recorded without it (none is, today) asserts none."""
+        claims = super().get_compatible_claims(request)
+        claims.pop("auth_time", None)
+        row = _exchanged_row(request)
+        claims.update(sign_in_claims(row.auth_time, row.amr))
+        return claims
+
     def generate_user_info(self, user: User, scope: str) -> UserInfo:
         return user_claims(user, scope)
+
+
+def _exchanged_row(request):
+    """The authorization code, refresh token or device authorization row this token request exchanges."""
+    for exchanged in (request.authorization_code, request.refresh_token, request.credential):
+        if exchanged is not None:
+            return exchanged.row
+    raise RuntimeError("an id_token is only issued in exchange for a code, refresh token or device code")
+
+
+class OpenIDCode(IdTokens, _OpenIDCode):
+    """Adds a signed id_token (with nonce, auth_time, amr, acr, at_hash) to code exchanges asking for ``openid``."""
+
+    def exists_nonce(self, nonce: str, request) -> bool:
+        if len(nonce) > 255 or not nonce.isprintable():
+            raise InvalidRequestError("'nonce' must be at most 255 printable characters.")
+        return codes.nonce_was_used(request.client.pk, nonce)
+
+
+class OpenIDContinued(IdTokens, OpenIDToken):
+    """An id_token for grants that carry on an earlier sign-in, when its scope has ``openid``: the
+    refresh grant (OIDC Core §12.2: same ``iss``, ``sub``, ``aud``, ``auth_time``, a new ``iat`` and
+    ``at_hash``, no ``nonce`` — that belongs to the authentication request, which a refresh is not) and
+    the device grant (the person signed in on the verification page; RFC 8628 allows it, and a CLI
+    that asked for ``openid`` learns who it acts for)."""
 
 
 class AccessTokenValidator(BearerTokenValidator):

@@ -4,7 +4,8 @@ authorization endpoint.
 A client authenticates as at the token endpoint and pushes the parameters of an authorization
 request; they are checked by the authorization endpoint's own checks (``get_consent_grant``: client,
 redirect URI, response type, scope, PKCE, resource) and stored. The browser then carries only
-``client_id`` and ``request_uri`` to the authorization endpoint.
+``client_id`` and ``request_uri`` to the authorization endpoint. The first browser to bring it there
+gets the request for itself (``BROWSER_COOKIE``): sign-in and consent continue in that browser only.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from authlib.consts import default_json_headers
 from authlib.oauth2.base import OAuth2Error
 from authlib.oauth2.rfc6749.errors import InvalidRequestError
 from authlib.oauth2.rfc6749.token_endpoint import TokenEndpoint
+from flask import after_this_request
+from flask import current_app
 from flask import g
 from flask import request as flask_request
 from werkzeug.datastructures import CombinedMultiDict
@@ -22,13 +25,19 @@ from werkzeug.datastructures import ImmutableMultiDict
 
 from authserver.oauth2.grants import ALL_AUTH_METHODS
 from authserver.oauth2.server import get_server
+from authserver.paths import AUTHORIZE_PATH
 from authserver.tokens import pushed_requests
+from shared.security import new_credential
 
 # How a client proves who it is (RFC 6749 §2.3.1, RFC 7523 §2.2): not part of the authorization request.
 CLIENT_CREDENTIAL_PARAMETERS = frozenset({"client_secret", "client_assertion", "client_assertion_type"})
 # Who will sign in is known only at the authorization endpoint: checks of ``prompt`` against the
 # person's session (``prompt=none`` and nobody signed in) are made there, not at the push.
 PERSON_NOT_YET_KNOWN = object()
+# A random value per browser, sent only to the authorization endpoint; a pushed request remembers the
+# digest of the one its first visit carried. A cookie of its own, not the session: signing in renews
+# the session (accounts.sessions), and the request must survive that round trip.
+BROWSER_COOKIE = "authserver_par_browser"
 
 
 class PushedAuthorizationEndpoint(TokenEndpoint):
@@ -73,12 +82,34 @@ def open_pushed_request() -> None:
     if request_uri is None or not request_uri.startswith(pushed_requests.REQUEST_URI_PREFIX):
         return
     client = get_server().query_client(args.get("client_id"))
-    pushed = pushed_requests.open_request(request_uri, client.pk if client is not None else None)
+    browser = _browser_secret()
+    pushed = pushed_requests.open_request(request_uri, client.pk if client is not None else None, browser)
     g.pushed_request = pushed
     # How the browser comes back here after sign-in: still by reference, never with the request itself.
     g.pushed_query = urlencode([("client_id", client.client_id), ("request_uri", request_uri)])
     flask_request.args = ImmutableMultiDict(pushed.parameters)
     flask_request.values = CombinedMultiDict([flask_request.args, flask_request.form])
+
+
+def _browser_secret() -> str:
+    """This browser's binding secret, made on its first pushed request; the cookie is renewed on every
+    visit so that it outlives each request it opened (``OPEN_SECONDS``)."""
+    browser = flask_request.cookies.get(BROWSER_COOKIE) or new_credential()
+
+    @after_this_request
+    def remember(response):
+        response.set_cookie(
+            BROWSER_COOKIE,
+            browser,
+            max_age=pushed_requests.OPEN_SECONDS,
+            path=AUTHORIZE_PATH,
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
+            httponly=True,
+            samesite="Lax",
+        )
+        return response
+
+    return browser
 
 
 def pushed_request() -> pushed_requests.PushedRequest | None:

@@ -24,6 +24,7 @@ from authserver import paths
 from authserver.accounts.sessions import auth_time
 from authserver.accounts.sessions import current_user
 from authserver.accounts.sessions import login_url
+from authserver.accounts.sessions import sign_in_methods
 from authserver.consent import services as consent
 from authserver.errorpages import register_html_errors
 from authserver.extensions import signing_secret_keys
@@ -86,7 +87,7 @@ def decide():
         return consent_page(client, pending.scope, user, action=request.full_path.rstrip("?"))
     approved = decision == "allow"
     signed_in_at = datetime.fromtimestamp(auth_time() or int(time.time()), timezone.utc)
-    if not device_codes.decide(pending, user.id, approved, signed_in_at):
+    if not device_codes.decide(pending, user.id, approved, signed_in_at, sign_in_methods()):
         return _code_page(UserCodeForm(), GONE, 400)
     if approved:
         consent.grant(user.id, client.pk, pending.scope)

@@ -32,6 +32,7 @@ def create_code(
     code_challenge_method: str | None,
     auth_time: datetime,
     dpop_jkt: str | None = None,
+    amr: str | None = None,
 ) -> None:
     now = utcnow()
     ttl = min(get_config().authorization_code_ttl, MAX_CODE_TTL)
@@ -49,6 +50,7 @@ def create_code(
             code_challenge_method=code_challenge_method,
             dpop_jkt=dpop_jkt,
             auth_time=auth_time,
+            amr=amr,
             created_at=now,
             expires_at=now + timedelta(seconds=ttl),
         )

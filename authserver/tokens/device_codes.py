@@ -130,8 +130,9 @@ def _pending(condition) -> PendingRequest | None:
     return PendingRequest(*found) if found else None
 
 
-def decide(pending: PendingRequest, user_id: int, approved: bool, auth_time: datetime) -> bool:
-    """Record the person's answer; True for exactly one decision on a live request."""
+def decide(pending: PendingRequest, user_id: int, approved: bool, auth_time: datetime, amr: str | None = None) -> bool:
+    """Record the person's answer, and how they signed in (``accounts.methods``); True for exactly
+    one decision on a live request."""
     session = db_session()
     now = utcnow()
     result = session.execute(
@@ -141,7 +142,7 @@ def decide(pending: PendingRequest, user_id: int, approved: bool, auth_time: dat
             DeviceAuthorization.status == PENDING,
             DeviceAuthorization.expires_at > now,
         )
-        .values(status=APPROVED if approved else DENIED, user_id=user_id, auth_time=auth_time, decided_at=now)
+        .values(status=APPROVED if approved else DENIED, user_id=user_id, auth_time=auth_time, amr=amr, decided_at=now)
     )
     if result.rowcount != 1:
         session.rollback()

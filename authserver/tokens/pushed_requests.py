@@ -3,11 +3,13 @@
 The ``request_uri`` is a 256-bit credential under the URN prefix of RFC 9126 §2.2; only its SHA-256
 digest is stored. A pushed request must be brought to the authorization endpoint within
 ``expires_in``; the first visit opens it for ``OPEN_SECONDS`` (sign-in and consent may take longer
-than the push's minute and a half), and the authorization response uses it up, once.
+than the push's minute and a half) and binds it to that visit's browser, and the authorization
+response uses it up, once.
 """
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -30,6 +32,10 @@ OPEN_SECONDS = 600
 UNKNOWN = "The sign-in link is unknown or was issued to another app."
 EXPIRED = "The sign-in link has expired; start again from the app."
 USED = "The sign-in link was already used; start again from the app."
+OTHER_BROWSER = (
+    "The sign-in link is already open in another browser. Finish signing in there, "
+    "or start again from the app in this browser."
+)
 
 
 @dataclass(frozen=True)
@@ -60,10 +66,12 @@ def push(client_pk: int, parameters: list[tuple[str, str]]) -> str:
     return request_uri
 
 
-def open_request(request_uri: str, client_pk: int | None) -> PushedRequest:
-    """The live request ``client_pk`` pushed under ``request_uri``; opened on the first visit.
+def open_request(request_uri: str, client_pk: int | None, browser: str) -> PushedRequest:
+    """The live request ``client_pk`` pushed under ``request_uri``; opened on the first visit, by
+    the browser holding the secret ``browser``, and from then on only for that browser.
 
-    Raises ``RequestURIRefused`` for one unknown, pushed by another client, expired or used up.
+    Raises ``RequestURIRefused`` for one unknown, pushed by another client, expired, used up, or
+    opened by another browser.
     """
     session = db_session()
     row = session.scalars(
@@ -76,14 +84,31 @@ def open_request(request_uri: str, client_pk: int | None) -> PushedRequest:
     now = utcnow()
     if row.expires_at <= now:
         raise RequestURIRefused(EXPIRED)
-    if row.opened_at is None:
-        session.execute(
-            update(PushedAuthorizationRequest)
-            .where(PushedAuthorizationRequest.id == row.id, PushedAuthorizationRequest.opened_at.is_(None))
-            .values(opened_at=now, expires_at=now + timedelta(seconds=OPEN_SECONDS))
-        )
-        session.commit()
+    browser_digest = digest(browser)
+    bound = row.browser_digest or _bind(row, browser_digest)
+    if not hmac.compare_digest(bound, browser_digest):
+        # A request_uri seen over someone's shoulder, or leaked from a log, is worth nothing elsewhere.
+        raise RequestURIRefused(OTHER_BROWSER)
     return PushedRequest(row.id, [(name, value) for name, value in row.parameters])
+
+
+def _bind(row: PushedAuthorizationRequest, browser_digest: str) -> str:
+    """Open the request for this browser; one conditional UPDATE, so of two browsers racing to open
+    it exactly one wins. Returns the digest it is bound to (the winner's). A request opened before
+    bindings were recorded keeps its opening time."""
+    now = utcnow()
+    values = {"browser_digest": browser_digest}
+    if row.opened_at is None:
+        values.update(opened_at=now, expires_at=now + timedelta(seconds=OPEN_SECONDS))
+    session = db_session()
+    table = PushedAuthorizationRequest
+    won = session.execute(
+        update(table).where(table.id == row.id, table.browser_digest.is_(None)).values(**values)
+    ).rowcount
+    session.commit()
+    if won:
+        return browser_digest
+    return session.scalar(select(table.browser_digest).where(table.id == row.id)) or ""
 
 
 def replace_parameters(request_id: int, parameters: list[tuple[str, str]]) -> None:

@@ -236,6 +236,9 @@ class TokenRow:
     revoked_at: datetime | None
     # RFC 8693 §4.1: the actor chain of an exchanged token, None for any other.
     act: dict | None
+    # The person's sign-in this token descends from (accounts.methods).
+    auth_time: datetime | None
+    amr: str | None
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,9 @@ from tests.federation.conftest import signed_in_email
 from tests.federation.conftest import upstream_round_trip
 from tests.federation.conftest import users
 from tests.support.fake_upstreams import s256
+from tests.support.oauth import LiveAuth
+from tests.support.oauth import exchange_code
+from tests.support.oauth import verified_id_token
 
 AUTHORIZE = "/oauth/authorize?client_id=app&response_type=code&state=xyz&scope=openid"
 
@@ -169,3 +172,18 @@ def test_round_trips_with_long_next_paths_keep_the_cookie_under_4_kb(auth_server
     assert len(session.cookies.get("authserver_session")) < 4000
     newest = go(session, starts[-1].headers["Location"]).headers["Location"]
     assert go(session, newest).headers["Location"] == paths[-1]
+
+
+def test_id_tokens_of_an_upstream_sign_in_say_fed_and_what_the_upstream_reported(auth_server, oidc, github):
+    """RFC 8176: ``fed``, then the upstream's own registered ``amr`` values (an unregistered one is dropped)."""
+    live = LiveAuth(auth_server.url, auth_server.app)
+    client = live.client()
+    oidc.user["amr"] = ["pwd", "mfa", "otp", "made-up"]
+    github.emails[1]["email"] = "ada@github.example"  # another person than the OIDC upstream's
+    for name, expected in (("corp", ["fed", "pwd", "mfa", "otp"]), ("github", ["fed"])):
+        browser = live.browser()
+        assert upstream_round_trip(browser.http, auth_server.url, name).callback.status_code == 303
+        code, verifier = browser.authorization_code(client)
+        tokens = exchange_code(live, client, code, verifier).json()
+        claims = verified_id_token(live, tokens["id_token"], client).claims
+        assert (claims["amr"], claims["acr"]) == (expected, "1"), name

@@ -28,10 +28,12 @@ from tests.support.device import device_client
 from tests.support.device import enter_code
 from tests.support.device import poll
 from tests.support.device import start
+from tests.support.oauth import at_hash
 from tests.support.oauth import introspect
 from tests.support.oauth import refresh
 from tests.support.oauth import serve_auth
 from tests.support.oauth import token_request
+from tests.support.oauth import verified_id_token
 
 USER_CODE = re.compile(r"^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$")
 
@@ -136,6 +138,11 @@ def test_approved_request_gives_tokens_once_with_refresh(live_auth, person, reso
     assert tokens["token_type"] == "Bearer" and tokens["scope"] == "openid email"
     answer = introspect(live_auth, resource, tokens["access_token"]).json()
     assert answer["active"] is True and answer["sub"] == person.user.sub and answer["client_id"] == client.client_id
+    # openid asked for: an id_token naming the person and how they signed in on the verification page.
+    claims = verified_id_token(live_auth, tokens["id_token"], client).claims
+    assert claims["sub"] == person.user.sub and claims["email"] == person.user.email
+    assert claims["amr"] == answer["amr"] == ["pwd"] and claims["acr"] == "1" and "nonce" not in claims
+    assert claims["auth_time"] == answer["auth_time"] and claims["at_hash"] == at_hash(tokens["access_token"])
 
     again = poll(live_auth, client, codes["device_code"])
     assert error_of(again) == "invalid_grant"
@@ -144,6 +151,8 @@ def test_approved_request_gives_tokens_once_with_refresh(live_auth, person, reso
 
     rotated = refresh(live_auth, client, tokens["refresh_token"])
     assert rotated.status_code == 200 and rotated.json()["refresh_token"] != tokens["refresh_token"]
+    again = verified_id_token(live_auth, rotated.json()["id_token"], client).claims
+    assert (again["sub"], again["auth_time"], again["amr"]) == (claims["sub"], claims["auth_time"], ["pwd"])
 
 
 def test_without_the_refresh_grant_there_is_no_refresh_token(live_auth, person):

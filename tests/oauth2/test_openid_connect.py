@@ -1,4 +1,5 @@
-"""OpenID Connect: discovery, JWKS, id_token signing keys (RS256 default, ES256 on request), userinfo."""
+"""OpenID Connect: discovery, JWKS, id_token signing keys (RS256 default, ES256 on request), id_tokens
+on refresh, the sign-in's claims (auth_time, amr, acr), userinfo."""
 
 from __future__ import annotations
 
@@ -11,9 +12,14 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from authserver.tokens.keys import add_key
+from tests.support.oauth import at_hash
 from tests.support.oauth import authorization_params
 from tests.support.oauth import exchange_code
+from tests.support.oauth import introspect
 from tests.support.oauth import query_of
+from tests.support.oauth import refresh
+from tests.support.oauth import token_request
+from tests.support.oauth import verified_id_token
 
 
 def _jwks(live_auth) -> dict:
@@ -62,6 +68,8 @@ def test_metadata_documents_validate_and_name_every_endpoint(live_auth):
         assert metadata["authorization_response_iss_parameter_supported"] is True
         assert {"openid", "profile", "email", "offline_access", "models:read"} <= set(metadata["scopes_supported"])
         assert "RS256" in metadata["id_token_signing_alg_values_supported"]
+        assert {"acr", "amr", "auth_time"} <= set(metadata["claims_supported"])
+        assert "acr_values_supported" not in metadata  # acr_values is not honoured: nothing to choose from
 
 
 def test_id_token_is_rs256_by_default_and_es256_after_rotation_with_the_old_key_still_published(live_auth):
@@ -127,3 +135,33 @@ def test_auth_time_is_the_sign_in_time_not_the_token_time(live_auth):
     token = exchange_code(live_auth, client, code, verifier).json()
     claims = jwt.decode(token["id_token"], KeySet.import_key_set(_jwks(live_auth))).claims
     assert before <= claims["auth_time"] <= signed_in < claims["iat"]
+
+
+def test_a_refresh_gives_a_new_id_token_for_the_same_sign_in_signed_with_the_current_key(live_auth):
+    """OIDC Core §12.2: same iss, sub, aud, auth_time (and amr, acr); a new iat and at_hash; no nonce."""
+    client = live_auth.client()
+    resource = live_auth.client(redirect_uri=None, resource_server=True)
+    user = live_auth.user()
+    first = live_auth.user_tokens(client, user, scope="openid email", nonce="n-1")
+    original = verified_id_token(live_auth, first["id_token"], client).claims
+    assert original["sub"] == user.sub and original["nonce"] == "n-1"
+    assert original["amr"] == ["pwd"] and original["acr"] == "1"  # a password sign-in
+    assert original["at_hash"] == at_hash(first["access_token"])
+
+    new_key = live_auth.run(lambda: add_key("ES256").kid)
+    refreshed = refresh(live_auth, client, first["refresh_token"]).json()
+    token = verified_id_token(live_auth, refreshed["id_token"], client)
+    assert token.header["kid"] == new_key and token.header["alg"] == "ES256"
+    claims = token.claims
+    for name in ("iss", "sub", "aud", "auth_time", "amr", "acr", "email"):
+        assert claims[name] == original[name], name
+    assert "nonce" not in claims and claims["iat"] >= original["iat"]
+    assert claims["at_hash"] == at_hash(refreshed["access_token"])
+    # Introspection describes the same sign-in (RFC 9068 §2.2.1's names).
+    answer = introspect(live_auth, resource, refreshed["access_token"]).json()
+    assert (answer["auth_time"], answer["amr"], answer["acr"]) == (original["auth_time"], ["pwd"], "1")
+
+    # A refresh narrowed to leave out openid is no longer an OpenID Connect one: no id_token.
+    data = {"grant_type": "refresh_token", "refresh_token": refreshed["refresh_token"], "scope": "email"}
+    narrowed = token_request(live_auth, client, data).json()
+    assert narrowed["scope"] == "email" and "id_token" not in narrowed

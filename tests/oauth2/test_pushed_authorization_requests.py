@@ -104,6 +104,7 @@ def test_confidential_client_pushes_then_the_person_consents_and_the_code_is_exc
 
 
 def test_public_client_pushes_and_the_person_signs_in_on_the_way(live_auth):
+    """The request_uri stays with the first browser that opened it, through the sign-in that renews its session."""
     client = live_auth.client(auth_method="none")
     user = live_auth.user()
     session = _session(client, token_endpoint_auth_method="none")
@@ -117,6 +118,14 @@ def test_public_client_pushes_and_the_person_signs_in_on_the_way(live_auth):
     # The way back to the authorization endpoint carries the request_uri, not the request.
     next_url = query_of(first.headers["Location"])["next"]
     assert next_url == "/oauth/authorize?" + urlencode(params)
+
+    # Another browser (someone who saw the link, signed in or not) gets a page, and takes nothing over.
+    for intruder_user in (None, live_auth.user()):
+        intruder = live_auth.browser()
+        if intruder_user is not None:
+            intruder.sign_in(intruder_user)
+        _expect_page(intruder.authorize(params), "already open in another browser")
+
     browser.login(user, next_url)
     response = browser.authorize(params)
     callback = query_of(response.headers["Location"])

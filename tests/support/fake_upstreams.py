@@ -164,6 +164,8 @@ class FakeOidcProvider(_FakeUpstream):
             "email_verified": user.get("email_verified"),
             "name": user.get("name"),
         }
+        if "amr" in user:  # how the person signed in upstream (RFC 8176), when a test sets it
+            claims["amr"] = user["amr"]
         key = _KEY
         if self.misbehave == "bad_signature":
             key = _OTHER_KEY

@@ -25,6 +25,8 @@ from urllib.parse import urlsplit
 
 import requests
 from flask import Flask
+from joserfc import jwt
+from joserfc.jwk import KeySet
 
 from authserver.accounts.passwords import hash_password
 from authserver.accounts.services import add_user
@@ -270,6 +272,28 @@ def token_request(live: LiveAuth, client: RegisteredClient, data: dict) -> reque
     if client.client_secret:
         return requests.post(live.token_endpoint, data=data, auth=(client.client_id, client.client_secret), timeout=10)
     return requests.post(live.token_endpoint, data={**data, "client_id": client.client_id}, timeout=10)
+
+
+def verified_id_token(live: LiveAuth, id_token: str, client: RegisteredClient) -> jwt.Token:
+    """An id_token checked as a relying party checks it (OIDC Core §3.1.3.7), with joserfc rather than
+    the server's own helpers: signature by a key of the JWKS the metadata names, ``iss``, ``aud``,
+    ``sub``, ``exp``, ``iat``."""
+    jwks = KeySet.import_key_set(requests.get(live.metadata()["jwks_uri"], timeout=10).json())
+    token = jwt.decode(id_token, jwks, algorithms=["RS256", "ES256"])
+    jwt.JWTClaimsRegistry(
+        iss={"essential": True, "value": live.url},
+        aud={"essential": True, "value": client.client_id},
+        sub={"essential": True},
+        exp={"essential": True},
+        iat={"essential": True},
+    ).validate(token.claims)
+    return token
+
+
+def at_hash(access_token: str) -> str:
+    """OIDC Core §3.1.3.6 for RS256 and ES256: the left half of the SHA-256 of the token, base64url."""
+    half = hashlib.sha256(access_token.encode("ascii")).digest()[:16]
+    return base64.urlsafe_b64encode(half).rstrip(b"=").decode("ascii")
 
 
 def introspect(live: LiveAuth, resource_server: RegisteredClient, token: str) -> requests.Response:
