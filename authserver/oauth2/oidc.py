@@ -15,6 +15,7 @@ from authlib.oidc.core import UserInfo
 from authlib.oidc.core import UserInfoEndpoint as _UserInfoEndpoint
 from authlib.oidc.core.grants import OpenIDCode as _OpenIDCode
 from authlib.oidc.core.grants import OpenIDToken
+from flask import g
 
 from authserver.accounts.methods import sign_in_claims
 from authserver.accounts.models import User
@@ -45,13 +46,13 @@ class IdTokens:
     authorization code, refresh token or device authorization the grant is exchanging."""
 
     def resolve_client_private_key(self, client):
-        return keys.active_key().key
+        return _signing_key().key
 
     def get_client_algorithm(self, client) -> str:
-        return keys.active_key().alg
+        return _signing_key().alg
 
     def get_encode_header(self, client) -> dict:
-        active = keys.active_key()
+        active = _signing_key()
         return {"alg": active.alg, "kid": active.kid, "typ": "JWT"}
 
     def get_client_claims(self, client) -> dict:
@@ -69,6 +70,14 @@ class IdTokens:
 
     def generate_user_info(self, user: User, scope: str) -> UserInfo:
         return user_claims(user, scope)
+
+
+def _signing_key() -> keys.ActiveKey:
+    """One key for the whole id_token (its ``alg``, ``kid`` and signature) even when a rotation lands
+    while it is being made: Authlib asks for each separately."""
+    if "id_token_key" not in g:
+        g.id_token_key = keys.active_key()
+    return g.id_token_key
 
 
 def _exchanged_row(request):

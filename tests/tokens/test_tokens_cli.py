@@ -77,7 +77,7 @@ def _seed(app) -> None:
             )
         pushed_requests.push(client.id, [])  # live: kept
         used = pushed_requests.push(client.id, [])
-        pushed_requests.use(pushed_requests.open_request(used, client.id).id)
+        pushed_requests.use(pushed_requests.open_request(used, client.id, "a browser").id)
         stale = pushed_requests.push(client.id, [])
         db_session().execute(
             update(PushedAuthorizationRequest)
