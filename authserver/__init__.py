@@ -23,6 +23,7 @@ from authserver.paths import REVOCATIONS_PATH
 from authserver.paths import USAGE_PATH
 from authserver.portal import views as portal_views
 from authserver.tokens import revocations
+from shared.app import App
 from shared.config import Config
 from shared.config import resolve
 from shared.errors import register_json_errors
@@ -37,7 +38,7 @@ from shared.proxies import trust_proxies
 def create_app(config: Config | Mapping[str, object] | None = None) -> Flask:
     cfg = resolve(config)
     configure_logging()
-    app = Flask(__name__, instance_path=str(cfg.instance_path))
+    app = App(__name__, instance_path=str(cfg.instance_path))
     app.request_class = Request
     observe(app, "authserver", cfg.authserver_metrics_token)
     app.config.update(

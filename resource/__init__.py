@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from flask import Flask
 from flask import g
 
+from shared.app import App
 from shared.config import Config
 from shared.config import resolve
 from shared.errors import register_json_errors
@@ -51,7 +52,7 @@ def create_app(config: Config | Mapping[str, object] | None = None) -> Flask:
 
     cfg = resolve(config)
     configure_logging()
-    app = Flask(__name__, instance_path=str(cfg.instance_path))
+    app = App(__name__, instance_path=str(cfg.instance_path))
     app.config.update(TESTING=cfg.testing, MAX_CONTENT_LENGTH=MAX_BODY_BYTES)
     observe(app, "resource", cfg.resource_metrics_token)
     trust_proxies(app, cfg.resource_trusted_proxies)
