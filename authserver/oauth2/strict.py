@@ -59,7 +59,7 @@ PRINTABLE_NAME = re.compile(r"[\x20\x21\x23-\x26\x28-\x5b\x5d-\x7e]{1,64}")
 
 def strict_parameters():
     """Before every request: refuse one to a listed endpoint that breaks a rule, in its own shape."""
-    kind = STRICT_ENDPOINTS.get(request.endpoint)
+    kind = STRICT_ENDPOINTS.get(request._get_current_object().endpoint)
     if kind is None:
         return None
     try:
@@ -82,24 +82,27 @@ def _refusal(kind: str, error: OAuth2Error):
 
 def check_request(kind: str) -> None:
     """Raise the OAuth error for the first rule this request breaks."""
-    args, form = request.args, request.form
+    # The request object itself, not the context proxy: it is read a dozen times here.
+    req = request._get_current_object()
+    args, form = req.args, req.form
     for params, other in ((args, form), (form, None)):
         for name, values in params.lists():
             if name not in REPEATABLE and (len(values) > 1 or (other is not None and name in other)):
                 raise InvalidRequestError(
                     f"The {_quoted(name)} parameter is included more than once (RFC 6749 section 3.1)."
                 )
-    if request.is_json:
-        _no_repeated_members(request.get_data(cache=True))
-    scope = form.get("scope", args.get("scope"))
+    if req.is_json:
+        _no_repeated_members(req.get_data(cache=True))
+    # ``in`` first: werkzeug's ``get`` of an absent name raises and catches an HTTP exception inside.
+    scope = form["scope"] if "scope" in form else args["scope"] if "scope" in args else None
     if scope and not SCOPE_SYNTAX.fullmatch(scope):
         raise InvalidScopeError(
             "'scope' must be scope tokens of printable ASCII separated by single spaces (RFC 6749 section 3.3)."
         )
     if kind == CLIENT:
-        _one_client_authentication(form)
+        _one_client_authentication(req, form)
     elif kind == BEARER:
-        _one_bearer_token(args, form)
+        _one_bearer_token(req, args, form)
 
 
 def _no_repeated_members(body: bytes) -> None:
@@ -118,18 +121,18 @@ def _no_repeated_members(body: bytes) -> None:
         return  # not JSON at all: the endpoint answers that in its own words
 
 
-def _one_client_authentication(form) -> None:
+def _one_client_authentication(req, form) -> None:
     """RFC 6749 §2.3.1: a client MUST NOT use more than one authentication method in each request."""
     methods = [name for name in BODY_CLIENT_CREDENTIALS if name in form]
-    if _authorization_scheme() == "basic":
+    if _authorization_scheme(req) == "basic":
         methods.insert(0, "HTTP Basic")
     if len(methods) > 1:
         raise InvalidRequestError(f"The client authenticated in more than one way ({' and '.join(methods)}); use one.")
 
 
-def _one_bearer_token(args, form) -> None:
+def _one_bearer_token(req, args, form) -> None:
     """RFC 6750 §2: a client MUST NOT use more than one method to send the access token."""
-    ways = int(_authorization_scheme() == "bearer") + int("access_token" in args) + int("access_token" in form)
+    ways = int(_authorization_scheme(req) == "bearer") + int("access_token" in args) + int("access_token" in form)
     if ways > 1:
         raise InvalidRequestError("The access token was sent in more than one way; use one (RFC 6750 section 2).")
 
@@ -139,5 +142,5 @@ def _quoted(name: str) -> str:
     return f"'{name}'" if PRINTABLE_NAME.fullmatch(name) else "same"
 
 
-def _authorization_scheme() -> str:
-    return request.headers.get("Authorization", "").split(" ", 1)[0].lower()
+def _authorization_scheme(req) -> str:
+    return req.environ.get("HTTP_AUTHORIZATION", "").split(" ", 1)[0].lower()

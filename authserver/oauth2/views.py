@@ -34,12 +34,15 @@ def count_tokens_issued(response):
 
 @bp.after_request
 def allow_browser_clients(response):
-    configuration = request.path.startswith(CLIENT_CONFIGURATION_PREFIX)
-    if request.path in CROSS_ORIGIN_PATHS or configuration:
+    # The request object itself, not the context proxy, on every answer of the blueprint.
+    req = request._get_current_object()
+    path = req.path
+    configuration = path.startswith(CLIENT_CONFIGURATION_PREFIX)
+    if path in CROSS_ORIGIN_PATHS or configuration:
         response.headers["Access-Control-Allow-Origin"] = "*"
         # RFC 9449 §8: a browser client reads the nonce it must put in its next proof.
         response.headers["Access-Control-Expose-Headers"] = "DPoP-Nonce"
-        if request.method == "OPTIONS":
+        if req.method == "OPTIONS":
             response.headers["Access-Control-Allow-Methods"] = "GET, PUT, DELETE" if configuration else "GET, POST"
             response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type, DPoP"
             response.headers["Access-Control-Max-Age"] = "600"
