@@ -141,25 +141,34 @@ class DirectStatement:
         self._writes = statement.is_dml
         self._positional = dialect.positional
         names = list(compiled.positiontup) if dialect.positional else list(compiled.binds)
-        self._binds = [
-            (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names
-        ]
+        binds = [(name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names]
+        # A processor that turns None into None (most: not JSON's, which writes null) is not called
+        # for None: a token row has more NULL columns than set ones.
+        self._binds = [(name, processor, processor is None or processor(None) is None) for name, processor in binds]
         processors = [
             column.type.dialect_impl(dialect).result_processor(dialect, None)
             for column in getattr(statement, "exported_columns", ())
         ]
-        # Only the columns whose values need converting (dates on SQLite, for one).
-        self._results = [(index, processor) for index, processor in enumerate(processors) if processor]
+        # Only the columns whose values need converting (dates on SQLite, for one); NULL stays None.
+        self._results = [
+            (index, processor, processor(None) is None) for index, processor in enumerate(processors) if processor
+        ]
 
     def first(self, params: dict) -> tuple | None:
         """The first row the statement returns, None if none (or if it returns no rows)."""
-        values = [processor(params[name]) if processor else params[name] for name, processor in self._binds]
+        values = [
+            value if processor is None or (value is None and keeps_none) else processor(value)
+            for name, processor, keeps_none in self._binds
+            for value in (params[name],)
+        ]
         if not self._positional:
-            values = dict(zip((name for name, _ in self._binds), values))
+            values = dict(zip((name for name, _, _ in self._binds), values))
         row = self._connections.first_row(self.sql, values, writes=self._writes)
         if row is None or not self._results:
             return row
         row = list(row)
-        for index, processor in self._results:
-            row[index] = processor(row[index])
+        for index, processor, keeps_none in self._results:
+            value = row[index]
+            if value is not None or not keeps_none:
+                row[index] = processor(value)
         return tuple(row)
