@@ -15,7 +15,7 @@ Flask app (this checkout's ``benchmarks/hello.py`` on both sides); it warms up, 
 medians over rounds of us of CPU per request, and the median of each round's B/A ratio. What is
 left out (the WSGI server's own work, HTTP parsing) is the same on both sides, so the difference in
 us is the change's; as a share of a served request it is smaller than the share printed here.
-(c) introspects once, to warm its cache, at an authorization server this script runs under gunicorn.
+(c) introspects once, to warm its cache, at an authorization server this script serves.
 """
 
 from __future__ import annotations
@@ -38,9 +38,9 @@ from benchmarks.procs import PROJECT_ROOT  # noqa: E402
 from benchmarks.procs import VENV_BIN  # noqa: E402
 from benchmarks.procs import Processes  # noqa: E402
 from benchmarks.procs import Server  # noqa: E402
-from benchmarks.procs import ServerSettings  # noqa: E402
-from benchmarks.procs import ensure_tools  # noqa: E402
 from benchmarks.procs import free_port  # noqa: E402
+from benchmarks.servers import ServerSettings  # noqa: E402
+from benchmarks.servers import ensure_tools  # noqa: E402
 from benchmarks.stack import TOKEN_FORM  # noqa: E402
 
 SCENARIOS = {"a": "token", "b": "introspection", "c": "/v1/me warm", "e": "hello"}
@@ -158,7 +158,7 @@ def measure(args, variant: dict, roots: dict, work: Path, processes: Processes) 
     bench, rs = instance.prepare()
     env = {**instance.resource_env(rs, 60), "AB_BENCH_BASIC": bench.basic, "AB_RS_BASIC": rs.basic}
     if "c" in args.scenarios:
-        ensure_tools("gunicorn")
+        ensure_tools(ServerSettings().server)
         processes.start(Server("authserver", "authserver.wsgi:app", auth_port, instance.env, ServerSettings()))
     runs: dict[str, list[dict]] = {"A": [], "B": []}
     for round_ in range(args.rounds):

@@ -31,19 +31,19 @@ from benchmarks.instance import discover  # noqa: E402
 from benchmarks.instance import issue_token  # noqa: E402
 from benchmarks.load import Load  # noqa: E402
 from benchmarks.load import Request  # noqa: E402
-from benchmarks.procs import BenchError  # noqa: E402
 from benchmarks.procs import Processes  # noqa: E402
 from benchmarks.procs import Server  # noqa: E402
-from benchmarks.procs import ServerSettings  # noqa: E402
-from benchmarks.procs import ensure_tools  # noqa: E402
 from benchmarks.procs import free_port  # noqa: E402
-from benchmarks.procs import interrupt_on_signals  # noqa: E402
+from benchmarks.procs import run_guarded  # noqa: E402
 from benchmarks.report import problems  # noqa: E402
 from benchmarks.report import summarize  # noqa: E402
 from benchmarks.report import table  # noqa: E402
 from benchmarks.run import measure  # noqa: E402
 from benchmarks.run import start_postgres  # noqa: E402
 from benchmarks.run import start_redis  # noqa: E402
+from benchmarks.servers import SERVERS  # noqa: E402
+from benchmarks.servers import ServerSettings  # noqa: E402
+from benchmarks.servers import ensure_tools  # noqa: E402
 from benchmarks.stack import TOKEN_FORM  # noqa: E402
 from benchmarks.stack import Scenario  # noqa: E402
 
@@ -53,26 +53,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=float, default=5.0)
     parser.add_argument("--warmup", type=float, default=1.0)
-    parser.add_argument("--server", choices=("gunicorn", "granian"), default="granian")
+    parser.add_argument("--server", choices=SERVERS, default=ServerSettings.server)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--postgres", action="store_true")
     parser.add_argument("--redis", action="store_true")
     args = parser.parse_args(argv)
-    interrupt_on_signals()
-    ensure_tools(args.server)
-    work = Path(tempfile.mkdtemp(prefix="authserver-floors-"))
-    (work / "logs").mkdir()
-    try:
-        return run(args, work)
-    except BenchError as exc:
-        print(f"floors: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("floors: interrupted; every process it started was ended", file=sys.stderr)
-        return 130
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+
+    def floors() -> int:
+        ensure_tools(args.server)
+        work = Path(tempfile.mkdtemp(prefix="authserver-floors-"))
+        (work / "logs").mkdir()
+        try:
+            return run(args, work)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+    return run_guarded("floors", floors)
 
 
 def run(args: argparse.Namespace, work: Path) -> int:

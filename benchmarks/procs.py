@@ -11,9 +11,11 @@ import random
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
@@ -161,6 +163,20 @@ def interrupt_on_signals() -> None:
 
 def _raise_interrupt(_signum, _frame) -> None:
     raise KeyboardInterrupt
+
+
+def run_guarded(program: str, body: Callable[[], int]) -> int:
+    """``body()``'s exit status, with Ctrl-C and SIGTERM ending every child (130) and a BenchError
+    one line on stderr (2)."""
+    interrupt_on_signals()
+    try:
+        return body()
+    except BenchError as exc:
+        print(f"{program}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{program}: interrupted; every process it started was ended", file=sys.stderr)
+        return 130
 
 
 def _signal_group(process: subprocess.Popen, signum: int) -> None:

@@ -27,11 +27,10 @@ from benchmarks import profile  # noqa: E402
 from benchmarks.instance import Instance  # noqa: E402
 from benchmarks.load import Load  # noqa: E402
 from benchmarks.load import Result  # noqa: E402
-from benchmarks.procs import BenchError  # noqa: E402
 from benchmarks.procs import Processes  # noqa: E402
 from benchmarks.procs import cpu_seconds  # noqa: E402
 from benchmarks.procs import free_port  # noqa: E402
-from benchmarks.procs import interrupt_on_signals  # noqa: E402
+from benchmarks.procs import run_guarded  # noqa: E402
 from benchmarks.report import LEGEND  # noqa: E402
 from benchmarks.report import problems  # noqa: E402
 from benchmarks.report import rounds_detail  # noqa: E402
@@ -253,8 +252,8 @@ def load_average() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    interrupt_on_signals()
-    try:
+
+    def bench() -> int:
         ensure_tools(args.server, *(("py-spy",) if args.profile else ()))
         work = Path(tempfile.mkdtemp(prefix="authserver-bench-"))
         (work / "logs").mkdir()
@@ -265,12 +264,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"work directory kept: {work}")
             else:
                 shutil.rmtree(work, ignore_errors=True)
-    except BenchError as exc:
-        print(f"bench: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("bench: interrupted; every process it started was ended", file=sys.stderr)
-        return 130
+
+    return run_guarded("bench", bench)
 
 
 if __name__ == "__main__":
