@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from authlib.common.urls import add_params_to_uri
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidGrantError
@@ -22,6 +24,7 @@ from authserver.oauth2.resources import narrowed_audience
 from authserver.oauth2.resources import new_audience
 from authserver.oauth2.resources import requested_resources
 from authserver.scopes.policy import client_credentials_scope
+from authserver.tokens import access_jwt
 from authserver.tokens import codes
 from authserver.tokens import services as tokens
 from shared.security import new_credential
@@ -53,7 +56,8 @@ REFRESH_TOKEN_RACED = (
 
 def save_issued_token(request, token: dict, with_session_changes: bool = True, **lineage) -> None:
     """Store the token Authlib generated, with its audience (``request.audience``, set while the grant
-    validated the request) and where it came from (its code, its family).
+    validated the request) and where it came from (its code, its family). For a client with JWT
+    access tokens (RFC 9068), ``token``'s access token becomes the signed JWT of that row.
 
     A request with a DPoP proof gets its tokens bound to the proof's key (RFC 9449 §5: ``cnf.jkt`` at
     introspection, ``token_type: DPoP`` in the answer).
@@ -65,22 +69,32 @@ def save_issued_token(request, token: dict, with_session_changes: bool = True, *
     jkt = request.dpop.jkt if request.dpop is not None else None
     if jkt is not None:
         token["token_type"] = "DPoP"
+    client, user = request.client, request.user
     if with_session_changes:
         grant_type = request.payload.grant_type
         record(
             "token.refreshed" if grant_type == "refresh_token" else "token.issued",
-            user_id=request.user.id if request.user is not None else None,
-            client_id=request.client.client_id,
+            user_id=user.id if user is not None else None,
+            client_id=client.client_id,
             grant_type=grant_type,
             scope=token["scope"],
             refresh_token=bool(token.get("refresh_token")),
         )
-    tokens.store_token(
+    as_jwt = None
+    if client.jwt_access_tokens:
+        as_jwt = functools.partial(
+            access_jwt.access_token_claims,
+            client_id=client.client_id,
+            sub=user.sub if user is not None else client.client_id,
+            email=user.email if user is not None else None,
+        )
+    token["access_token"] = tokens.store_token(
         with_session_changes=with_session_changes,
+        as_jwt=as_jwt,
         access_token=token["access_token"],
         refresh_token=token.get("refresh_token"),
-        client_pk=request.client.pk,
-        user_id=request.user.id if request.user is not None else None,
+        client_pk=client.pk,
+        user_id=user.id if user is not None else None,
         scope=token["scope"],
         audience=audience_column(request.audience),
         dpop_jkt=jkt,

@@ -1,7 +1,7 @@
-"""The server's id_token signing keys, kept in the database with the private half sealed.
+"""The server's signing keys (id_tokens, JWT access tokens), kept in the database with the private half sealed.
 
 One key is active (the newest not retired); retired keys sign nothing new but stay in the JWKS
-until every id_token they signed has expired, so relying parties can still verify them.
+until every id_token and JWT access token they signed has expired, so relying parties can still verify them.
 """
 
 from __future__ import annotations
@@ -66,7 +66,9 @@ def add_key(alg: str = DEFAULT_ALGORITHM) -> SigningKey:
     """Add a new active key and retire every other one, each published while its tokens live."""
     key = _generate(alg)
     now = utcnow()
-    publish_until = now + timedelta(seconds=get_config().id_token_ttl) + PUBLISH_MARGIN
+    # What a retired key signed lives as long as the longest of id_tokens and JWT access tokens.
+    config = get_config()
+    publish_until = now + timedelta(seconds=max(config.id_token_ttl, config.access_token_ttl)) + PUBLISH_MARGIN
     session = db_session()
     for old in session.scalars(select(SigningKey).where(SigningKey.retired_at.is_(None))):
         old.retired_at = now
@@ -106,6 +108,9 @@ class _KeyCache:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.values: dict[str, tuple[float, object]] = {}
+        # Private keys parsed, by kid (a thumbprint: one kid, one key). Parsing an RSA key checks it
+        # and takes ~150 ms: done once per key, not at every reload of the active key's row.
+        self.parsed: dict[str, RSAKey | ECKey] = {}
 
     def get(self, name: str, load, ttl: float):
         entry = self.values.get(name)
@@ -131,6 +136,8 @@ def _load_active() -> ActiveKey:
     if row is None:
         # Made on first need, so a fresh install signs without a manual step.
         row = add_key(DEFAULT_ALGORITHM)
+    if (private := _cache().parsed.get(row.kid)) is not None:
+        return ActiveKey(kid=row.kid, alg=row.alg, key=private)
     try:
         private = import_key(json.loads(_box().open(row.private_jwk_sealed)))
     except (InvalidTag, ValueError):
@@ -145,6 +152,7 @@ def _load_active() -> ActiveKey:
         record("signing_key.unreadable", kid=row.kid)
         row = add_key(row.alg)
         private = import_key(json.loads(_box().open(row.private_jwk_sealed)))
+    _cache().parsed[row.kid] = private
     return ActiveKey(kid=row.kid, alg=row.alg, key=private)
 
 

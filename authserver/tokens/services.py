@@ -6,6 +6,7 @@ so one indexed lookup by digest finds a row and a database leak yields no usable
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import fields
 from datetime import datetime
@@ -25,6 +26,7 @@ from authserver.db import utcnow
 from authserver.extensions import db_session
 from authserver.extensions import get_config
 from authserver.extensions import get_db
+from authserver.tokens import access_jwt
 from authserver.tokens.models import AuthorizationCode
 from authserver.tokens.models import DeviceAuthorization
 from authserver.tokens.models import PushedAuthorizationRequest
@@ -41,20 +43,28 @@ _INSERT_TOKEN = insert(_TOKEN_TABLE).values(
 )
 
 
-def store_token(*, with_session_changes: bool = True, **token) -> None:
-    """Store one token row (digests only) and commit it.
+def store_token(*, with_session_changes: bool = True, as_jwt: Callable[[dict], dict] | None = None, **token) -> str:
+    """Store one token row (digests only), commit it, and return the access token to hand out.
 
     ``with_session_changes``: the token commits in one transaction with what the request's session
     changed (a consumed authorization code, a rotated refresh token). A token with nothing to commit
     alongside (client credentials) is one direct INSERT, its own transaction.
+
+    ``as_jwt``: the access token is an RFC 9068 JWT (``tokens.access_jwt``) of the claims this makes of
+    the row's values, instead of ``access_token``; the row stores its digest all the same.
     """
     values = _token_values(**token)
+    access_token = token["access_token"]
+    if as_jwt is not None:
+        access_token = access_jwt.sign(as_jwt(values))
+        values["access_token_digest"] = digest(access_token)
     if not with_session_changes:
         get_db().direct(_INSERT_TOKEN).first(values)
-        return
+        return access_token
     session = db_session()
     session.connection().execute(_INSERT_TOKEN, values)
     session.commit()
+    return access_token
 
 
 def _token_values(
