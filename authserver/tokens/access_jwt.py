@@ -69,6 +69,8 @@ def access_token_claims(values: dict, *, client_id: str, sub: str, email: str | 
     }
     if values.get("auth_time") is not None:
         claims["auth_time"] = int(values["auth_time"].timestamp())
+    if values.get("amr"):  # RFC 8176 values, stored space-separated
+        claims["amr"] = values["amr"].split()
     # Columns other features add to the row: the DPoP key (RFC 9449 §6.1) and the actor of a token
     # exchange (RFC 8693 §4.1) are claims of the token too.
     if values.get("dpop_jkt"):
