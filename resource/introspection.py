@@ -19,6 +19,10 @@ import threading
 import time
 from urllib.parse import quote
 
+from resource.access_jwt import AccessTokenValidator
+from resource.access_jwt import KeyNotFetched
+from resource.access_jwt import Refused
+from resource.access_jwt import access_token_header
 from resource.auth import TokenInfo
 from resource.errors import ApiError
 from resource.errors import unavailable
@@ -66,7 +70,10 @@ class Introspector:
         # One pool per origin: the issuer's, and the introspection endpoint's if it is elsewhere.
         self._pools = {issuer.origin: issuer}
         self._endpoint: tuple[KeepAlivePool, bytes] | None = None
+        self._document: dict | None = None
         self._lock = threading.Lock()
+        self._local = AccessTokenValidator(cfg, self.metadata)
+        self._jwt_introspect = cfg.resource_jwt_introspect
         self._flights: dict[str, _Flight] = {}
 
     @property
@@ -80,6 +87,11 @@ class Introspector:
                 if self._endpoint is None:
                     self._endpoint = self.discover()
         return self._endpoint
+
+    def metadata(self) -> dict:
+        """The authorization server's metadata document, as discovered with the endpoint."""
+        self.endpoint()
+        return self._document
 
     def discover(self) -> tuple[KeepAlivePool, bytes]:
         status = None
@@ -97,6 +109,7 @@ class Introspector:
         if document.get("issuer") != self._issuer or not isinstance(endpoint, str):
             log.warning("authorization server metadata at %s is unusable (status %s)", self.metadata_url, status)
             raise _outage()
+        self._document = document
         try:
             origin = origin_of(endpoint)
             pool = self._pools.get(origin) or self._pools.setdefault(origin, KeepAlivePool(origin, self._timeout))
@@ -108,8 +121,25 @@ class Introspector:
             raise _outage() from None
 
     def validate(self, token: str) -> TokenInfo | None:
-        """The token's claims if it is an active access token, None if it is not."""
+        """The token's claims if it is an active access token, None if it is not.
+
+        A JWT access token (RFC 9068) is validated here against the authorization server's keys
+        (``resource.access_jwt``), and introspected as well only where ``RESOURCE_JWT_INTROSPECT``
+        asks for it. Either way the answer goes through ``Revocations.check``.
+        """
         token_digest = digest(token)
+        if (header := access_token_header(token)) is not None:
+            try:
+                info = self._local.validate(token, header, key_of(token_digest))
+            except Refused:
+                return None
+            except KeyNotFetched:
+                return self._introspected(token, token_digest)
+            if not self._jwt_introspect:
+                return self._revocations.check(token_digest, info)
+        return self._introspected(token, token_digest)
+
+    def _introspected(self, token: str, token_digest: str) -> TokenInfo | None:
         key = key_of(token_digest)
         if self._ttl > 0 and (cached := self._cache.get(key)) is not None:
             _CACHE_HIT.inc()
@@ -185,6 +215,7 @@ class Introspector:
         return pool.request(b"POST", target, body, headers)
 
     def close(self) -> None:
+        self._local.close()
         for pool in list(self._pools.values()):
             pool.clear()
 

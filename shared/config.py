@@ -36,6 +36,9 @@ class Config:
     resource_client_secret: str | None
     resource_cache_ttl: int
     resource_negative_cache_ttl: int = 2
+    # Introspect JWT access tokens too, though their signature is checked locally: a revoked one is then
+    # refused once its cached answer expires, rather than when the revocation reaches us or it expires.
+    resource_jwt_introspect: bool = False
     introspection_timeout: float = 3.0
     access_token_ttl: int = 3600
     refresh_token_ttl: int = 30 * 24 * 3600
@@ -108,6 +111,7 @@ class Config:
             resource_client_id=env.get("RESOURCE_CLIENT_ID") or None,
             resource_client_secret=env.get("RESOURCE_CLIENT_SECRET") or None,
             resource_cache_ttl=_int(env, "RESOURCE_CACHE_TTL", 60),
+            resource_jwt_introspect=_bool(env, "RESOURCE_JWT_INTROSPECT"),
             access_token_ttl=_int(env, "AUTHSERVER_ACCESS_TOKEN_TTL", 3600),
             refresh_token_ttl=_int(env, "AUTHSERVER_REFRESH_TOKEN_TTL", 30 * 24 * 3600),
             chat_backend=env.get("RESOURCE_CHAT_BACKEND", "demo"),
