@@ -31,6 +31,7 @@ from joserfc.jwk import import_key
 from resource.auth import TokenInfo
 from resource.http import KeepAlivePool
 from resource.http import origin_of
+from shared.cache import MemoryCache
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,8 @@ REQUIRED_CLAIMS = ("iss", "exp", "aud", "sub", "client_id", "iat", "jti")
 LEEWAY = 30
 MIN_REFRESH_INTERVAL = 10.0
 MAX_KEYS_AGE = 300.0
+# How long a token whose signature and claims were checked is taken on trust, never past its exp.
+VERIFIED_TTL = 60.0
 # A JWT access token's header is small; a longer first segment is not ours.
 MAX_HEADER_LENGTH = 512
 
@@ -90,9 +93,20 @@ class AccessTokenValidator:
         self._algorithms: frozenset[str] = frozenset()
         self._fetched_at: float | None = None
         self._pool: KeepAlivePool | None = None
-        self.fetches = 0
+        self._verified = MemoryCache(max_entries=50_000)
 
-    def validate(self, token: str, header: dict) -> TokenInfo:
+    def validate(self, token: str, header: dict, key: str) -> TokenInfo:
+        """``key``: the token's cache key (``token_cache.cache_key``). A token validated once is
+        remembered as its TokenInfo for ``VERIFIED_TTL`` (never past its ``exp``): a hot token costs
+        a dictionary lookup, as a cached introspection answer does, not a signature check."""
+        info = self._verified.get(key)
+        if info is not None and info.exp > time.time() - LEEWAY:
+            return info
+        info = self._verify(token, header)
+        self._verified.set(key, info, min(VERIFIED_TTL, info.exp + LEEWAY - time.time()))
+        return info
+
+    def _verify(self, token: str, header: dict) -> TokenInfo:
         alg, kid = header.get("alg"), header.get("kid")
         if not isinstance(alg, str) or alg not in ASYMMETRIC or not isinstance(kid, str):
             raise Refused("unsupported algorithm or no key id")
@@ -168,7 +182,6 @@ class AccessTokenValidator:
             raise ValueError("no jwks_uri in the metadata")
         if self._pool is None or self._pool.origin != origin_of(uri):
             self._pool = KeepAlivePool(uri, self._timeout, size=2)
-        self.fetches += 1
         status, body = self._pool.request(b"GET", self._pool.target(uri), headers=b"Accept: application/json\r\n")
         if status != 200:
             raise ValueError(f"status {status}")
