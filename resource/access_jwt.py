@@ -47,8 +47,6 @@ REQUIRED_CLAIMS = ("iss", "exp", "aud", "sub", "client_id", "iat", "jti")
 LEEWAY = 30
 MIN_REFRESH_INTERVAL = 10.0
 MAX_KEYS_AGE = 300.0
-# How long a token whose signature and claims were checked is taken on trust, never past its exp.
-VERIFIED_TTL = 60.0
 # A JWT access token's header is small; a longer first segment is not ours.
 MAX_HEADER_LENGTH = 512
 
@@ -87,6 +85,7 @@ class AccessTokenValidator:
         once per process by the introspector, which raises a 503 ApiError while it cannot be read)."""
         self._issuer = cfg.resource_issuer
         self._timeout = cfg.introspection_timeout
+        self._ttl = cfg.resource_cache_ttl
         self._metadata = metadata
         self._lock = threading.Lock()
         self._keys: dict[str, object] = {}
@@ -97,13 +96,16 @@ class AccessTokenValidator:
 
     def validate(self, token: str, header: dict, key: str) -> TokenInfo:
         """``key``: the token's cache key (``token_cache.cache_key``). A token validated once is
-        remembered as its TokenInfo for ``VERIFIED_TTL`` (never past its ``exp``): a hot token costs
-        a dictionary lookup, as a cached introspection answer does, not a signature check."""
+        remembered in this process as its TokenInfo for ``RESOURCE_CACHE_TTL`` (never past its
+        ``exp``; ``0``: never): a hot token costs a dictionary lookup, as a cached introspection
+        answer does, not a signature check."""
+        if self._ttl <= 0:
+            return self._verify(token, header)
         info = self._verified.get(key)
         if info is not None and info.exp > time.time() - LEEWAY:
             return info
         info = self._verify(token, header)
-        self._verified.set(key, info, min(VERIFIED_TTL, info.exp + LEEWAY - time.time()))
+        self._verified.set(key, info, min(self._ttl, info.exp + LEEWAY - time.time()))
         return info
 
     def _verify(self, token: str, header: dict) -> TokenInfo:
