@@ -21,11 +21,13 @@ from authserver.tokens import keys
 from resource import access_jwt as local_jwt
 from tests.resource.e2e import ALL
 from tests.resource.e2e import register
+from tests.support.dpop import DPoPKey
 from tests.support.live_server import LiveServer
 from tests.support.oauth import LiveAuth
 from tests.support.oauth import introspect
 from tests.support.oauth import token_request
 
+TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 CHAT = {"model": "demo-chat", "messages": [{"role": "user", "content": "hello"}]}
 
 
@@ -201,3 +203,39 @@ def test_usage_of_jwt_calls_reaches_the_authorization_server(jwt_stack, cli):
         assert time.monotonic() < deadline, "the usage was never accepted"
         time.sleep(0.1)
     assert [(row["client_id"], row["requests"]) for row in report] == [(partner.client_id, 1)]
+
+
+def test_dpop_binding_and_token_exchange_actors_are_claims_of_the_jwt(jwt_stack):
+    """``cnf`` and ``act`` reach the resource server from the JWT as they do from introspection."""
+    auth, resource, _, partner = jwt_stack
+    key = DPoPKey()
+    bound = key.post_token(
+        auth.live.token_endpoint, {"grant_type": "client_credentials"}, (partner.client_id, partner.client_secret)
+    )
+    assert bound.status_code == 200 and bound.json()["token_type"] == "DPoP"
+    token = bound.json()["access_token"]
+    assert jwt.decode(token, options={"verify_signature": False})["cnf"] == {"jkt": key.jkt}
+    assert key.call("GET", resource.url + "/v1/me", token).status_code == 200
+    assert call(resource, token).status_code == 401  # a bound token presented as a bearer token
+
+    app = auth.live.client(scope="openid models:read", name="Web app")
+    user = auth.live.user()
+    person = auth.live.user_tokens(app, user, scope="openid models:read")
+    agent = auth.live.client(
+        redirect_uri=None, name="Agent", grant_types=[TOKEN_EXCHANGE], scope=ALL, access_token_format="jwt"
+    )
+    exchanged = requests.post(
+        auth.live.token_endpoint,
+        data={
+            "grant_type": TOKEN_EXCHANGE,
+            "subject_token": person["access_token"],
+            "subject_token_type": "urn:ietf:params:oauth:token-type:access_token",
+        },
+        auth=(agent.client_id, agent.client_secret),
+        timeout=10,
+    )
+    assert exchanged.status_code == 200, exchanged.text
+    claims = jwt.decode(exchanged.json()["access_token"], options={"verify_signature": False})
+    assert (claims["sub"], claims["client_id"], claims["act"]) == (user.sub, agent.client_id, {"sub": agent.client_id})
+    me = call(resource, exchanged.json()["access_token"]).json()
+    assert (me["sub"], me["act"]) == (user.sub, {"sub": agent.client_id})
