@@ -14,6 +14,7 @@ import json
 
 from joserfc.jws import default_registry
 
+from authserver.accounts.methods import sign_in_claims
 from authserver.extensions import get_config
 from authserver.tokens import keys
 from shared.security import new_identifier
@@ -67,10 +68,9 @@ def access_token_claims(values: dict, *, client_id: str, sub: str, email: str | 
         "jti": new_identifier(),
         "scope": values["scope"],
     }
-    if values.get("auth_time") is not None:
-        claims["auth_time"] = int(values["auth_time"].timestamp())
-    if values.get("amr"):  # RFC 8176 values, stored space-separated
-        claims["amr"] = values["amr"].split()
+    if values["user_id"] is not None:
+        # RFC 9068 §2.2.1: the sign-in behind a person's token, as introspection and the id_token give it.
+        claims.update(sign_in_claims(values["auth_time"], values["amr"]))
     # Columns other features add to the row: the DPoP key (RFC 9449 §6.1) and the actor of a token
     # exchange (RFC 8693 §4.1) are claims of the token too.
     if values.get("dpop_jkt"):

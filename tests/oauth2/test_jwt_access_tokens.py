@@ -103,6 +103,7 @@ def test_a_person_s_jwt_names_them_and_their_sign_in_and_refreshes_to_a_new_jwt(
     assert claims["sub"] == user.sub and claims["client_id"] == client.client_id
     assert claims["scope"] == "openid email" and claims["email"] == user.email
     assert before - 60 <= claims["auth_time"] <= claims["iat"]
+    assert (claims["amr"], claims["acr"]) == (["pwd"], "1")
     # The id_token's at_hash is over the JWT the client received.
     id_token = jwt.decode(tokens["id_token"], options={"verify_signature": False})
     at_hash = hashlib.sha256(tokens["access_token"].encode()).digest()[:16]

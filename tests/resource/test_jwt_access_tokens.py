@@ -169,8 +169,35 @@ def test_an_unknown_kid_fetches_the_keys_once_and_a_flood_of_them_no_more(jwt_st
     assert auth.jwks_fetches == 3
 
 
-def test_with_jwt_introspect_a_revoked_jwt_is_refused(jwt_stack, start_resource):
-    auth, _, resource_client, partner = jwt_stack
+def revoke(auth, client, token: str) -> None:
+    response = requests.post(
+        auth.live.url + "/oauth/revoke",
+        data={"token": token},
+        auth=(client.client_id, client.client_secret),
+        timeout=10,
+    )
+    assert response.status_code == 200
+
+
+def refused_soon(resource, token: str) -> None:
+    deadline = time.monotonic() + 10
+    while call(resource, token).status_code != 401:
+        assert time.monotonic() < deadline, "the revoked JWT was never refused"
+        time.sleep(0.05)
+
+
+def test_a_revoked_jwt_is_refused_once_the_revocation_reaches_the_resource_server(jwt_stack):
+    """Validated locally and remembered, it still goes through the revocations the feed brings."""
+    auth, resource, resource_client, partner = jwt_stack
+    token = jwt_token(auth, partner)
+    assert call(resource, token).status_code == 200
+    revoke(auth, partner, token)
+    assert introspect(auth.live, resource_client, token).json() == {"active": False}
+    refused_soon(resource, token)
+
+
+def test_with_jwt_introspect_a_jwt_is_introspected_too(jwt_stack, start_resource):
+    auth, resource, resource_client, partner = jwt_stack
     checking = start_resource(
         auth.live.url,
         resource_client.client_id,
@@ -179,19 +206,14 @@ def test_with_jwt_introspect_a_revoked_jwt_is_refused(jwt_stack, start_resource)
         resource_jwt_introspect=True,
     )
     token = jwt_token(auth, partner)
-    assert call(checking, token).status_code == 200
-    revoked = requests.post(
-        auth.live.url + "/oauth/revoke",
-        data={"token": token},
-        auth=(partner.client_id, partner.client_secret),
-        timeout=10,
-    )
-    assert revoked.status_code == 200
-    assert introspect(auth.live, resource_client, token).json() == {"active": False}
-    deadline = time.monotonic() + 10
-    while call(checking, token).status_code != 401:
-        assert time.monotonic() < deadline, "the revoked JWT was never refused"
-        time.sleep(0.05)
+    assert call(checking, token).status_code == 200 and call(resource, token).status_code == 200
+    revoke(auth, partner, token)
+    refused_soon(checking, token)
+    # It asks the authorization server about every new token: while that is down, only the other answers.
+    fresh = jwt_token(auth, partner)
+    auth.stop()
+    assert call(checking, fresh).status_code == 503
+    assert call(resource, fresh).status_code == 200
 
 
 def test_usage_of_jwt_calls_reaches_the_authorization_server(jwt_stack, cli):
