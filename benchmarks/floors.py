@@ -91,35 +91,20 @@ def run(args: argparse.Namespace, work: Path) -> int:
         floor = processes.start(Server("floor", "benchmarks.floor:app", free_port(), floor_env, settings))
         metadata = discover(instance.issuer)
         token = issue_token(metadata["token_endpoint"], bench)
+        introspect = f"token={token}"
         scenarios = [
             Scenario(
                 "a",
                 "token (client_credentials)",
                 Request(metadata["token_endpoint"], "POST", TOKEN_FORM, bench.basic),
-                None,
-                50,
                 (auth,),
             ),
+            Scenario("a0", "floor of (a)", Request(floor.url + "/token", "POST", TOKEN_FORM, bench.basic), (floor,)),
             Scenario(
-                "a0", "floor of (a)", Request(floor.url + "/token", "POST", TOKEN_FORM, bench.basic), None, 50, (floor,)
+                "b", "introspection", Request(metadata["introspection_endpoint"], "POST", introspect, rs.basic), (auth,)
             ),
-            Scenario(
-                "b",
-                "introspection",
-                Request(metadata["introspection_endpoint"], "POST", f"token={token}", rs.basic),
-                None,
-                50,
-                (auth,),
-            ),
-            Scenario(
-                "b0",
-                "floor of (b)",
-                Request(floor.url + "/introspect", "POST", f"token={token}", rs.basic),
-                None,
-                50,
-                (floor,),
-            ),
-            Scenario("e", "bare Flask hello (ceiling)", Request(hello.url + "/"), None, None, (hello,)),
+            Scenario("b0", "floor of (b)", Request(floor.url + "/introspect", "POST", introspect, rs.basic), (floor,)),
+            Scenario("e", "bare Flask hello (ceiling)", Request(hello.url + "/"), (hello,)),
         ]
         storage = "PostgreSQL 15" if args.postgres else "SQLite (WAL)"
         print(f"{settings.describe()}; {storage}{' + Redis' if args.redis else ''}; {args.rounds} rounds", flush=True)
