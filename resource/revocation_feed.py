@@ -76,13 +76,14 @@ class RevocationFeed:
     def read(self) -> bool:
         """Read the feed from the cursor until nothing more waits; False when it could not be read."""
         self._last_read = time.monotonic()
+        starting = self.cursor is None
         while True:
             answer = self._fetch()
             if answer is None:
                 return False
             events, cursor, more = answer
             for event in events:
-                self.revocations.apply(event)
+                self.revocations.apply(event, tell=not starting)
             self.cursor = cursor
             if not more:
                 return True

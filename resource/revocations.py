@@ -70,11 +70,13 @@ class Revocations:
         info.derived[_MEMO] = (rules.version, result)
         return result
 
-    def apply(self, event: dict) -> bool:
-        """Take one event of the feed; False (and a log line) for one this version cannot read."""
+    def apply(self, event: dict, tell: bool = True) -> bool:
+        """Take one event of the feed; False (and a log line) for one this version cannot read.
+        ``tell``: call ``on_tokens`` (not for the events a process reads when it starts: whatever it
+        could tell, the processes running at the time were told)."""
         try:
             if "tokens" in event:
-                self._revoke_tokens(event["tokens"])
+                self._revoke_tokens(event["tokens"], tell)
             else:
                 self._add_rule(event["match"], event["issued_before"], event["until"])
         except (KeyError, TypeError, ValueError) as exc:
@@ -94,14 +96,14 @@ class Revocations:
             if (revoke, withdraw) != (rules.revoke, rules.withdraw):
                 self._rules = _Rules(rules.version + 1, revoke, withdraw) if revoke or withdraw else _Rules()
 
-    def _revoke_tokens(self, tokens) -> None:
+    def _revoke_tokens(self, tokens, tell: bool) -> None:
         now = time.time()
         entries = [(str(entry["digest"]), float(entry["exp"])) for entry in tokens]
         live = [digest for digest, exp in entries if exp > now]
         for digest, exp in entries:
             if exp > now:
                 self._tokens[digest] = exp
-        for listener in self.on_tokens:
+        for listener in self.on_tokens if tell else ():
             listener(live)
 
     def _add_rule(self, match: dict, issued_before, until) -> None:
@@ -127,7 +129,7 @@ class Revocations:
 
 def _after(rules: _Rules, info: TokenInfo) -> TokenInfo | None:
     iat = info.claims.get("iat")
-    if isinstance(iat, bool) or not isinstance(iat, int | float):
+    if isinstance(iat, bool) or not isinstance(iat, (int, float)):
         iat = None
     claims = {"client_id": info.client_id, "sub": info.sub}
 
