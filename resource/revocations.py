@@ -61,7 +61,7 @@ class Revocations:
         if digest in self._tokens:
             return None
         rules = self._rules
-        if not rules.version:
+        if not (rules.revoke or rules.withdraw):
             return info
         memo = info.derived.get(_MEMO)
         if memo is not None and memo[0] == rules.version:
@@ -94,7 +94,8 @@ class Revocations:
             revoke = _unexpired(rules.revoke, now)
             withdraw = _unexpired(rules.withdraw, now)
             if (revoke, withdraw) != (rules.revoke, rules.withdraw):
-                self._rules = _Rules(rules.version + 1, revoke, withdraw) if revoke or withdraw else _Rules()
+                # The version only grows: an answer remembered under an old one is never taken for current.
+                self._rules = _Rules(rules.version + 1, revoke, withdraw)
 
     def _revoke_tokens(self, tokens, tell: bool) -> None:
         now = time.time()

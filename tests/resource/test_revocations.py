@@ -78,6 +78,18 @@ def test_a_withdrawn_scope_leaves_the_token_and_the_answer_follows_new_rules():
     assert revocations.check("d", _info(iat=NOW + 1)).scopes == {"chat:create", "models:read"}
 
 
+def test_rules_are_forgotten_once_no_token_they_cover_can_be_alive():
+    revocations = Revocations()
+    info = _info()
+    revocations.apply({"match": {"client_id": "app"}, "issued_before": NOW, "until": time.time() + 0.05})
+    assert revocations.check("d", info) is None
+    time.sleep(0.1)
+    revocations.prune()
+    assert revocations.check("d", info) is info
+    revocations.apply(_match(sub="bob"))  # a new rule: what was remembered under the old ones is not reused
+    assert revocations.check("d", info) is info
+
+
 @pytest.mark.parametrize(
     "event",
     [
