@@ -11,7 +11,7 @@ import time
 import requests
 
 from shared.config import PROJECT_ROOT
-from tests.support.postgres import free_port
+from tests.support.ports import free_port
 
 
 def _ctrl_c_able():

@@ -14,7 +14,7 @@ from tests.resource.e2e import register
 from tests.support.browser import sign_in_on_the_page
 from tests.support.live_server import LiveServer
 from tests.support.oauth import serve_auth
-from tests.support.postgres import free_port
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.browser
 

@@ -15,7 +15,7 @@ from tests.federation.conftest import go
 from tests.federation.conftest import upstream_round_trip
 from tests.federation.conftest import users
 from tests.support.oauth import query_of
-from tests.support.postgres import free_port
+from tests.support.ports import free_port
 
 AUTHORIZE = "/oauth/authorize?client_id=app&response_type=code&state=s1&scope=openid"
 BACK_LINK = f'href="{AUTHORIZE.replace("&", "&amp;")}"'

@@ -13,7 +13,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from shared.config import PROJECT_ROOT
-from tests.support.postgres import free_port
+from tests.support.ports import free_port
 
 
 def scrape(url: str, token: str | None = None) -> dict[tuple, float]:

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from shared.config import PROJECT_ROOT
-from tests.support.postgres import free_port
+from tests.support.ports import free_port
 
 GUNICORN = os.path.join(os.path.dirname(sys.executable), "gunicorn")
 

@@ -22,7 +22,7 @@ from tests.resource.fakes import RS_SECRET
 from tests.resource.fakes import FakeIntrospection
 from tests.resource.fakes import FakeUpstream
 from tests.support.live_server import LiveServer
-from tests.support.postgres import free_port
+from tests.support.ports import free_port
 from tests.support.redis import RedisServer
 
 

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from tests.support.postgres import free_port
+from tests.support.ports import free_port
 
 
 def get(server, path="/v1/me", token=None, **kwargs):

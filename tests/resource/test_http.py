@@ -16,7 +16,7 @@ from shared.paths import REVOCATIONS_PATH
 from tests.resource.fakes import RS_ID
 from tests.resource.fakes import RS_SECRET
 from tests.resource.keepalive import KeepAliveServer
-from tests.support.postgres import free_port
+from tests.support.ports import free_port
 
 
 @pytest.fixture

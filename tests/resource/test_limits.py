@@ -11,7 +11,7 @@ import requests
 from resource.limits import MAX_BLOCK
 from resource.limits import MinuteBlocks
 from shared.cache import RedisCache
-from tests.support.postgres import free_port
+from tests.support.ports import free_port
 
 CHAT = {"model": "demo-chat", "messages": [{"role": "user", "content": "count these words please"}]}
 

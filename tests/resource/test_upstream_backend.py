@@ -7,7 +7,7 @@ import json
 import pytest
 import requests
 
-from tests.support.postgres import free_port
+from tests.support.ports import free_port
 
 ALL = "models:read embeddings:create chat:create"
 

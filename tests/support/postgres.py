@@ -10,13 +10,14 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 import psycopg
+
+from tests.support.ports import free_port
 
 
 def _pg_bin() -> Path:
@@ -29,12 +30,6 @@ def _pg_bin() -> Path:
     raise RuntimeError(
         "PostgreSQL is not installed: no initdb under /usr/lib/postgresql/*/bin (`make system-deps` installs it)"
     )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class PostgresServer:

@@ -9,7 +9,7 @@ import time
 
 import redis
 
-from tests.support.postgres import free_port
+from tests.support.ports import free_port
 
 
 class RedisServer:
