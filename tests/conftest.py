@@ -65,7 +65,9 @@ def fresh_database(request, backend: str, directory: Path) -> Iterator[str]:
     server = request.getfixturevalue("postgres_url")
     template = request.getfixturevalue("postgres_template")
     name = f"test_{uuid.uuid4().hex[:12]}"
-    admin(server, f"CREATE DATABASE {name} TEMPLATE {template}")
+    # FILE_COPY: for a database this small, copying the files is several times faster than
+    # PostgreSQL 15's default WAL_LOG, which writes every page of the copy to the WAL.
+    admin(server, f"CREATE DATABASE {name} TEMPLATE {template} STRATEGY FILE_COPY")
     yield f"{server}/{name}"
     admin(server, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
