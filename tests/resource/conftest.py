@@ -77,6 +77,8 @@ def start_resource(tmp_path):
         server = LiveServer()
         # RESOURCE_URL is the server's base URL unless a test names another.
         overrides.setdefault("resource_url", server.url)
+        # A busy machine (a parallel run) can take seconds to answer; tests of the timeout set theirs.
+        overrides.setdefault("introspection_timeout", 10.0)
         config = Config.from_env(
             environ={},
             instance_path=tmp_path / "resource-instance",
