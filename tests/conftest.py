@@ -15,8 +15,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 
 from authserver import create_app as create_auth_app
+from authserver.accounts import passwords
 from authserver.migrations import upgrade
 from shared.config import Config
 from tests.support.cli import Cli
@@ -26,6 +28,24 @@ from tests.support.postgres import PostgresServer
 from tests.support.postgres import admin
 
 BACKENDS = ("sqlite", "postgresql")
+# argon2id at its lowest cost (one pass over 8 KiB). The suite signs people in hundreds of times, and
+# at the production cost (three passes over 64 MiB) argon2 was nearly half of the suite's CPU time.
+# The same code hashes and verifies; ``production_password_hashing`` puts the real cost back.
+CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing():
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(passwords, "_hasher", CHEAP_HASHER)
+        patch.setattr(passwords, "_DUMMY_HASH", CHEAP_HASHER.hash("not a real password"))
+        yield
+
+
+@pytest.fixture
+def production_password_hashing(monkeypatch):
+    """For a test of the parameters themselves: the hasher the product uses."""
+    monkeypatch.setattr(passwords, "_hasher", PasswordHasher())
 
 
 @pytest.fixture(scope="session")

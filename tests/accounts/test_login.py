@@ -132,7 +132,7 @@ def test_session_cookie_is_secure_when_the_issuer_is_https(config):
     app.extensions["authserver.db"].dispose()
 
 
-def test_hash_with_old_parameters_is_replaced_at_sign_in(auth_app, client, user):
+def test_hash_with_old_parameters_is_replaced_at_sign_in(production_password_hashing, auth_app, client, user):
     weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
     with auth_app.app_context():
         db_session().get(User, user.id).password_hash = weak
