@@ -149,7 +149,8 @@ def spawn_resource(env: dict[str, str], directory) -> tuple[subprocess.Popen, st
             stderr=output,
         )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
+    # Generous: a Python process importing both apps on a machine busy with a parallel run.
+    deadline = time.monotonic() + 60
     while True:
         try:
             requests.get(url + "/healthz", timeout=1)
