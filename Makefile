@@ -1,4 +1,4 @@
-# `make run` serves both apps on loopback; `make test` runs the whole suite; `make bench` measures.
+# `make run` serves both apps on loopback; `make test` runs the whole suite (in parallel); `make bench` measures.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -29,8 +29,13 @@ lint: install
 	$(VENV)/bin/ruff check
 	$(VENV)/bin/ruff format --check
 
+# In parallel (pytest-xdist): most of the suite's time is spent waiting on servers, Chromium and
+# polls, so more workers than cores pay. Each worker starts its own PostgreSQL, Redis and Chromium
+# when its tests need them; loadgroup keeps an `xdist_group` marker's tests on one worker.
+# TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= 4
 test: install system-deps lint
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 bench: install
 	@sh scripts/install-system-deps.sh bench
