@@ -85,8 +85,13 @@ def test_revocation_takes_effect_within_the_cache_ttl(stack, start_resource, req
     assert stack.get("/v1/models", token, server=server).status_code == 200
     stack.revoke(token)
     revoked_at = time.monotonic()
-    while stack.get("/v1/models", token, server=server).status_code == 200:
-        assert time.monotonic() - revoked_at < 1.5, "revoked token still accepted past RESOURCE_CACHE_TTL"
+    # Each accepted request must have been *sent* within the bound: when its answer came back
+    # depends on how busy the machine is, not on the cache.
+    while True:
+        sent = time.monotonic()
+        if stack.get("/v1/models", token, server=server).status_code != 200:
+            break
+        assert sent - revoked_at < 1.5, "revoked token still accepted past RESOURCE_CACHE_TTL"
         time.sleep(0.05)
     refused = stack.get("/v1/models", token, server=server)
     assert refused.headers["WWW-Authenticate"].startswith('Bearer error="invalid_token"')
@@ -189,9 +194,13 @@ def test_disabled_client_tokens_stop_working(stack):
     assert stack.get("/v1/models", token).status_code == 200
     stack.auth.run(disable_client, stack.partner.client_id)
     disabled_at = time.monotonic()
-    # The authorization server's own one-second lookup cache, then RESOURCE_CACHE_TTL.
-    while stack.get("/v1/models", token).status_code == 200:
-        assert time.monotonic() - disabled_at < 2.5, "disabled client's token still accepted"
+    # The authorization server's own one-second lookup cache, then RESOURCE_CACHE_TTL; as above,
+    # the bound is on when an accepted request was sent.
+    while True:
+        sent = time.monotonic()
+        if stack.get("/v1/models", token).status_code != 200:
+            break
+        assert sent - disabled_at < 2.5, "disabled client's token still accepted"
         time.sleep(0.05)
     assert stack.get("/v1/models", token).status_code == 401
 
