@@ -63,6 +63,13 @@ def _connection():
     return connection
 
 
+def close() -> None:
+    """Close this thread's connection (a test's; a served floor keeps its own until it exits)."""
+    connection = _local.__dict__.pop("connection", None)
+    if connection is not None:
+        connection.close()
+
+
 def _client_id() -> str | None:
     """The client whose Basic credentials (RFC 6749 §2.3.1) match, else None."""
     scheme, _, encoded = request.environ.get("HTTP_AUTHORIZATION", "").partition(" ")
