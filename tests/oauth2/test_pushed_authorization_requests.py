@@ -118,6 +118,8 @@ def test_public_client_pushes_and_the_person_signs_in_on_the_way(live_auth):
     # The way back to the authorization endpoint carries the request_uri, not the request.
     next_url = query_of(first.headers["Location"])["next"]
     assert next_url == "/oauth/authorize?" + urlencode(params)
+    [binding] = [c for c in first.raw.headers.getlist("Set-Cookie") if c.startswith("authserver_par_browser=")]
+    assert {"HttpOnly", "SameSite=Lax", "Path=/oauth/authorize"} <= {part.strip() for part in binding.split(";")}
 
     # Another browser (someone who saw the link, signed in or not) gets a page, and takes nothing over.
     for intruder_user in (None, live_auth.user()):
