@@ -12,7 +12,7 @@ from authserver.tokens import keys as signing_keys
 
 @click.group()
 def keys() -> None:
-    """The id_token signing keys published at the JWKS endpoint."""
+    """The signing keys of id_tokens and JWT access tokens, published at the JWKS endpoint."""
 
 
 @keys.command("rotate")
@@ -26,7 +26,7 @@ def keys() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the new key as one JSON object.")
 @in_app_context
 def rotate(alg: str, as_json: bool) -> None:
-    """Add a new active key; the old one stays published until the id_tokens it signed expire."""
+    """Add a new active key; the old one stays published until what it signed (id_tokens, JWT access tokens) expires."""
     payload = signing_keys.key_as_dict(signing_keys.add_key(alg))
     emit(payload, as_json, f"new active key {payload['kid']} ({payload['alg']})")
 
