@@ -49,6 +49,7 @@ SUBJECT_TOKEN_OF_NO_PERSON = (
 SUBJECT_TOKEN_NOT_FOR_CLIENT = (
     "the subject_token was issued for other resource servers; only one of them may exchange it"
 )
+BOUND_SUBJECT_TOKEN = "the subject_token is DPoP-bound; only a resource server it was issued for may exchange it"
 CONSENT_REVOKED = "the person no longer consents to the app the subject_token was issued to"
 CHAIN_TOO_LONG = f"the subject_token was already exchanged {MAX_ACTORS} times; no further exchange is allowed"
 INVALID_ACTOR_TOKEN = "the actor_token must be an active client-credentials access token of the requesting client"
@@ -108,6 +109,11 @@ class TokenExchangeGrant(grants.BaseGrant, grants.TokenEndpointMixin):
         audience = audience_of(token.audience)
         if audience is not None and self.request.client.resource_url not in audience:
             raise InvalidGrantError(SUBJECT_TOKEN_NOT_FOR_CLIENT)
+        # RFC 9449: a bound token is good only with a proof of its key, which an exchanging client
+        # cannot give; exchanging it anyway would turn a stolen bound token into a usable one. A
+        # resource server in its audience has checked that proof when the token was presented to it.
+        if token.dpop_jkt is not None and audience is None:
+            raise InvalidGrantError(BOUND_SUBJECT_TOKEN)
         if _depth(token.act) >= MAX_ACTORS:
             raise InvalidGrantError(CHAIN_TOO_LONG)
         return record

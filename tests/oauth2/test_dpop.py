@@ -452,3 +452,38 @@ def test_a_token_exchange_with_a_proof_is_bound_to_the_agents_key(stack):
     assert introspect(stack.auth, stack.resource_client, token).json()["cnf"] == {"jkt": key.jkt}
     me = key.call("GET", stack.url("/v1/me"), token)
     assert me.status_code == 200 and me.json()["act"] == {"sub": agent.client_id}
+
+
+def test_a_bound_token_without_an_audience_cannot_be_exchanged_by_another_client(stack):
+    app = stack.auth.client(scope="openid models:read", auth_method="none", name="Bound app")
+    key = DPoPKey()
+    code, verifier = stack.auth.code(app, scope="openid models:read", dpop_jkt=key.jkt)
+    bound = key.post_token(
+        stack.auth.token_endpoint,
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": app.redirect_uri,
+            "code_verifier": verifier,
+            "client_id": app.client_id,
+        },
+    )
+    assert bound.status_code == 200 and bound.json()["token_type"] == "DPoP", bound.text
+    agent = stack.auth.client(
+        redirect_uri=None,
+        scope="models:read",
+        name="Agent holding a stolen token",
+        grant_types=["urn:ietf:params:oauth:grant-type:token-exchange"],
+    )
+    refused = requests.post(
+        stack.auth.token_endpoint,
+        data={
+            "grant_type": "urn:ietf:params:oauth:grant-type:token-exchange",
+            "subject_token": bound.json()["access_token"],
+            "subject_token_type": "urn:ietf:params:oauth:token-type:access_token",
+        },
+        auth=(agent.client_id, agent.client_secret),
+        timeout=10,
+    )
+    assert refused.status_code == 400 and error_of(refused) == "invalid_grant", refused.text
+    assert "DPoP-bound" in refused.json()["error_description"]
