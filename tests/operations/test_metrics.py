@@ -113,15 +113,19 @@ def test_under_gunicorn_every_worker_is_counted(tmp_path, sqlite_instance):
             except requests.ConnectionError:
                 assert server.poll() is None and time.monotonic() < deadline
                 time.sleep(0.1)
-        # A new connection each time: the workers take turns accepting them.
-        for _ in range(30):
+        # A new connection each time, until a second worker has accepted one: which worker accepts
+        # is the kernel's choice, and on a busy machine one worker can take dozens in a row.
+        sent = 1
+        deadline = time.monotonic() + 60
+        while sent < 30 or len(list(multiproc.glob("counter_*.db"))) < 2:
+            assert time.monotonic() < deadline, "one worker accepted every connection for a minute"
             requests.get(url + "/healthz", timeout=30, headers={"Connection": "close"})
+            sent += 1
         samples = scrape(url)
         assert (
             value(samples, "http_requests_total", app="authserver", endpoint="/healthz", method="GET", status="200")
-            == 31
+            == sent
         )
-        assert len(list(multiproc.glob("counter_*.db"))) > 1  # more than one worker wrote its share
     finally:
         server.terminate()
         server.wait(30)
