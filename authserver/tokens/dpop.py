@@ -9,6 +9,7 @@ A ``jti`` is marked used in the security store (Redis, or the database), shared 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import time
@@ -21,8 +22,13 @@ NONCE_WINDOW = 300
 
 
 def _nonce_for(window: int) -> str:
-    secret = get_config().secret_key.encode("utf-8")
-    mac = hmac.new(secret, f"dpop-nonce:{window}".encode("ascii"), hashlib.sha256).digest()
+    return _nonce(get_config().secret_key, window)
+
+
+# Every token response carries the current nonce: computed once per period, not per response.
+@functools.lru_cache(maxsize=4)
+def _nonce(secret_key: str, window: int) -> str:
+    mac = hmac.new(secret_key.encode("utf-8"), f"dpop-nonce:{window}".encode("ascii"), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(mac).rstrip(b"=").decode("ascii")
 
 
