@@ -1,34 +1,56 @@
-"""The floor under scenarios (a) and (b): a bare Flask app doing only what a token or an introspection
-request cannot do without, on the same database and table as the authorization server.
+"""The floors under scenarios (a), (b), (c) and (g): a bare Flask app doing only what a token, an
+introspection or an API request cannot do without, on the same database and table as the
+authorization server.
 
 ``POST /token``: the client's Basic credentials checked (one SHA-256, compared in constant time), a
 256-bit token made, its SHA-256 stored by one INSERT into ``tokens`` (every index of ours updated),
 the JSON answer. ``POST /introspect``: the resource server's credentials checked the same way, the
-token's SHA-256 looked up by one indexed SELECT (with its client's id), the JSON answer. No Authlib,
-no ORM, no hooks, no metrics: no real token endpoint can do better. Served exactly like the apps.
+token's SHA-256 looked up by one indexed SELECT (with its client's id), the JSON answer.
+``GET /me`` (under (c), a warm cache): the Bearer token's SHA-256 looked up in a dict of what
+introspection answered for it (given at start), its ``exp`` checked. ``GET /me-jwt`` (under (g)): the
+RFC 9068 JWT split, its header and claims decoded, its RS256 or ES256 signature checked with
+``cryptography`` against the authorization server's JWKS (given at start), ``typ``, ``iss`` and
+``exp`` checked. Both then count the call in a per-client, per-minute counter under a lock and
+answer /v1/me's JSON with its three X-RateLimit-* headers. No Authlib, no ORM, no joserfc, no
+hooks, no metrics: no real endpoint can do better. Served exactly like the apps.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import json
+import math
 import os
 import secrets
 import threading
+import time
 from datetime import datetime
 from datetime import timedelta
 from datetime import timezone
 from urllib.parse import unquote
 
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from flask import Flask
 from flask import Response
 from flask import request
 
 DATABASE_ENV = "BENCH_FLOOR_DATABASE"  # a SQLite file path, or a PostgreSQL URL
 CLIENTS_ENV = "BENCH_FLOOR_CLIENTS"  # JSON: {client_id: SHA-256 hex of its secret}
+ANSWERS_ENV = "BENCH_FLOOR_ANSWERS"  # JSON: {SHA-256 hex of a token: what introspection answered for it}
+JWKS_ENV = "BENCH_FLOOR_JWKS"  # JSON: the authorization server's JWKS
+ISSUER_ENV = "BENCH_FLOOR_ISSUER"  # the authorization server's issuer, for JWT access tokens' iss
 HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+# As the bench's resource servers (benchmarks/instance.py): counted on every call, never reached.
+RATE_LIMIT_PER_MINUTE = 10**9
+ACCESS_TOKEN_TYP = "at+jwt"  # RFC 9068 §2.1
 
 app = Flask(__name__)
 _database = os.environ.get(DATABASE_ENV, "")
@@ -70,24 +92,34 @@ def close() -> None:
         connection.close()
 
 
+def digest(value: str) -> str:
+    """The SHA-256 hex under which secrets and tokens are stored and looked up."""
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def _credentials(scheme: str) -> str | None:
+    """What the Authorization header carries under ``scheme`` (``basic`` or ``bearer``), else None."""
+    given, _, value = request.environ.get("HTTP_AUTHORIZATION", "").partition(" ")
+    return value if given.lower() == scheme else None
+
+
 def _client_id() -> str | None:
     """The client whose Basic credentials (RFC 6749 §2.3.1) match, else None."""
-    scheme, _, encoded = request.environ.get("HTTP_AUTHORIZATION", "").partition(" ")
-    if scheme.lower() != "basic":
+    encoded = _credentials("basic")
+    if encoded is None:
         return None
     client_id, _, secret = base64.b64decode(encoded).decode().partition(":")
     client_id, secret = unquote(client_id), unquote(secret)
     expected = _clients.get(client_id)
-    given = hashlib.sha256(secret.encode()).hexdigest()
-    return client_id if expected is not None and hmac.compare_digest(given, expected) else None
+    return client_id if expected is not None and hmac.compare_digest(digest(secret), expected) else None
 
 
 def _stamp(moment: datetime):
     return moment if _postgres else moment.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-def _answer(payload: dict, status: int = 200) -> Response:
-    return Response(json.dumps(payload), status, HEADERS, mimetype="application/json")
+def _answer(payload: dict, status: int = 200, headers: dict[str, str] = HEADERS) -> Response:
+    return Response(json.dumps(payload), status, headers, mimetype="application/json")
 
 
 @app.post("/token")
@@ -105,7 +137,7 @@ def token() -> Response:
     scope = request.form.get("scope", "")
     connection.execute(
         INSERT,
-        (hashlib.sha256(value.encode()).hexdigest(), client_pk, scope, _stamp(now), _stamp(now + timedelta(hours=1))),
+        (digest(value), client_pk, scope, _stamp(now), _stamp(now + timedelta(hours=1))),
     )
     return _answer({"access_token": value, "token_type": "Bearer", "expires_in": 3600, "scope": scope})
 
@@ -115,7 +147,7 @@ def introspect() -> Response:
     if _client_id() is None:
         return _answer({"error": "invalid_client"}, 401)
     value = request.form.get("token", "")
-    row = _connection().execute(SELECT, (hashlib.sha256(value.encode()).hexdigest(),)).fetchone()
+    row = _connection().execute(SELECT, (digest(value),)).fetchone()
     if row is None:
         return _answer({"active": False})
     scope, issued_at, expires_at, client_id = row
@@ -133,6 +165,102 @@ def introspect() -> Response:
             "token_type": "Bearer",
         }
     )
+
+
+def _b64decode(segment: str) -> bytes:
+    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+
+
+def _number(segment: str) -> int:
+    return int.from_bytes(_b64decode(segment), "big")
+
+
+def _verifier(jwk: dict):
+    """(alg, verify(signature, message)) of a public JWK: RS256 over RSA, ES256 over P-256 (the
+    algorithms the authorization server signs with, authserver/tokens/keys.py); None for another."""
+    if jwk.get("kty") == "RSA":
+        rsa_key = rsa.RSAPublicNumbers(_number(jwk["e"]), _number(jwk["n"])).public_key()
+        return "RS256", lambda signature, message: rsa_key.verify(
+            signature, message, padding.PKCS1v15(), hashes.SHA256()
+        )
+    if jwk.get("kty") == "EC" and jwk.get("crv") == "P-256":
+        ec_key = ec.EllipticCurvePublicNumbers(_number(jwk["x"]), _number(jwk["y"]), ec.SECP256R1()).public_key()
+
+        def verify(signature: bytes, message: bytes) -> None:
+            # RFC 7518 §3.4: R || S, 32 bytes each, where cryptography takes DER.
+            if len(signature) != 64:
+                raise InvalidSignature()
+            r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+            ec_key.verify(encode_dss_signature(r, s), message, ec.ECDSA(hashes.SHA256()))
+
+        return "ES256", verify
+    return None
+
+
+_answers = {
+    key: answer for key, answer in json.loads(os.environ.get(ANSWERS_ENV, "{}")).items() if answer.get("active")
+}
+_keys = {
+    jwk["kid"]: verifier
+    for jwk in json.loads(os.environ.get(JWKS_ENV, '{"keys": []}'))["keys"]
+    if (verifier := _verifier(jwk)) is not None
+}
+_issuer = os.environ.get(ISSUER_ENV, "")
+_counter_lock = threading.Lock()
+_counter: dict = {"window": None, "calls": {}}
+
+
+def _unauthorized() -> Response:
+    return _answer({"error": "invalid_token"}, 401, {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+
+
+def _me(claims: dict) -> Response:
+    """The call counted in its client's minute, then /v1/me's JSON with the X-RateLimit-* headers."""
+    now = time.time()
+    window = int(now // 60)
+    with _counter_lock:
+        if _counter["window"] != window:
+            _counter["window"], _counter["calls"] = window, {}
+        calls = _counter["calls"]
+        count = calls[claims["client_id"]] = calls.get(claims["client_id"], 0) + 1
+    headers = {
+        "X-RateLimit-Limit": str(RATE_LIMIT_PER_MINUTE),
+        "X-RateLimit-Remaining": str(max(0, RATE_LIMIT_PER_MINUTE - count)),
+        "X-RateLimit-Reset": str(max(1, math.ceil((window + 1) * 60 - now))),
+    }
+    if count > RATE_LIMIT_PER_MINUTE:
+        return _answer({"error": "rate_limit_exceeded"}, 429, headers)
+    body = {key: claims.get(key) for key in ("sub", "client_id", "scope", "exp")}
+    return _answer(body, 200, headers)
+
+
+@app.get("/me")
+def me() -> Response:
+    """The floor of (c): what an introspection answered for the token, found by its SHA-256."""
+    token = _credentials("bearer")
+    claims = _answers.get(digest(token)) if token else None
+    if claims is None or claims["exp"] <= time.time():
+        return _unauthorized()
+    return _me(claims)
+
+
+@app.get("/me-jwt")
+def me_jwt() -> Response:
+    """The floor of (g): an RFC 9068 access token validated here, nothing kept per token."""
+    token = _credentials("bearer") or ""
+    try:
+        encoded_header, encoded_claims, signature = token.split(".")
+        header = json.loads(_b64decode(encoded_header))
+        claims = json.loads(_b64decode(encoded_claims))
+        alg, verify = _keys[header["kid"]]
+        if header["alg"] != alg or header["typ"] != ACCESS_TOKEN_TYP:
+            return _unauthorized()
+        verify(_b64decode(signature), f"{encoded_header}.{encoded_claims}".encode())
+    except (ValueError, KeyError, TypeError, binascii.Error, InvalidSignature):
+        return _unauthorized()
+    if claims.get("iss") != _issuer or not claims.get("exp", 0) > time.time():
+        return _unauthorized()
+    return _me(claims)
 
 
 @app.get("/healthz")

@@ -1,40 +1,50 @@
 #!/usr/bin/env python
-"""How near (a) and (b) are to their floors: the token and introspection requests on the
-authorization server and on ``benchmarks/floor.py`` (a bare Flask app doing only the unavoidable part:
-one SHA-256 of the client secret, one INSERT or indexed SELECT on the same table, a JSON answer),
-with the bare hello app as the ceiling, interleaved in one run under the same server settings.
+"""How near (a), (b), (c) and (g) are to their floors: each scenario beside the same request on
+``benchmarks/floor.py`` (a bare Flask app doing only the unavoidable part: one SHA-256 and one INSERT
+or indexed SELECT on the same table for (a) and (b); a digest, a dict lookup and a counter for (c);
+a JWT signature and claims check and the counter for (g)), with the bare hello app as the ceiling,
+interleaved in one run under the same server settings.
 
-    .venv/bin/python benchmarks/floors.py --server granian [--postgres --redis] [--rounds 3]
+    .venv/bin/python benchmarks/floors.py --server granian [--postgres --redis] [--rounds 3] [--scenarios abcg]
 
-The floor's ratio to hello is the most any token endpoint (or introspection endpoint) on this
-Python stack and this storage can reach; a target above it is out of reach whatever our code does.
+The floor's ratio to hello is the most any such endpoint on this Python stack and this storage can
+reach; a target above it is out of reach whatever our code does. The scenarios and their servers are
+``benchmarks/stack.py``'s, as ``make bench`` runs them.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
+import dataclasses
 import json
 import os
 import shutil
 import sys
 import tempfile
+import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.floor import ANSWERS_ENV  # noqa: E402
 from benchmarks.floor import CLIENTS_ENV  # noqa: E402
 from benchmarks.floor import DATABASE_ENV  # noqa: E402
+from benchmarks.floor import ISSUER_ENV  # noqa: E402
+from benchmarks.floor import JWKS_ENV  # noqa: E402
+from benchmarks.floor import digest  # noqa: E402
+from benchmarks.instance import Credentials  # noqa: E402
 from benchmarks.instance import Instance  # noqa: E402
-from benchmarks.instance import discover  # noqa: E402
-from benchmarks.instance import issue_token  # noqa: E402
+from benchmarks.instance import post_form  # noqa: E402
 from benchmarks.load import Load  # noqa: E402
-from benchmarks.load import Request  # noqa: E402
+from benchmarks.procs import BenchError  # noqa: E402
 from benchmarks.procs import Processes  # noqa: E402
 from benchmarks.procs import Server  # noqa: E402
 from benchmarks.procs import free_port  # noqa: E402
 from benchmarks.procs import run_guarded  # noqa: E402
+from benchmarks.report import NOISE  # noqa: E402
+from benchmarks.report import TARGETS  # noqa: E402
+from benchmarks.report import Row  # noqa: E402
 from benchmarks.report import problems  # noqa: E402
 from benchmarks.report import summarize  # noqa: E402
 from benchmarks.report import table  # noqa: E402
@@ -44,8 +54,11 @@ from benchmarks.run import start_redis  # noqa: E402
 from benchmarks.servers import SERVERS  # noqa: E402
 from benchmarks.servers import ServerSettings  # noqa: E402
 from benchmarks.servers import ensure_tools  # noqa: E402
-from benchmarks.stack import TOKEN_FORM  # noqa: E402
 from benchmarks.stack import Scenario  # noqa: E402
+from benchmarks.stack import Stack  # noqa: E402
+
+# Each scenario with a floor, and the floor app's path that does the same request's unavoidable part.
+FLOOR_PATHS = {"a": "/token", "b": "/introspect", "c": "/me", "g": "/me-jwt"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,7 +71,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--postgres", action="store_true")
     parser.add_argument("--redis", action="store_true")
+    parser.add_argument(
+        "--scenarios", default="".join(FLOOR_PATHS), help="which of a, b, c, g to run beside their floors (and e)"
+    )
     args = parser.parse_args(argv)
+    if not args.scenarios or set(args.scenarios) - set(FLOOR_PATHS):
+        parser.error(f"--scenarios: letters of {''.join(FLOOR_PATHS)}")
 
     def floors() -> int:
         ensure_tools(args.server)
@@ -80,48 +98,80 @@ def run(args: argparse.Namespace, work: Path) -> int:
         auth_port = free_port()
         instance = Instance(work, database_url, redis_url, auth_port)
         bench, rs = instance.prepare()
-        auth = processes.start(Server("authserver", "authserver.wsgi:app", auth_port, instance.env, settings))
-        hello = processes.start(Server("hello", "benchmarks.hello:app", free_port(), dict(os.environ), settings))
-        clients = {c.client_id: hashlib.sha256(c.client_secret.encode()).hexdigest() for c in (bench, rs)}
+        stack = Stack(processes, instance, settings, auth_port).start(bench, rs, args.scenarios)
+        jwt = instance.jwt_client() if "g" in args.scenarios else None
+        ours = {s.key: s for s in stack.scenarios(bench, rs, jwt) if s.key in args.scenarios}
         floor_env = {
             **os.environ,
             DATABASE_ENV: database_url or str(instance.instance_path / "authserver.sqlite3"),
-            CLIENTS_ENV: json.dumps(clients),
+            CLIENTS_ENV: json.dumps({c.client_id: digest(c.client_secret) for c in (bench, rs)}),
+            ANSWERS_ENV: json.dumps(introspected(stack, rs, ours.get("c"))),
+            JWKS_ENV: json.dumps(jwks(stack) if "g" in ours else {"keys": []}),
+            ISSUER_ENV: instance.issuer,
         }
         floor = processes.start(Server("floor", "benchmarks.floor:app", free_port(), floor_env, settings))
-        metadata = discover(instance.issuer)
-        token = issue_token(metadata["token_endpoint"], bench)
-        introspect = f"token={token}"
-        scenarios = [
-            Scenario(
-                "a",
-                "token (client_credentials)",
-                Request(metadata["token_endpoint"], "POST", TOKEN_FORM, bench.basic),
-                (auth,),
-            ),
-            Scenario("a0", "floor of (a)", Request(floor.url + "/token", "POST", TOKEN_FORM, bench.basic), (floor,)),
-            Scenario(
-                "b", "introspection", Request(metadata["introspection_endpoint"], "POST", introspect, rs.basic), (auth,)
-            ),
-            Scenario("b0", "floor of (b)", Request(floor.url + "/introspect", "POST", introspect, rs.basic), (floor,)),
-            Scenario("e", "bare Flask hello (ceiling)", Request(hello.url + "/"), (hello,)),
-        ]
+        scenarios = [s for scenario in ours.values() for s in (scenario, floor_of(scenario, floor))]
+        scenarios.append(stack.ceiling())
         storage = "PostgreSQL 15" if args.postgres else "SQLite (WAL)"
         print(f"{settings.describe()}; {storage}{' + Redis' if args.redis else ''}; {args.rounds} rounds", flush=True)
         results, _ = measure(Load(duration=args.duration), scenarios, args.rounds, args.warmup)
         rows = {s.key: summarize(s, results[s.key]) for s in scenarios}
         print()
         print(table(list(rows.values())))
-        for key in ("a", "b"):
-            ours, floor_row = rows[key], rows[key + "0"]
-            print(
-                f"({key}) against its floor: {ours.rps / floor_row.rps:.2f} of its req/s, "
-                f"{ours.cpu_us - floor_row.cpu_us:+.0f} us CPU per request"
-            )
+        print(against_floors(rows, args.postgres and args.redis))
         failures = problems(list(rows.values()))
     for failure in failures:
         print(f"FAILED {failure}", file=sys.stderr)
     return 1 if failures else 0
+
+
+def floor_of(scenario: Scenario, floor: Server) -> Scenario:
+    """The scenario's own request (method, body, credentials, token rotation) sent to the floor."""
+    request = dataclasses.replace(scenario.request, url=floor.url + FLOOR_PATHS[scenario.key])
+    return Scenario(scenario.key + "0", f"floor of ({scenario.key})", request, (floor,))
+
+
+def introspected(stack: Stack, rs: Credentials, scenario: Scenario | None) -> dict[str, dict]:
+    """What introspection answers for (c)'s token, under its digest: the floor of (c) keeps it as
+    (c)'s resource server keeps it cached."""
+    if scenario is None:
+        return {}
+    token = scenario.request.authorization.removeprefix("Bearer ")
+    status, answer = post_form(stack.introspection_endpoint, {"token": token}, rs.basic)
+    if status != 200 or answer.get("active") is not True:
+        raise BenchError(f"introspection of (c)'s token answered {status}: {answer}")
+    return {digest(token): answer}
+
+
+def jwks(stack: Stack) -> dict:
+    """The authorization server's published keys, as (g)'s resource server fetches them."""
+    with urllib.request.urlopen(stack.metadata["jwks_uri"], timeout=10) as response:
+        return json.load(response)
+
+
+def against_floors(rows: dict[str, Row], postgres_redis: bool) -> str:
+    """Each scenario against its floor, each floor against hello, and each target of issue 18 set
+    against hello: whether the floor itself reaches it."""
+    hello = rows["e"]
+    lines = []
+    for key in FLOOR_PATHS:
+        ours, floor = rows.get(key), rows.get(key + "0")
+        if ours is None or floor is None:
+            continue
+        lines.append(
+            f"({key}) against its floor: {ours.rps / floor.rps:.2f} of its req/s, "
+            f"{ours.cpu_us - floor.cpu_us:+.0f} us CPU per request; the floor: "
+            f"{floor.rps / hello.rps:.2f} of hello's req/s, CPU ratio {hello.cpu_us / floor.cpu_us:.2f}"
+        )
+    for target in TARGETS:
+        floor = rows.get(target.key + "0")
+        if target.against != "e" or floor is None or (target.postgres_redis_only and not postgres_redis):
+            continue
+        ratio = floor.rps / hello.rps
+        verdict = "above: within reach" if ratio >= target.at_least else "BELOW: out of reach whatever our code does"
+        noise = " (within the noise of a run)" if abs(ratio - target.at_least) < NOISE else ""
+        lines.append(f"target {target.label} >= {target.at_least:.2f}: its floor is at {ratio:.2f}, {verdict}{noise}")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -71,15 +71,17 @@ class Stack:
     def ceiling(self) -> Scenario:
         return Scenario("e", "bare Flask hello (ceiling)", Request(self.hello.url + "/"), (self.hello,))
 
-    def start(self, bench: Credentials, rs: Credentials) -> Stack:
+    def start(self, bench: Credentials, rs: Credentials, keys: str = "abcdefg") -> Stack:
+        """Hello, the authorization server, and the servers the scenarios ``keys`` name need besides:
+        the caching resource server for (c), the cache-off one for (d), the relay for (f)."""
         self.processes.start(self.hello)
         self.processes.start(self.auth)
         self.metadata = discover(self.instance.issuer)
         self.resource = self.resource_server("resource", rs, RESOURCE_CACHE_TTL)
         self.resource_uncached = self.resource_server("resource-nocache", rs, 0)
-        self.processes.start(self.resource)
-        self.processes.start(self.resource_uncached)
-        self.processes.start(self.relay)
+        for key, server in (("c", self.resource), ("d", self.resource_uncached), ("f", self.relay)):
+            if key in keys:
+                self.processes.start(server)
         if self.peer is not None:
             self.processes.start(self.peer)
         return self
