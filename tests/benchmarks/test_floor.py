@@ -1,6 +1,8 @@
-"""The floor of (a) and (b) (benchmarks/floor.py) does their unavoidable work for real, on our own
-database: a token it stores is one the authorization server then finds, and it finds one the
-authorization server issued. A floor that skipped its INSERT or SELECT would be no floor at all."""
+"""The floors (benchmarks/floor.py) do their scenarios' unavoidable work for real, on our own
+database and tokens: a token the floor of (a) stores is one the authorization server then finds, the
+floor of (b) finds one the authorization server issued, and the floors of (c) and (g) accept its
+tokens and refuse forgeries. A floor that skipped its INSERT, SELECT or signature check would be no
+floor at all."""
 
 from __future__ import annotations
 
@@ -9,9 +11,18 @@ import hashlib
 import importlib
 import json
 
+import pytest
+import requests
+
 import benchmarks.floor
+from authserver.tokens import keys
+from benchmarks.floor import ANSWERS_ENV
 from benchmarks.floor import CLIENTS_ENV
 from benchmarks.floor import DATABASE_ENV
+from benchmarks.floor import ISSUER_ENV
+from benchmarks.floor import JWKS_ENV
+from benchmarks.floor import RATE_LIMIT_PER_MINUTE
+from benchmarks.floor import digest
 from tests.support.oauth import introspect
 from tests.support.oauth import token_request
 
@@ -48,3 +59,50 @@ def _stores_and_finds(live_auth, floor, client, resource) -> None:
 
     wrong = {**_basic(client), "Authorization": "Basic " + base64.b64encode(f"{client.client_id}:x".encode()).decode()}
     assert floor.post("/token", data=form, headers=wrong).status_code == 401
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_api_floors_answer_what_introspection_says_and_refuse_forgeries(live_auth, monkeypatch):
+    """The floors of (c) and (g) answer /v1/me's JSON for tokens of the real authorization server
+    (an opaque one as introspection described it; JWTs it signed with RS256 and with ES256, checked
+    against its JWKS), count each call, and refuse an unknown token and a forged JWT."""
+    live_auth.scope("models:read")
+    resource = live_auth.client(redirect_uri=None, resource_server=True)
+    opaque_client = live_auth.client(redirect_uri=None, scope="models:read")
+    jwt_client = live_auth.client(redirect_uri=None, scope="models:read", access_token_format="jwt")
+    form = {"grant_type": "client_credentials", "scope": "models:read"}
+    opaque = token_request(live_auth, opaque_client, form).json()["access_token"]
+    rs256 = token_request(live_auth, jwt_client, form).json()["access_token"]
+    live_auth.run(keys.add_key, "ES256")
+    es256 = token_request(live_auth, jwt_client, form).json()["access_token"]
+    answers = {token: introspect(live_auth, resource, token).json() for token in (opaque, rs256, es256)}
+    monkeypatch.setenv(ANSWERS_ENV, json.dumps({digest(opaque): answers[opaque]}))
+    monkeypatch.setenv(JWKS_ENV, requests.get(live_auth.metadata()["jwks_uri"], timeout=10).text)
+    monkeypatch.setenv(ISSUER_ENV, live_auth.url)
+    floor = importlib.reload(benchmarks.floor).app.test_client()
+
+    for path, token in (("/me", opaque), ("/me-jwt", rs256), ("/me-jwt", es256)):
+        first, second = (floor.get(path, headers={"Authorization": f"Bearer {token}"}) for _ in range(2))
+        assert first.status_code == 200, (path, first.get_json())
+        expected = {key: answers[token][key] for key in ("sub", "client_id", "scope", "exp")}
+        assert first.get_json() == expected and expected["scope"] == "models:read"
+        remaining = [int(answer.headers["X-RateLimit-Remaining"]) for answer in (first, second)]
+        # Counted: one fewer left for the second call (or its first, if the minute turned in between).
+        assert remaining[1] in (remaining[0] - 1, RATE_LIMIT_PER_MINUTE - 1)
+        assert first.headers["X-RateLimit-Limit"] == str(RATE_LIMIT_PER_MINUTE) and first.headers["X-RateLimit-Reset"]
+
+    assert [_segment(token, 0)["alg"] for token in (rs256, es256)] == ["RS256", "ES256"]
+    header, claims, signature = rs256.split(".")
+    more_scope = json.dumps({**_segment(rs256, 1), "scope": "models:read admin"}).encode()
+    forged = (
+        f"{header}.{base64.urlsafe_b64encode(more_scope).rstrip(b'=').decode()}.{signature}",
+        f"{header}.{claims}.{signature[:-4]}{'AAAA' if signature[-4:] != 'AAAA' else 'BBBB'}",
+        f"{es256.split('.')[0]}.{claims}.{signature}",
+    )
+    for path, token in (("/me", "unknown"), ("/me", rs256), *(("/me-jwt", token) for token in forged)):
+        assert floor.get(path, headers={"Authorization": f"Bearer {token}"}).status_code == 401, (path, token)
+
+
+def _segment(jwt: str, index: int) -> dict:
+    encoded = jwt.split(".")[index]
+    return json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
