@@ -159,19 +159,27 @@ def against_floors(rows: dict[str, Row], postgres_redis: bool) -> str:
         if ours is None or floor is None:
             continue
         lines.append(
-            f"({key}) against its floor: {ours.rps / floor.rps:.2f} of its req/s, "
+            f"({key}) against its floor: {_ratio(ours.rps, floor.rps):.2f} of its req/s, "
             f"{ours.cpu_us - floor.cpu_us:+.0f} us CPU per request; the floor: "
-            f"{floor.rps / hello.rps:.2f} of hello's req/s, CPU ratio {hello.cpu_us / floor.cpu_us:.2f}"
+            f"{_ratio(floor.rps, hello.rps):.2f} of hello's req/s, CPU ratio {_ratio(hello.cpu_us, floor.cpu_us):.2f}"
         )
     for target in TARGETS:
         floor = rows.get(target.key + "0")
         if target.against != "e" or floor is None or (target.postgres_redis_only and not postgres_redis):
             continue
-        ratio = floor.rps / hello.rps
+        ratio = _ratio(floor.rps, hello.rps)
         verdict = "above: within reach" if ratio >= target.at_least else "BELOW: out of reach whatever our code does"
         noise = " (within the noise of a run)" if abs(ratio - target.at_least) < NOISE else ""
-        lines.append(f"target {target.label} >= {target.at_least:.2f}: its floor is at {ratio:.2f}, {verdict}{noise}")
+        lines.append(
+            f"target {target.label} >= {target.at_least:.2f}: its floor is at {ratio:.2f} "
+            f"(CPU ratio {_ratio(hello.cpu_us, floor.cpu_us):.2f}), {verdict}{noise}"
+        )
     return "\n".join(lines)
+
+
+def _ratio(figure: float, base: float) -> float:
+    """0 when the base is 0 (a server that served nothing: ``problems`` fails the run for it)."""
+    return figure / base if base else 0.0
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from benchmarks.floors import against_floors
 from benchmarks.load import Request
 from benchmarks.load import Result
 from benchmarks.load import combine
@@ -201,3 +202,19 @@ def test_a_round_that_served_nothing_fails_the_run_and_its_target_line_says_so()
     idle.non2xx = idle.socket_errors = 0
     assert problems([idle]) == ["(e) served no request in a round (its server took no new connection)"]
     assert "NOT MET: (e) served nothing in a round" in targets([idle, row("a", 100)], postgres_redis=False)
+
+
+def test_floors_says_whether_each_floor_itself_reaches_its_target_against_hello():
+    rows = {r.scenario.key: r for r in (row("c", 3000), row("c0", 4000), row("g", 2000), row("g0", 4600))}
+    rows |= {r.scenario.key: r for r in (row("a", 1000), row("a0", 2000), row("e", 5000))}
+    report = against_floors(rows, postgres_redis=False)
+    assert "(c) against its floor: 0.75 of its req/s" in report and "(g) against its floor: 0.43" in report
+    assert_verdicts(
+        report,
+        {
+            "(c) / hello (e) >= 0.90": "its floor is at 0.80 (CPU ratio 0.00), BELOW: out of reach whatever our code does",
+            "(g) / hello (e) >= 0.90": "its floor is at 0.92 (CPU ratio 0.00), above: within reach (within the noise of a run)",
+        },
+    )
+    assert "PostgreSQL" not in report
+    assert "PostgreSQL + Redis: token (a) / hello (e) >= 0.45: its floor is at 0.40" in against_floors(rows, True)
