@@ -31,6 +31,7 @@ from functools import wraps
 
 from flask import current_app
 from flask import g
+from flask import request
 
 from resource.admin_limits import AdminLimits
 from resource.auth import TokenInfo
@@ -38,6 +39,7 @@ from resource.errors import ApiError
 from shared.cache import MemoryCache
 from shared.config import ConfigError
 from shared.forks import reset_in_child
+from shared.observability import add_response_headers
 
 log = logging.getLogger(__name__)
 
@@ -65,10 +67,10 @@ def rate_limited(view):
 
 def count_call() -> None:
     """Count the call of ``g.token`` needing ``g.required_scopes`` against its client's and user's
-    limits (429 past one); the X-RateLimit-* headers go on the response (``create_app``)."""
+    limits (429 past one); the X-RateLimit-* headers go on whatever answers the call."""
     ctx = g._get_current_object()
     limiter = current_app.extensions["resource"].limiter
-    ctx.rate_limit_headers = limiter.enforce(ctx.token, ctx.required_scopes)
+    add_response_headers(request.environ, limiter.enforce(ctx.token, ctx.required_scopes))
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 request it was written for; tokens and secrets never reach a log line.
 
 A request's id is the ``X-Request-Id`` it came with when that is of sane syntax (what a proxy or
-load balancer generates: letters, digits and ``._:=+/-``, at most 128), otherwise a new random one.
+load balancer generates: letters, digits and ``._:=+/-``, at most 128), otherwise a new one: 32 hex
+digits, 64 random bits drawn once per process then a counter (unique across processes and hosts, no
+system call per request: an id needs to be unique, not unguessable).
 It is echoed in the response's ``X-Request-Id``, and the resource server sends it on to the
 introspection endpoint, so one API call's lines in both apps' logs share it.
 """
@@ -10,11 +12,14 @@ introspection endpoint, so one API call's lines in both apps' logs share it.
 from __future__ import annotations
 
 import contextvars
+import itertools
 import json
 import logging
 import os
 import re
 import time
+
+from shared.forks import reset_in_child
 
 REQUEST_ID_HEADER = "X-Request-Id"
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:=+/\-]{1,128}")
@@ -77,9 +82,26 @@ def current_request_id() -> str | None:
     return _request_id.get()
 
 
+class _RequestIds:
+    def __init__(self):
+        self._renew()
+        reset_in_child(self, _RequestIds._renew)
+
+    def _renew(self) -> None:
+        # Drawn again in a forked worker, which would otherwise hand out its parent's ids.
+        self._prefix = os.urandom(8).hex()
+        self._numbers = itertools.count()
+
+    def new(self) -> str:
+        return f"{self._prefix}{next(self._numbers):016x}"
+
+
+_new_ids = _RequestIds()
+
+
 def take_request_id(environ: dict) -> str:
     """The request's id (see the module docstring), now the id of every line this thread logs."""
     given = environ.get("HTTP_X_REQUEST_ID")
-    request_id = given if given and _SANE_REQUEST_ID.fullmatch(given) else os.urandom(16).hex()
+    request_id = given if given and _SANE_REQUEST_ID.fullmatch(given) else _new_ids.new()
     _request_id.set(request_id)
     return request_id

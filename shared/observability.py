@@ -4,11 +4,18 @@ A WSGI layer rather than Flask hooks: it reads the environ directly, where each 
 Flask's context proxies (``g``, ``request``) again; measured in docs/deployment.md ("Metrics").
 A streamed answer (server-sent events) is timed to its first byte: the app has returned its body
 iterator by then.
+
+The same layer adds the headers every answer to a request carries, whatever made the answer (a
+view, an error handler): the request id, and what the app put in ``add_response_headers``. They are
+appended to the WSGI header list as given, not through Werkzeug's ``Headers``, which checks each
+value again, nor through an ``after_request`` hook, which costs its lookups of Flask's context on
+every request (measured: about 10 us of a 90 us ``/v1/me``).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 
 from flask import Flask
 
@@ -18,6 +25,8 @@ from shared.metrics import LATENCY
 from shared.metrics import REQUESTS
 from shared.metrics import UNMATCHED
 from shared.metrics import metrics_blueprint
+
+_RESPONSE_HEADERS = "shared.response_headers"
 
 
 def observe(app: Flask, name: str, metrics_token: str | None) -> None:
@@ -35,7 +44,7 @@ class Observed:
 
     def __call__(self, environ, start_response):
         started = time.perf_counter()
-        header = (REQUEST_ID_HEADER, take_request_id(environ))
+        extra = environ[_RESPONSE_HEADERS] = [(REQUEST_ID_HEADER, take_request_id(environ))]
         # (route, status): what an app that raised would have answered, until start() learns better.
         answer = [UNMATCHED, "500"]
 
@@ -44,7 +53,7 @@ class Observed:
             # it knows the route matched, and a route, not a path, is the label.
             rule = getattr(environ.get("werkzeug.request"), "url_rule", None)
             answer[0], answer[1] = rule.rule if rule is not None else UNMATCHED, status_line[:3]
-            headers.append(header)
+            headers.extend(extra)
             return start_response(status_line, headers, exc_info)
 
         try:
@@ -56,3 +65,9 @@ class Observed:
                 series = self._series[key] = (REQUESTS.labels(self.name, *key), LATENCY.labels(self.name, key[0]))
             series[0].inc()
             series[1].observe(time.perf_counter() - started)
+
+
+def add_response_headers(environ: dict, headers: Mapping[str, str]) -> None:
+    """Put ``headers`` on the answer to the request of ``environ``, whatever answers it. Only for
+    values made by our code (numbers, fixed names): nothing here is checked for line breaks."""
+    environ[_RESPONSE_HEADERS].extend(headers.items())

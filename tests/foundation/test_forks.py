@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import os
+import re
 import subprocess
 import sys
 import weakref
@@ -12,6 +13,7 @@ import weakref
 import pytest
 
 from shared.forks import reset_in_child
+from shared.logging import take_request_id
 
 
 class Holder:
@@ -61,3 +63,12 @@ def test_a_production_entry_point_freezes_what_it_built(entry_point, tmp_path):
     frozen, still_scanned = map(int, completed.stdout.split())
     assert frozen > 10_000
     assert still_scanned < frozen / 10
+
+
+def test_request_ids_are_unique_in_a_process_and_never_repeat_across_forked_workers():
+    ids = [take_request_id({}) for _ in range(1000)]
+    assert len(set(ids)) == 1000 and all(re.fullmatch(r"[0-9a-f]{32}", i) for i in ids)
+    # Two workers forked from one parent would otherwise hand out the same ids, from the same start.
+    parent = take_request_id({})
+    assert _in_child(lambda: take_request_id({})[:16] != parent[:16]) == 0
+    assert take_request_id({})[:16] == parent[:16]
