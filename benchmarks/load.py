@@ -55,13 +55,17 @@ class Load:
 
     def run(self, request: Request, duration: float | None = None) -> Result:
         seconds = self._seconds(duration)
-        completed = subprocess.run(
-            self._command(request, self.connections, self.threads, seconds),
-            env=self._env(request),
-            capture_output=True,
-            text=True,
-            timeout=seconds + 60,
-        )
+        try:
+            completed = subprocess.run(
+                self._command(request, self.connections, self.threads, seconds),
+                env=self._env(request),
+                capture_output=True,
+                text=True,
+                timeout=seconds + 60,
+            )
+        except subprocess.TimeoutExpired:
+            # wrk waits on connections a server accepted and never answered: it served nothing.
+            return Result(0, seconds, 0.0, 0.0, 0.0, 0, self.connections, [f"{request.url}: no answer"], [])
         return self._result(request, completed.returncode, completed.stdout, completed.stderr)
 
     def run_split(self, requests: tuple[Request, ...], duration: float | None = None) -> Result:

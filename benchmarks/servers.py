@@ -56,7 +56,7 @@ class ServerSettings:
             backpressure = f" --backpressure {self.backpressure}" if self.backpressure else ""
             return f"granian --interface wsgi --workers {self.workers} --blocking-threads {self.threads}{backpressure}"
         if self.server == "uwsgi":
-            return f"uwsgi --http11-socket --processes {self.workers} --threads {self.threads}"
+            return f"uwsgi --http --http-keepalive --processes {self.workers} --threads {self.threads}"
         threads = f" --threads {self.threads}" if self.worker_class == "gthread" else ""
         return f"gunicorn -w {self.workers} -k {self.worker_class}{threads}"
 
@@ -84,12 +84,16 @@ class ServerSettings:
                 target,
             ]
         if self.server == "uwsgi":
-            # --http11-socket: HTTP/1.1 with keep-alive on the workers themselves (no router process);
+            # --http with --http-keepalive: uWSGI's HTTP router holds the clients' connections and
+            # hands each request to a worker thread. With --http11-socket the worker threads hold
+            # them, and processes x threads kept-alive clients (the resource servers' introspection
+            # pools) stop it from serving anyone else (measured: (a) and (b) at 0/s, wrk hung).
             # --lazy-apps: each worker imports the app after the fork, as gunicorn and granian do.
             return [
                 str(VENV_BIN / "uwsgi"),
-                "--http11-socket",
+                "--http",
                 f"127.0.0.1:{port}",
+                "--http-keepalive",
                 "--master",
                 "--processes",
                 str(self.workers),
