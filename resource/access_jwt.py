@@ -24,9 +24,10 @@ import logging
 import threading
 import time
 
-from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import import_key
+from joserfc.jws import JWSRegistry
+from joserfc.util import urlsafe_b64decode
 
 from resource.auth import TokenInfo
 from resource.http import KeepAlivePool
@@ -49,6 +50,9 @@ MIN_REFRESH_INTERVAL = 10.0
 MAX_KEYS_AGE = 300.0
 # A JWT access token's header is small; a longer first segment is not ours.
 MAX_HEADER_LENGTH = 512
+# joserfc's checks of a JWS, each call's registry built once: deserialize_compact would build one
+# and parse the header again on every request (16 of its 37 us per RS256 token, measured).
+_REGISTRY = JWSRegistry(algorithms=sorted(ASYMMETRIC))
 
 
 class Refused(Exception):
@@ -115,11 +119,20 @@ class AccessTokenValidator:
         key = self._key(kid)
         if alg not in self._algorithms or key.get("alg", alg) != alg:
             raise Refused("algorithm not allowed for this key")
+        # joserfc's steps of deserialize_compact on the header already parsed: the header's
+        # parameters (crit refused: RFC 7515 §4.1.11), the key's type and use for the algorithm,
+        # the signature decoded strictly (one token, one spelling: revocation goes by its digest).
+        signing_input, _, signature = token.rpartition(".")
         try:
-            payload = jws.deserialize_compact(token, key, algorithms=[alg]).payload
-            claims = json.loads(payload)
-        except (JoseError, ValueError, RecursionError):
-            raise Refused("bad signature") from None
+            _REGISTRY.check_header(header)
+            algorithm = _REGISTRY.get_alg(alg)
+            algorithm.check_key(key)
+            valid = algorithm.verify(signing_input.encode(), urlsafe_b64decode(signature.encode()), key)
+            claims = json.loads(urlsafe_b64decode(signing_input.partition(".")[2].encode())) if valid else None
+        except (JoseError, ValueError, TypeError, RecursionError):
+            valid = False
+        if not valid:
+            raise Refused("bad signature")
         return TokenInfo.from_claims(self._checked(claims))
 
     def _checked(self, claims: object) -> dict:
