@@ -1,5 +1,5 @@
-"""The floors under scenarios (a), (b), (c) and (g): a bare Flask app doing only what a token, an
-introspection or an API request cannot do without, on the same database and table as the
+"""The floors under scenarios (a), (b), (c), (d) and (g): a bare Flask app doing only what a token,
+an introspection or an API request cannot do without, on the same database and table as the
 authorization server.
 
 ``POST /token``: the client's Basic credentials checked (one SHA-256, compared in constant time), a
@@ -10,7 +10,11 @@ token's SHA-256 looked up by one indexed SELECT (with its client's id), the JSON
 introspection answered for it (given at start), its ``exp`` checked. ``GET /me-jwt`` (under (g)): the
 RFC 9068 JWT split, its header and claims decoded, its RS256 or ES256 signature checked with
 ``cryptography`` against the authorization server's JWKS (given at start), ``typ``, ``iss`` and
-``exp`` checked. Both then count the call in a per-client, per-minute counter under a lock and
+``exp`` checked. ``GET /me-introspect`` (under (d), the cache off): the Bearer token sent in one
+POST to an introspection endpoint (another floor's ``/introspect``, as (d)'s resource server asks
+the authorization server) with the resource server's Basic credentials, over a kept-alive
+connection of the resource server's own client, the JSON answer parsed, ``active`` and ``exp``
+checked. All three then count the call in a per-client, per-minute counter under a lock and
 answer /v1/me's JSON with its three X-RateLimit-* headers. No Authlib, no ORM, no joserfc, no
 hooks, no metrics: no real endpoint can do better. Served exactly like the apps.
 """
@@ -30,6 +34,7 @@ import time
 from datetime import datetime
 from datetime import timedelta
 from datetime import timezone
+from urllib.parse import quote
 from urllib.parse import unquote
 
 from cryptography.exceptions import InvalidSignature
@@ -42,11 +47,15 @@ from flask import Flask
 from flask import Response
 from flask import request
 
+from resource.http import KeepAlivePool
+
 DATABASE_ENV = "BENCH_FLOOR_DATABASE"  # a SQLite file path, or a PostgreSQL URL
 CLIENTS_ENV = "BENCH_FLOOR_CLIENTS"  # JSON: {client_id: SHA-256 hex of its secret}
 ANSWERS_ENV = "BENCH_FLOOR_ANSWERS"  # JSON: {SHA-256 hex of a token: what introspection answered for it}
 JWKS_ENV = "BENCH_FLOOR_JWKS"  # JSON: the authorization server's JWKS
 ISSUER_ENV = "BENCH_FLOOR_ISSUER"  # the authorization server's issuer, for JWT access tokens' iss
+INTROSPECTION_ENV = "BENCH_FLOOR_INTROSPECTION"  # the introspection endpoint's URL, for /me-introspect
+INTROSPECTION_AUTH_ENV = "BENCH_FLOOR_INTROSPECTION_AUTH"  # its Authorization: the resource server's Basic
 HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 # As the bench's resource servers (benchmarks/instance.py): counted on every call, never reached.
 RATE_LIMIT_PER_MINUTE = 10**9
@@ -86,10 +95,12 @@ def _connection():
 
 
 def close() -> None:
-    """Close this thread's connection (a test's; a served floor keeps its own until it exits)."""
+    """Close this thread's database connection and the idle introspection connections (a test's; a
+    served floor keeps its own until it exits)."""
     connection = _local.__dict__.pop("connection", None)
     if connection is not None:
         connection.close()
+    _introspection.clear()
 
 
 def digest(value: str) -> str:
@@ -160,6 +171,7 @@ def introspect() -> Response:
             "active": expires_at > datetime.now(timezone.utc),
             "scope": scope,
             "client_id": client_id,
+            "sub": client_id,  # a client_credentials token's, as the authorization server answers
             "exp": int(expires_at.timestamp()),
             "iat": int(issued_at.timestamp()),
             "token_type": "Bearer",
@@ -206,6 +218,14 @@ _keys = {
     if (verifier := _verifier(jwk)) is not None
 }
 _issuer = os.environ.get(ISSUER_ENV, "")
+_introspection_url = os.environ.get(INTROSPECTION_ENV, "http://127.0.0.1:9/")
+_introspection = KeepAlivePool(_introspection_url, timeout=5.0)
+_introspection_target = _introspection.target(_introspection_url)
+# As the resource server's (resource/introspection.py): every header but Content-Length, built once.
+_introspection_headers = (
+    f"Authorization: {os.environ.get(INTROSPECTION_AUTH_ENV, '')}\r\nAccept: application/json\r\n"
+    "Content-Type: application/x-www-form-urlencoded\r\n"
+).encode("ascii")
 _counter_lock = threading.Lock()
 _counter: dict = {"window": None, "calls": {}}
 
@@ -240,6 +260,22 @@ def me() -> Response:
     token = _credentials("bearer")
     claims = _answers.get(digest(token)) if token else None
     if claims is None or claims["exp"] <= time.time():
+        return _unauthorized()
+    return _me(claims)
+
+
+@app.get("/me-introspect")
+def me_introspect() -> Response:
+    """The floor of (d): the token introspected (RFC 7662 §2.1) once per request, nothing kept."""
+    token = _credentials("bearer")
+    if not token:
+        return _unauthorized()
+    body = b"token=%s&token_type_hint=access_token" % quote(token, safe="").encode()
+    status, answer = _introspection.request(b"POST", _introspection_target, body, _introspection_headers)
+    if status != 200:
+        return _answer({"error": "introspection_failed", "status": status}, 503)
+    claims = json.loads(answer)
+    if claims.get("active") is not True or not claims.get("exp", 0) > time.time():
         return _unauthorized()
     return _me(claims)
 

@@ -1,8 +1,8 @@
 """The floors (benchmarks/floor.py) do their scenarios' unavoidable work for real, on our own
 database and tokens: a token the floor of (a) stores is one the authorization server then finds, the
-floor of (b) finds one the authorization server issued, and the floors of (c) and (g) accept its
-tokens and refuse forgeries. A floor that skipped its INSERT, SELECT or signature check would be no
-floor at all."""
+floor of (b) finds one the authorization server issued, the floors of (c) and (g) accept its
+tokens and refuse forgeries, and the floor of (d) asks its introspection endpoint about each one. A
+floor that skipped its INSERT, SELECT, signature check or introspection would be no floor at all."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ from authserver.tokens import keys
 from benchmarks.floor import ANSWERS_ENV
 from benchmarks.floor import CLIENTS_ENV
 from benchmarks.floor import DATABASE_ENV
+from benchmarks.floor import INTROSPECTION_AUTH_ENV
+from benchmarks.floor import INTROSPECTION_ENV
 from benchmarks.floor import ISSUER_ENV
 from benchmarks.floor import JWKS_ENV
 from benchmarks.floor import RATE_LIMIT_PER_MINUTE
@@ -101,6 +103,39 @@ def test_the_api_floors_answer_what_introspection_says_and_refuse_forgeries(live
     )
     for path, token in (("/me", "unknown"), ("/me", rs256), *(("/me-jwt", token) for token in forged)):
         assert floor.get(path, headers={"Authorization": f"Bearer {token}"}).status_code == 401, (path, token)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_floor_of_d_introspects_every_requests_token(live_auth, monkeypatch):
+    """The floor of (d) asks the real introspection endpoint, with the resource server's credentials,
+    about the token of each request: /v1/me's JSON for a valid one, 401 for an unknown one, and 401
+    for one revoked since it was last accepted (nothing is kept between requests)."""
+    live_auth.scope("models:read")
+    resource = live_auth.client(redirect_uri=None, resource_server=True)
+    client = live_auth.client(redirect_uri=None, scope="models:read")
+    form = {"grant_type": "client_credentials", "scope": "models:read"}
+    token = token_request(live_auth, client, form).json()["access_token"]
+    answer = introspect(live_auth, resource, token).json()
+    monkeypatch.setenv(INTROSPECTION_ENV, live_auth.metadata()["introspection_endpoint"])
+    monkeypatch.setenv(INTROSPECTION_AUTH_ENV, _basic(resource)["Authorization"])
+    floor_module = importlib.reload(benchmarks.floor)
+    floor = floor_module.app.test_client()
+    try:
+        accepted = floor.get("/me-introspect", headers={"Authorization": f"Bearer {token}"})
+        assert accepted.status_code == 200, accepted.get_json()
+        assert accepted.get_json() == {key: answer[key] for key in ("sub", "client_id", "scope", "exp")}
+        assert accepted.headers["X-RateLimit-Limit"] == str(RATE_LIMIT_PER_MINUTE)
+        assert floor.get("/me-introspect", headers={"Authorization": "Bearer unknown"}).status_code == 401
+        revoked = requests.post(
+            live_auth.metadata()["revocation_endpoint"],
+            data={"token": token},
+            auth=(client.client_id, client.client_secret),
+            timeout=10,
+        )
+        assert revoked.status_code == 200
+        assert floor.get("/me-introspect", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    finally:
+        floor_module.close()
 
 
 def _segment(jwt: str, index: int) -> dict:
