@@ -1,15 +1,16 @@
 #!/usr/bin/env python
-"""How near (a), (b), (c) and (g) are to their floors: each scenario beside the same request on
+"""How near (a), (b), (c), (d) and (g) are to their floors: each scenario beside the same request on
 ``benchmarks/floor.py`` (a bare Flask app doing only the unavoidable part: one SHA-256 and one INSERT
 or indexed SELECT on the same table for (a) and (b); a digest, a dict lookup and a counter for (c);
-a JWT signature and claims check and the counter for (g)), with the bare hello app as the ceiling,
-interleaved in one run under the same server settings.
+one introspection by another floor (as (b)'s floor) over a kept-alive connection and the counter for
+(d); a JWT signature and claims check and the counter for (g)), with the bare hello app as the
+ceiling (and, with (d), the relay (f)), interleaved in one run under the same server settings.
 
-    .venv/bin/python benchmarks/floors.py --server granian [--postgres --redis] [--rounds 3] [--scenarios abcg]
+    .venv/bin/python benchmarks/floors.py --server granian [--postgres --redis] [--rounds 3] [--scenarios abcdg]
 
-The floor's ratio to hello is the most any such endpoint on this Python stack and this storage can
-reach; a target above it is out of reach whatever our code does. The scenarios and their servers are
-``benchmarks/stack.py``'s, as ``make bench`` runs them.
+The floor's ratio to hello (for (d), to the relay (f), as its target is set) is the most any such
+endpoint on this Python stack and this storage can reach; a target above it is out of reach whatever
+our code does. The scenarios and their servers are ``benchmarks/stack.py``'s, as ``make bench`` runs them.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.floor import ANSWERS_ENV  # noqa: E402
 from benchmarks.floor import CLIENTS_ENV  # noqa: E402
 from benchmarks.floor import DATABASE_ENV  # noqa: E402
+from benchmarks.floor import INTROSPECTION_AUTH_ENV  # noqa: E402
+from benchmarks.floor import INTROSPECTION_ENV  # noqa: E402
 from benchmarks.floor import ISSUER_ENV  # noqa: E402
 from benchmarks.floor import JWKS_ENV  # noqa: E402
 from benchmarks.floor import digest  # noqa: E402
@@ -58,7 +61,7 @@ from benchmarks.stack import Scenario  # noqa: E402
 from benchmarks.stack import Stack  # noqa: E402
 
 # Each scenario with a floor, and the floor app's path that does the same request's unavoidable part.
-FLOOR_PATHS = {"a": "/token", "b": "/introspect", "c": "/me", "g": "/me-jwt"}
+FLOOR_PATHS = {"a": "/token", "b": "/introspect", "c": "/me", "d": "/me-introspect", "g": "/me-jwt"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -72,7 +75,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--postgres", action="store_true")
     parser.add_argument("--redis", action="store_true")
     parser.add_argument(
-        "--scenarios", default="".join(FLOOR_PATHS), help="which of a, b, c, g to run beside their floors (and e)"
+        "--scenarios",
+        default="".join(FLOOR_PATHS),
+        help="which of a, b, c, d, g to run beside their floors (and e; with d, f too)",
     )
     args = parser.parse_args(argv)
     if not args.scenarios or set(args.scenarios) - set(FLOOR_PATHS):
@@ -98,9 +103,12 @@ def run(args: argparse.Namespace, work: Path) -> int:
         auth_port = free_port()
         instance = Instance(work, database_url, redis_url, auth_port)
         bench, rs = instance.prepare()
-        stack = Stack(processes, instance, settings, auth_port).start(bench, rs, args.scenarios)
+        # (d)'s target is set against the relay (f): it runs beside (d).
+        keys = args.scenarios + ("f" if "d" in args.scenarios else "")
+        stack = Stack(processes, instance, settings, auth_port).start(bench, rs, keys)
         jwt = instance.jwt_client() if "g" in args.scenarios else None
-        ours = {s.key: s for s in stack.scenarios(bench, rs, jwt) if s.key in args.scenarios}
+        every = {s.key: s for s in stack.scenarios(bench, rs, jwt)}
+        ours = {key: s for key, s in every.items() if key in args.scenarios}
         floor_env = {
             **os.environ,
             DATABASE_ENV: database_url or str(instance.instance_path / "authserver.sqlite3"),
@@ -110,7 +118,15 @@ def run(args: argparse.Namespace, work: Path) -> int:
             ISSUER_ENV: instance.issuer,
         }
         floor = processes.start(Server("floor", "benchmarks.floor:app", free_port(), floor_env, settings))
-        scenarios = [s for scenario in ours.values() for s in (scenario, floor_of(scenario, floor))]
+        servers = {key: (floor,) for key in FLOOR_PATHS}
+        if "d" in ours:
+            # As (d)'s resource server asks the authorization server: another process, over HTTP.
+            asking = {**floor_env, INTROSPECTION_ENV: floor.url + FLOOR_PATHS["b"], INTROSPECTION_AUTH_ENV: rs.basic}
+            floor_d = processes.start(Server("floor-d", "benchmarks.floor:app", free_port(), asking, settings))
+            servers["d"] = (floor_d, floor)
+        scenarios = [s for scenario in ours.values() for s in (scenario, floor_of(scenario, servers[scenario.key]))]
+        if "d" in ours:
+            scenarios.append(every["f"])
         scenarios.append(stack.ceiling())
         storage = "PostgreSQL 15" if args.postgres else "SQLite (WAL)"
         print(f"{settings.describe()}; {storage}{' + Redis' if args.redis else ''}; {args.rounds} rounds", flush=True)
@@ -125,10 +141,11 @@ def run(args: argparse.Namespace, work: Path) -> int:
     return 1 if failures else 0
 
 
-def floor_of(scenario: Scenario, floor: Server) -> Scenario:
-    """The scenario's own request (method, body, credentials, token rotation) sent to the floor."""
-    request = dataclasses.replace(scenario.request, url=floor.url + FLOOR_PATHS[scenario.key])
-    return Scenario(scenario.key + "0", f"floor of ({scenario.key})", request, (floor,))
+def floor_of(scenario: Scenario, servers: tuple[Server, ...]) -> Scenario:
+    """The scenario's own request (method, body, credentials, token rotation) sent to the first of
+    the floor's servers, the CPU of all of them counted (for (d), the floor asking and the one asked)."""
+    request = dataclasses.replace(scenario.request, url=servers[0].url + FLOOR_PATHS[scenario.key])
+    return Scenario(scenario.key + "0", f"floor of ({scenario.key})", request, servers)
 
 
 def introspected(stack: Stack, rs: Credentials, scenario: Scenario | None) -> dict[str, dict]:
@@ -151,7 +168,7 @@ def jwks(stack: Stack) -> dict:
 
 def against_floors(rows: dict[str, Row], postgres_redis: bool) -> str:
     """Each scenario against its floor, each floor against hello, and each target of issue 18 set
-    against hello: whether the floor itself reaches it."""
+    against hello or the relay (f): whether the floor itself reaches it."""
     hello = rows["e"]
     lines = []
     for key in FLOOR_PATHS:
@@ -164,15 +181,15 @@ def against_floors(rows: dict[str, Row], postgres_redis: bool) -> str:
             f"{_ratio(floor.rps, hello.rps):.2f} of hello's req/s, CPU ratio {_ratio(hello.cpu_us, floor.cpu_us):.2f}"
         )
     for target in TARGETS:
-        floor = rows.get(target.key + "0")
-        if target.against != "e" or floor is None or (target.postgres_redis_only and not postgres_redis):
+        floor, base = rows.get(target.key + "0"), rows.get(target.against)
+        if floor is None or base is None or (target.postgres_redis_only and not postgres_redis):
             continue
-        ratio = _ratio(floor.rps, hello.rps)
+        ratio = _ratio(floor.rps, base.rps)
         verdict = "above: within reach" if ratio >= target.at_least else "BELOW: out of reach whatever our code does"
         noise = " (within the noise of a run)" if abs(ratio - target.at_least) < NOISE else ""
         lines.append(
             f"target {target.label} >= {target.at_least:.2f}: its floor is at {ratio:.2f} "
-            f"(CPU ratio {_ratio(hello.cpu_us, floor.cpu_us):.2f}), {verdict}{noise}"
+            f"(CPU ratio {_ratio(base.cpu_us, floor.cpu_us):.2f}), {verdict}{noise}"
         )
     return "\n".join(lines)
 

@@ -204,16 +204,19 @@ def test_a_round_that_served_nothing_fails_the_run_and_its_target_line_says_so()
     assert "NOT MET: (e) served nothing in a round" in targets([idle, row("a", 100)], postgres_redis=False)
 
 
-def test_floors_says_whether_each_floor_itself_reaches_its_target_against_hello():
+def test_floors_says_whether_each_floor_itself_reaches_its_target_against_hello_or_the_relay():
     rows = {r.scenario.key: r for r in (row("c", 3000), row("c0", 4000), row("g", 2000), row("g0", 4600))}
     rows |= {r.scenario.key: r for r in (row("a", 1000), row("a0", 2000), row("e", 5000))}
+    rows |= {r.scenario.key: r for r in (row("d", 1000), row("d0", 1500), row("f", 2000))}
     report = against_floors(rows, postgres_redis=False)
     assert "(c) against its floor: 0.75 of its req/s" in report and "(g) against its floor: 0.43" in report
+    assert "(d) against its floor: 0.67 of its req/s" in report
     assert_verdicts(
         report,
         {
             "(c) / hello (e) >= 0.90": "its floor is at 0.80 (CPU ratio 0.00), BELOW: out of reach whatever our code does",
             "(g) / hello (e) >= 0.90": "its floor is at 0.92 (CPU ratio 0.00), above: within reach (within the noise of a run)",
+            "(d) / floor (f) >= 0.80": "its floor is at 0.75 (CPU ratio 0.00), BELOW: out of reach whatever our code does",
         },
     )
     assert "PostgreSQL" not in report
