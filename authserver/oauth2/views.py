@@ -24,11 +24,19 @@ CROSS_ORIGIN_PATHS = paths.CLIENT_ENDPOINT_PATHS - {paths.INTROSPECT_PATH}
 CLIENT_CONFIGURATION_PREFIX = paths.REGISTER_PATH + "/"
 
 
+# grant type -> its series: prometheus-client's labels() looks a child up under a lock on every call.
+_tokens_issued: dict[str, object] = {}
+
+
 @bp.after_request
 def count_tokens_issued(response):
     # Only answers that issued a token: the grant type is then one this server knows (a bounded label).
     if response.status_code == 200 and request.path == paths.TOKEN_PATH:
-        TOKENS_ISSUED.labels(request.form.get("grant_type", "")).inc()
+        grant_type = request.form.get("grant_type", "")
+        series = _tokens_issued.get(grant_type)
+        if series is None:
+            series = _tokens_issued[grant_type] = TOKENS_ISSUED.labels(grant_type)
+        series.inc()
     return response
 
 
