@@ -8,7 +8,8 @@ ceiling (and, with (d), the relay (f)), interleaved in one run under the same se
 
     .venv/bin/python benchmarks/floors.py --server granian [--postgres --redis] [--rounds 3] [--scenarios abcdg]
 
-The floor's ratio to hello (for (d), to the relay (f), as its target is set) is the most any such
+The floor's ratio to hello (for (d), to the relay (f); for (a) and (b), to node oidc-provider's token
+and introspection endpoints, run beside them unless ``--no-peer``: each as its target is set) is the most any such
 endpoint on this Python stack and this storage can reach; a target above it is out of reach whatever
 our code does. The scenarios and their servers are ``benchmarks/stack.py``'s, as ``make bench`` runs them.
 """
@@ -75,6 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--postgres", action="store_true")
     parser.add_argument("--redis", action="store_true")
     parser.add_argument(
+        "--no-peer", action="store_true", help="without node oidc-provider: (a)'s and (b)'s floors not set against it"
+    )
+    parser.add_argument(
         "--scenarios",
         default="".join(FLOOR_PATHS),
         help="which of a, b, c, d, g to run beside their floors (and e; with d, f too)",
@@ -105,7 +109,9 @@ def run(args: argparse.Namespace, work: Path) -> int:
         bench, rs = instance.prepare()
         # (d)'s target is set against the relay (f): it runs beside (d).
         keys = args.scenarios + ("f" if "d" in args.scenarios else "")
-        stack = Stack(processes, instance, settings, auth_port).start(bench, rs, keys)
+        # The token and introspection targets are set against the peer: it runs beside (a) and (b).
+        with_peer = not args.no_peer and bool({"a", "b"} & set(args.scenarios))
+        stack = Stack(processes, instance, settings, auth_port, peer=with_peer).start(bench, rs, keys)
         jwt = instance.jwt_client() if "g" in args.scenarios else None
         every = {s.key: s for s in stack.scenarios(bench, rs, jwt)}
         ours = {key: s for key, s in every.items() if key in args.scenarios}
@@ -127,6 +133,7 @@ def run(args: argparse.Namespace, work: Path) -> int:
         scenarios = [s for scenario in ours.values() for s in (scenario, floor_of(scenario, servers[scenario.key]))]
         if "d" in ours:
             scenarios.append(every["f"])
+        scenarios += [every[key] for key in ("pa", "pb") if key in every and key[1] in ours]
         scenarios.append(stack.ceiling())
         storage = "PostgreSQL 15" if args.postgres else "SQLite (WAL)"
         print(f"{settings.describe()}; {storage}{' + Redis' if args.redis else ''}; {args.rounds} rounds", flush=True)
