@@ -14,7 +14,7 @@ from authserver.consent import views as consent_views
 from authserver.database import Database
 from authserver.extensions import csrf
 from authserver.federation import views as federation_views
-from authserver.headers import init_security_headers
+from authserver.headers import security_headers
 from authserver.oauth2 import init_oauth2
 from authserver.outage import register_outage_errors
 from authserver.paths import CLIENT_ENDPOINT_PATHS
@@ -40,7 +40,7 @@ def create_app(config: Config | Mapping[str, object] | None = None) -> Flask:
     configure_logging()
     app = App(__name__, instance_path=str(cfg.instance_path))
     app.request_class = Request
-    observe(app, "authserver", cfg.authserver_metrics_token)
+    observe(app, "authserver", cfg.authserver_metrics_token, *security_headers(https=cfg.session_cookie_secure))
     app.config.update(
         # No form, token request or usage batch comes near this; a larger body is refused with 413.
         MAX_CONTENT_LENGTH=1024 * 1024,
@@ -65,7 +65,6 @@ def create_app(config: Config | Mapping[str, object] | None = None) -> Flask:
     app.teardown_appcontext(database.remove)
     revocations.init_app(app, database.session_factory)
     csrf.init_app(app)
-    init_security_headers(app, https=cfg.session_cookie_secure)
     app.session_interface = PageSessionInterface(
         CLIENT_ENDPOINT_PATHS | HEALTH_PATHS | {USAGE_PATH, LIMITS_PATH, REVOCATIONS_PATH, METRICS_PATH}
     )

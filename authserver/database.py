@@ -74,7 +74,9 @@ class Database:
         return compiled
 
     def remove(self, _exc=None) -> None:
-        self.session.remove()
+        # Most client-endpoint requests never open a session (direct statements): nothing to close.
+        if self.session.registry.has():
+            self.session.remove()
 
     def dispose(self) -> None:
         self.session.remove()

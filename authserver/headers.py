@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from flask import Flask
-from flask import Response
-
 # Pages load their style from our origin and run no script at all; nothing may be inlined, framed
 # (RFC 9700 §4.16, clickjacking a consent) or used to rebase relative links. No form-action: a
 # consent or sign-out form ends in a redirect to the client, which Chromium checks against it.
@@ -21,21 +18,15 @@ PAGE_POLICY = "; ".join(
 HSTS = "max-age=63072000; includeSubDomains"
 
 
-def init_security_headers(app: Flask, https: bool) -> None:
-    constant = {
+def security_headers(https: bool) -> tuple[dict[str, str], dict[str, str]]:
+    """The headers of every answer, and those every HTML page adds: set by the app's WSGI layer
+    (``shared.observability.observe``) on whatever answers, so a new page cannot forget them."""
+    every = {
         # A JSON answer is never sniffed into a script or a page; the URL (state, codes) never
         # leaves in a Referer.
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",
     }
     if https:
-        constant["Strict-Transport-Security"] = HSTS
-
-    @app.after_request
-    def security_headers(response: Response) -> Response:
-        headers = response.headers
-        headers.update(constant)
-        if response.mimetype == "text/html":
-            headers["Content-Security-Policy"] = PAGE_POLICY
-            headers["X-Frame-Options"] = "DENY"
-        return response
+        every["Strict-Transport-Security"] = HSTS
+    return every, {"Content-Security-Policy": PAGE_POLICY, "X-Frame-Options": "DENY"}
