@@ -12,10 +12,11 @@ from authserver.accounts.sessions import PageSessionInterface
 from authserver.compat import Request
 from authserver.consent import views as consent_views
 from authserver.database import Database
-from authserver.extensions import csrf
+from authserver.extensions import protect_pages
 from authserver.federation import views as federation_views
 from authserver.headers import security_headers
 from authserver.oauth2 import init_oauth2
+from authserver.oauth2 import views as oauth2_views
 from authserver.outage import register_outage_errors
 from authserver.paths import CLIENT_ENDPOINT_PATHS
 from authserver.paths import LIMITS_PATH
@@ -64,7 +65,6 @@ def create_app(config: Config | Mapping[str, object] | None = None) -> Flask:
     app.extensions["authserver.db"] = database
     app.teardown_appcontext(database.remove)
     revocations.init_app(app, database.session_factory)
-    csrf.init_app(app)
     app.session_interface = PageSessionInterface(
         CLIENT_ENDPOINT_PATHS | HEALTH_PATHS | {USAGE_PATH, LIMITS_PATH, REVOCATIONS_PATH, METRICS_PATH}
     )
@@ -78,6 +78,7 @@ def create_app(config: Config | Mapping[str, object] | None = None) -> Flask:
     for blueprint in (accounts_views.bp, consent_views.bp, federation_views.bp, portal_views.bp):
         app.register_blueprint(blueprint)
     init_oauth2(app)
+    protect_pages(app, client_blueprints={oauth2_views.bp.name})
     register_json_errors(app)
     register_outage_errors(app)
     return app

@@ -6,6 +6,9 @@ process (the federation tests make one the upstream of another).
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
+from flask import Flask
 from flask import current_app
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import Session
@@ -15,6 +18,23 @@ from shared.config import Config
 from shared.security import SecretBox
 
 csrf = CSRFProtect()
+
+
+def protect_pages(app: Flask, client_blueprints: Collection[str]) -> None:
+    """Flask-WTF's CSRF check before every POST, PUT, PATCH and DELETE of every blueprint registered
+    so far (call it last) but ``client_blueprints``, whose callers are clients authenticating with
+    their own credentials, never a browser's cookie. Run by each blueprint rather than before every
+    request (Flask-WTF's default), so that token and introspection requests do not pay for it: 5 to
+    7 us of a 180 us introspection, measured in process. ``csrf.exempt`` still applies."""
+    csrf.init_app(app)
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+
+    def check_csrf() -> None:
+        csrf.protect(apply_exemptions=True)
+
+    for name in app.blueprints:
+        if name not in client_blueprints:
+            app.before_request_funcs.setdefault(name, []).insert(0, check_csrf)
 
 
 def get_config() -> Config:
