@@ -17,6 +17,7 @@ connection of the resource server's own client, the JSON answer parsed, ``active
 checked. All three then count the call in a per-client, per-minute counter under a lock and
 answer /v1/me's JSON with its three X-RateLimit-* headers. No Authlib, no ORM, no joserfc, no
 hooks, no metrics: no real endpoint can do better. Served exactly like the apps.
+``benchmarks/floor_authlib.py`` adds ``POST /token-authlib``, the floor of (a) with Authlib's grant.
 """
 
 from __future__ import annotations
@@ -60,11 +61,12 @@ HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 # As the bench's resource servers (benchmarks/instance.py): counted on every call, never reached.
 RATE_LIMIT_PER_MINUTE = 10**9
 ACCESS_TOKEN_TYP = "at+jwt"  # RFC 9068 §2.1
+EXPIRES_IN = 3600  # seconds, a client_credentials access token's lifetime
 
 app = Flask(__name__)
 _database = os.environ.get(DATABASE_ENV, "")
 _postgres = _database.startswith("postgresql")
-_clients: dict[str, str] = json.loads(os.environ.get(CLIENTS_ENV, "{}"))
+clients: dict[str, str] = json.loads(os.environ.get(CLIENTS_ENV, "{}"))
 _local = threading.local()
 _param = "%s" if _postgres else "?"
 INSERT = (
@@ -121,8 +123,13 @@ def _client_id() -> str | None:
         return None
     client_id, _, secret = base64.b64decode(encoded).decode().partition(":")
     client_id, secret = unquote(client_id), unquote(secret)
-    expected = _clients.get(client_id)
-    return client_id if expected is not None and hmac.compare_digest(digest(secret), expected) else None
+    return client_id if secret_matches(client_id, secret) else None
+
+
+def secret_matches(client_id: str, secret: str) -> bool:
+    """Whether ``secret``'s SHA-256 is the client's, compared in constant time."""
+    expected = clients.get(client_id)
+    return expected is not None and hmac.compare_digest(digest(secret), expected)
 
 
 def _stamp(moment: datetime):
@@ -138,19 +145,23 @@ def token() -> Response:
     client_id = _client_id()
     if client_id is None or request.form.get("grant_type") != "client_credentials":
         return _answer({"error": "invalid_client"}, 401)
+    value = secrets.token_urlsafe(32)
+    scope = request.form.get("scope", "")
+    store_token(client_id, value, scope)
+    return _answer({"access_token": value, "token_type": "Bearer", "expires_in": EXPIRES_IN, "scope": scope})
+
+
+def store_token(client_id: str, value: str, scope: str) -> None:
+    """The token's SHA-256 stored by one INSERT into ``tokens`` (the client's primary key looked up
+    once per thread)."""
     connection = _connection()
     client_pk = _local.__dict__.setdefault("pks", {}).get(client_id)
     if client_pk is None:
         row = connection.execute(f"SELECT id FROM clients WHERE client_id = {_param}", (client_id,)).fetchone()
         client_pk = _local.pks[client_id] = row[0]
-    value = secrets.token_urlsafe(32)
     now = datetime.now(timezone.utc)
-    scope = request.form.get("scope", "")
-    connection.execute(
-        INSERT,
-        (digest(value), client_pk, scope, _stamp(now), _stamp(now + timedelta(hours=1))),
-    )
-    return _answer({"access_token": value, "token_type": "Bearer", "expires_in": 3600, "scope": scope})
+    expires = now + timedelta(seconds=EXPIRES_IN)
+    connection.execute(INSERT, (digest(value), client_pk, scope, _stamp(now), _stamp(expires)))
 
 
 @app.post("/introspect")

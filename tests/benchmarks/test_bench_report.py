@@ -221,3 +221,13 @@ def test_floors_says_whether_each_floor_itself_reaches_its_target_against_hello_
     )
     assert "PostgreSQL" not in report
     assert "PostgreSQL + Redis: token (a) / hello (e) >= 0.45: its floor is at 0.40" in against_floors(rows, True)
+
+
+def test_floors_sets_the_token_target_against_both_floors_of_a():
+    rows = {r.scenario.key: r for r in (row("a", 1000), row("a0", 2000), row("a1", 1250), row("pa", 2500))}
+    report = against_floors(rows | {"e": row("e", 5000)}, postgres_redis=False)
+    assert "(a) against its floor: 0.50 of its req/s" in report
+    assert "(a) against its floor with Authlib's grant: 0.80 of its req/s" in report
+    target = "target token (a) / oidc-provider's (pa) >= 0.75: "
+    assert target + "its floor is at 0.80 (CPU ratio 0.00), above: within reach" in report
+    assert target + "its floor with Authlib's grant is at 0.50 (CPU ratio 0.00), BELOW: out of reach" in report

@@ -1,7 +1,8 @@
 """The floors (benchmarks/floor.py) do their scenarios' unavoidable work for real, on our own
 database and tokens: a token the floor of (a) stores is one the authorization server then finds, the
 floor of (b) finds one the authorization server issued, the floors of (c) and (g) accept its
-tokens and refuse forgeries, and the floor of (d) asks its introspection endpoint about each one. A
+tokens and refuse forgeries, the floor of (d) asks its introspection endpoint about each one, and
+the floor of (a) with Authlib's grant stores what it issues as the floor of (a) does. A
 floor that skipped its INSERT, SELECT, signature check or introspection would be no floor at all."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import pytest
 import requests
 
 import benchmarks.floor
+import benchmarks.floor_authlib
 from authserver.tokens import keys
 from benchmarks.floor import ANSWERS_ENV
 from benchmarks.floor import CLIENTS_ENV
@@ -42,8 +44,10 @@ def test_the_floor_stores_and_finds_tokens_in_the_authorization_servers_table(li
     monkeypatch.setenv(DATABASE_ENV, config.database_url.removeprefix("sqlite:///"))
     monkeypatch.setenv(CLIENTS_ENV, json.dumps(digests))
     floor_module = importlib.reload(benchmarks.floor)
+    floor = importlib.reload(benchmarks.floor_authlib).app.test_client()
     try:
-        _stores_and_finds(live_auth, floor_module.app.test_client(), client, resource)
+        _stores_and_finds(live_auth, floor, client, resource)
+        _issues_through_authlib(live_auth, floor, client, resource)
     finally:
         floor_module.close()
 
@@ -61,6 +65,27 @@ def _stores_and_finds(live_auth, floor, client, resource) -> None:
 
     wrong = {**_basic(client), "Authorization": "Basic " + base64.b64encode(f"{client.client_id}:x".encode()).decode()}
     assert floor.post("/token", data=form, headers=wrong).status_code == 401
+
+
+def _issues_through_authlib(live_auth, floor, client, resource) -> None:
+    """The floor of (a) with Authlib's own grant stores a token the authorization server finds, and
+    answers Authlib's errors for a wrong secret and a grant type it does not have."""
+    form = {"grant_type": "client_credentials", "scope": "models:read"}
+    issued = floor.post("/token-authlib", data=form, headers=_basic(client))
+    assert issued.status_code == 200, issued.get_json()
+    token = issued.get_json()
+    assert token["token_type"] == "Bearer" and token["scope"] == "models:read" and token["expires_in"] == 3600
+    assert len(base64.urlsafe_b64decode(token["access_token"] + "=")) == 32
+    # Introspection finds it by its SHA-256 in the tokens table: the INSERT happened.
+    answer = introspect(live_auth, resource, token["access_token"]).json()
+    assert answer["active"] is True and answer["client_id"] == client.client_id and answer["scope"] == "models:read"
+
+    wrong = "Basic " + base64.b64encode(f"{client.client_id}:x".encode()).decode()
+    refused = floor.post("/token-authlib", data=form, headers={"Authorization": wrong})
+    assert (refused.status_code, refused.get_json()["error"]) == (401, "invalid_client")
+    password = {"grant_type": "password", "username": "u", "password": "p"}
+    unsupported = floor.post("/token-authlib", data=password, headers=_basic(client))
+    assert (unsupported.status_code, unsupported.get_json()["error"]) == (400, "unsupported_grant_type")
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
