@@ -11,7 +11,10 @@ ceiling (and, with (d), the relay (f)), interleaved in one run under the same se
 The floor's ratio to hello (for (d), to the relay (f); for (a) and (b), to node oidc-provider's token
 and introspection endpoints, run beside them unless ``--no-peer``: each as its target is set) is the most any such
 endpoint on this Python stack and this storage can reach; a target above it is out of reach whatever
-our code does. The scenarios and their servers are ``benchmarks/stack.py``'s, as ``make bench`` runs them.
+our code does. (a) also runs beside (a1), the same request to Authlib's own client_credentials grant
+on the floor app (``benchmarks/floor_authlib.py``): the most a token endpoint on the mandated stack
+(Flask and Authlib's grants) can reach. The scenarios and their servers are ``benchmarks/stack.py``'s,
+as ``make bench`` runs them.
 """
 
 from __future__ import annotations
