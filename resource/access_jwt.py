@@ -33,15 +33,15 @@ from resource.auth import TokenInfo
 from resource.http import KeepAlivePool
 from resource.http import origin_of
 from shared.cache import MemoryCache
+from shared.jose import ASYMMETRIC_KEY_TYPES
+from shared.jose import JWS_ALGORITHMS
 
 log = logging.getLogger(__name__)
 
 # RFC 9068 §4: ``typ`` of an access token, with or without its ``application/`` prefix.
 ACCESS_TOKEN_TYPES = ("at+jwt", "application/at+jwt")
 # The only algorithms ever accepted, whatever the metadata says: asymmetric ones.
-ASYMMETRIC = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"})
-# Key types a signature may be checked with: never "oct" (a symmetric secret).
-ASYMMETRIC_KEY_TYPES = frozenset({"RSA", "EC", "OKP"})
+ASYMMETRIC = frozenset(JWS_ALGORITHMS)
 # RFC 9068 §2.2: claims every access token carries.
 REQUIRED_CLAIMS = ("iss", "exp", "aud", "sub", "client_id", "iat", "jti")
 # Clock skew tolerated between the two servers on exp, nbf and iat.
@@ -82,7 +82,7 @@ def access_token_header(token: str) -> dict | None:
 
 
 class AccessTokenValidator:
-    """``validate(token, header)``: the token's claims as a TokenInfo; ``Refused``, or ``KeyNotFetched``."""
+    """``validate(token, header, key)``: the token's claims as a TokenInfo; ``Refused``, or ``KeyNotFetched``."""
 
     def __init__(self, cfg, metadata):
         """``metadata``: a callable returning the authorization server's RFC 8414 document (discovered
@@ -99,7 +99,7 @@ class AccessTokenValidator:
         self._verified = MemoryCache(max_entries=50_000)
 
     def validate(self, token: str, header: dict, key: str) -> TokenInfo:
-        """``key``: the token's cache key (``token_cache.cache_key``). A token validated once is
+        """``key``: the token's cache key (``token_cache.key_of``). A token validated once is
         remembered in this process as its TokenInfo for ``RESOURCE_CACHE_TTL`` (never past its
         ``exp``; ``0``: never): a hot token costs a dictionary lookup, as a cached introspection
         answer does, not a signature check."""

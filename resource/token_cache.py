@@ -16,21 +16,13 @@ import time
 from collections.abc import Callable
 
 from shared.cache import MemoryCache
-from shared.security import digest
 
 log = logging.getLogger(__name__)
 
 
-KEY_PREFIX = "introspection:"
-
-
-def cache_key(token: str) -> str:
-    return key_of(digest(token))
-
-
 def key_of(token_digest: str) -> str:
-    """The key of a token known by its SHA-256 (as revocations name tokens)."""
-    return KEY_PREFIX + token_digest
+    """The cache key of a token known by its SHA-256 (``shared.security.digest``; as revocations name tokens)."""
+    return "introspection:" + token_digest
 
 
 class TokenCache:

@@ -21,6 +21,7 @@ from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import import_key
 
+from shared.jose import ASYMMETRIC_KEY_TYPES
 from shared.jose import JWS_ALGORITHMS
 
 PROOF_TYPE = "dpop+jwt"
@@ -33,7 +34,6 @@ MAX_PROOF_LENGTH = 8192
 MAX_JTI_LENGTH = 256
 # One compact JWS: three base64url parts. Several DPoP headers arrive joined by commas: refused (§4.3 item 1).
 _COMPACT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
-_KEY_TYPES = frozenset({"RSA", "EC", "OKP"})
 # Members of a private JWK (RFC 7518 §6.2.2, §6.3.2; RFC 8037 §2) and of a symmetric one (§6.4).
 _PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -99,7 +99,7 @@ def verify_proof(
     if alg not in algorithms:
         raise ProofError(f"the DPoP proof's alg must be one of {' '.join(algorithms)}")
     jwk = header.get("jwk")
-    if not isinstance(jwk, dict) or jwk.get("kty") not in _KEY_TYPES:
+    if not isinstance(jwk, dict) or jwk.get("kty") not in ASYMMETRIC_KEY_TYPES:
         raise ProofError("the DPoP proof's header must carry the public key as jwk")
     if _PRIVATE_MEMBERS & jwk.keys():
         raise ProofError("the DPoP proof's jwk must be a public key, without private members")

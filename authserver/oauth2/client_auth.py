@@ -18,9 +18,7 @@ from authserver.paths import TOKEN_PATH
 from authserver.state.services import security_store
 from authserver.tokens.keys import JWS_ALGORITHMS
 from shared.config import Config
-
-# Only keys a client can hold privately: a shared (oct) key would be a secret we also know.
-ASYMMETRIC_KEY_TYPES = {"RSA", "EC", "OKP"}
+from shared.jose import ASYMMETRIC_KEY_TYPES
 
 
 class PrivateKeyJWT(JWTBearerClientAssertion):
