@@ -9,11 +9,11 @@ from flask import jsonify
 
 from authserver.clients.services import set_limits
 from resource.admin_limits import AdminLimits
-from shared.config import Config
 from tests.resource.e2e import Stack
 from tests.resource.e2e import register
 from tests.support.clients import eventually
 from tests.support.live_server import LiveServer
+from tests.support.oauth import resource_config
 
 CHAT = {"model": "demo-chat", "messages": [{"role": "user", "content": "hello"}]}
 
@@ -94,15 +94,7 @@ def test_a_failed_poll_keeps_the_limits_last_known(tmp_path):
     server = LiveServer()
     server.start(upstream)
     try:
-        config = Config.from_env(
-            environ={},
-            instance_path=tmp_path,
-            secret_key="unused",
-            resource_issuer=server.url,
-            resource_client_id="rs",
-            resource_client_secret="secret",
-        )
-        admin = AdminLimits(config)
+        admin = AdminLimits(resource_config(server.url, tmp_path))
         assert admin.current is None  # until a poll succeeds, introspection's limits hold
         assert admin.poll() and admin.current == {"partner": {"tokens_per_day": 5}} and admin.version == 1
         for _ in range(2):

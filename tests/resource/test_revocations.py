@@ -15,10 +15,10 @@ from flask import request
 from resource.auth import TokenInfo
 from resource.revocation_feed import RevocationFeed
 from resource.revocations import Revocations
-from shared.config import Config
 from shared.paths import REVOCATIONS_CHANNEL
 from tests.support.clients import eventually
 from tests.support.live_server import LiveServer
+from tests.support.oauth import resource_config
 
 NOW = int(time.time())
 
@@ -148,16 +148,7 @@ def fake_feed():
 
 
 def _feed(fake_feed, tmp_path, **overrides) -> RevocationFeed:
-    config = Config.from_env(
-        environ={},
-        instance_path=tmp_path,
-        secret_key="unused",
-        resource_issuer=fake_feed.url,
-        resource_client_id="rs",
-        resource_client_secret="secret",
-        **overrides,
-    )
-    return RevocationFeed(config, Revocations())
+    return RevocationFeed(resource_config(fake_feed.url, tmp_path, **overrides), Revocations())
 
 
 def test_the_feed_is_read_whole_at_first_use_and_a_failed_read_keeps_what_is_known(fake_feed, tmp_path):

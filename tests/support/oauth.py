@@ -68,6 +68,19 @@ def auth_config(database_url: str, instance_path) -> Config:
     )
 
 
+def resource_config(issuer: str, instance_path, **overrides) -> Config:
+    """A resource server's test configuration against the authorization server at ``issuer``."""
+    return Config.from_env(
+        environ={},
+        instance_path=instance_path,
+        secret_key="unused",
+        resource_issuer=issuer,
+        resource_client_id="rs",
+        resource_client_secret="secret",
+        **overrides,
+    )
+
+
 @contextmanager
 def serve_auth(config, **changes) -> Iterator[LiveAuth]:
     """A live authorization server on 127.0.0.1 whose issuer is its URL, with ``changes`` to ``config``."""
